@@ -1,0 +1,10 @@
+# jp_add_test(NAME SOURCES a.c b.c LIBS lib... LABELS unit|e2e|slow...)
+# Builds a cmocka test into build/tests/ and registers it with ctest.
+function(jp_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}" TIMEOUT 120)
+endfunction()
