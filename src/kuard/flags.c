@@ -60,8 +60,12 @@ static int set_value(struct kuard_config *c, const struct flag *f, const char *v
     struct jp_err *perr = NULL;
     int rc = 0;
     switch (f->type) {
-    case FT_BOOL: rc = jp_parse_bool(value, p, &perr); break;
-    case FT_INT: rc = jp_parse_int(value, 0, INT64_MIN, INT64_MAX, p, &perr); break;
+    case FT_BOOL:
+        rc = jp_parse_bool(value, p, &perr);
+        break;
+    case FT_INT:
+        rc = jp_parse_int(value, 0, INT64_MIN, INT64_MAX, p, &perr);
+        break;
     case FT_STRING:
         free(*(char **)p);
         *(char **)p = jp_xstrdup(value);
@@ -167,9 +171,9 @@ char *kuard_config_dump(const struct kuard_config *c)
     bool first = true, first_in_group = true;
     for (size_t i = 0; i < NFLAGS; i++) {
         const char *name = flags[i].name, *dash = strchr(name, '-');
-        bool nested = dash && (strncmp(name, "keygen-", 7) == 0 ||
-                               strncmp(name, "liveness-", 9) == 0 ||
-                               strncmp(name, "readiness-", 10) == 0);
+        bool nested =
+            dash && (strncmp(name, "keygen-", 7) == 0 || strncmp(name, "liveness-", 9) == 0 ||
+                     strncmp(name, "readiness-", 10) == 0);
         size_t glen = nested ? (size_t)(dash - name) : 0;
         if (open_group && (!nested || glen != open_len || strncmp(name, open_group, glen))) {
             jp_buf_printf(&b, "\n  }");

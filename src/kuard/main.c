@@ -71,7 +71,8 @@ int main(int argc, char **argv)
         jp_err_free(err);
         kuard_config_free(&cfg);
         return 2;
-    case KUARD_FLAGS_OK: break;
+    case KUARD_FLAGS_OK:
+        break;
     }
     banner(&cfg);
 
@@ -91,8 +92,10 @@ int main(int argc, char **argv)
         on_exit_requested(1, &k);
     } else {
         if (cfg.tls_dir && tls_files_present(cfg.tls_dir))
-            jp_log(JP_INFO, "kuard", "TLS certificates found in %s but TLS is not supported; "
-                                     "serving HTTP only", cfg.tls_dir);
+            jp_log(JP_INFO, "kuard",
+                   "TLS certificates found in %s but TLS is not supported; "
+                   "serving HTTP only",
+                   cfg.tls_dir);
         else
             jp_log(JP_INFO, "kuard", "Could not find certificates to serve TLS");
         char *colon = strrchr(cfg.address, ':');

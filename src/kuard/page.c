@@ -9,12 +9,23 @@ static void html_escape(struct jp_buf *b, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': jp_buf_append(b, "&lt;", 4); break;
-        case '>': jp_buf_append(b, "&gt;", 4); break;
-        case '&': jp_buf_append(b, "&amp;", 5); break;
-        case '"': jp_buf_append(b, "&#34;", 5); break;
-        case '\'': jp_buf_append(b, "&#39;", 5); break;
-        default: jp_buf_appendc(b, *s);
+        case '<':
+            jp_buf_append(b, "&lt;", 4);
+            break;
+        case '>':
+            jp_buf_append(b, "&gt;", 4);
+            break;
+        case '&':
+            jp_buf_append(b, "&amp;", 5);
+            break;
+        case '"':
+            jp_buf_append(b, "&#34;", 5);
+            break;
+        case '\'':
+            jp_buf_append(b, "&#39;", 5);
+            break;
+        default:
+            jp_buf_appendc(b, *s);
         }
     }
 }

@@ -18,12 +18,23 @@ void kuard_reltime(char *buf, size_t n, int64_t a_ns, int64_t b_ns, const char *
         const char *phrase; /* fixed text, or the unit name when div != 0 */
         int64_t div;
     } rows[] = {
-        {sec, "now", 0},          {2 * sec, "1 second", 0},   {min, "seconds", sec},
-        {2 * min, "1 minute", 0}, {hour, "minutes", min},     {2 * hour, "1 hour", 0},
-        {day, "hours", hour},     {2 * day, "1 day", 0},      {week, "days", day},
-        {2 * week, "1 week", 0},  {month, "weeks", week},     {2 * month, "1 month", 0},
-        {year, "months", month},  {18 * month, "1 year", 0},  {2 * year, "2 years", 0},
-        {37 * year, "years", year}, {INT64_MAX, "a long while", 0},
+        {sec, "now", 0},
+        {2 * sec, "1 second", 0},
+        {min, "seconds", sec},
+        {2 * min, "1 minute", 0},
+        {hour, "minutes", min},
+        {2 * hour, "1 hour", 0},
+        {day, "hours", hour},
+        {2 * day, "1 day", 0},
+        {week, "days", day},
+        {2 * week, "1 week", 0},
+        {month, "weeks", week},
+        {2 * month, "1 month", 0},
+        {year, "months", month},
+        {18 * month, "1 year", 0},
+        {2 * year, "2 years", 0},
+        {37 * year, "years", year},
+        {INT64_MAX, "a long while", 0},
     };
     size_t i = 0;
     while (i + 1 < sizeof(rows) / sizeof(rows[0]) && rows[i].bound <= d)

@@ -50,16 +50,17 @@ int kuard_split_address(const char *address, char **host, uint16_t *port, struct
 {
     const char *colon = strrchr(address, ':');
     if (colon == NULL)
-        return jp_err_set(err, JP_BAD_REQUEST, 0, "listen tcp %s: address %s: missing port in address",
-                          address, address);
+        return jp_err_set(err, JP_BAD_REQUEST, 0,
+                          "listen tcp %s: address %s: missing port in address", address, address);
     const char *h = address;
     size_t hlen = (size_t)(colon - address);
     if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
         h++;
         hlen -= 2;
     } else if (memchr(h, ':', hlen)) {
-        return jp_err_set(err, JP_BAD_REQUEST, 0, "listen tcp %s: address %s: too many colons in address",
-                          address, address);
+        return jp_err_set(err, JP_BAD_REQUEST, 0,
+                          "listen tcp %s: address %s: too many colons in address", address,
+                          address);
     }
     int64_t p;
     struct jp_err *perr = NULL;
@@ -86,9 +87,14 @@ static void add_go_headers(struct MHD_Response *resp, const struct kuard_reply *
         MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
         break;
-    case KUARD_CT_TEXT: MHD_add_response_header(resp, "Content-Type", "text/plain"); break;
-    case KUARD_CT_HTML: MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8"); break;
-    case KUARD_CT_NONE: break;
+    case KUARD_CT_TEXT:
+        MHD_add_response_header(resp, "Content-Type", "text/plain");
+        break;
+    case KUARD_CT_HTML:
+        MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+        break;
+    case KUARD_CT_NONE:
+        break;
     }
     if (r->allow) MHD_add_response_header(resp, "Allow", r->allow);
 }

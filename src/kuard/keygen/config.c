@@ -41,9 +41,9 @@ static int quote(struct jp_buf *out, const char *s)
 
 int keygen_config_json(const struct keygen_config *c, struct jp_buf *out)
 {
-    int rc = jp_buf_printf(out, "{\"enable\":%s,\"numToGen\":%lld,\"timeToRun\":%lld,\"memQServer\":",
-                           c->enable ? "true" : "false", (long long)c->num_to_gen,
-                           (long long)c->time_to_run);
+    int rc = jp_buf_printf(
+        out, "{\"enable\":%s,\"numToGen\":%lld,\"timeToRun\":%lld,\"memQServer\":",
+        c->enable ? "true" : "false", (long long)c->num_to_gen, (long long)c->time_to_run);
     rc |= quote(out, c->memq_server);
     rc |= jp_buf_printf(out, ",\"memQQueue\":");
     rc |= quote(out, c->memq_queue);
@@ -55,14 +55,20 @@ int keygen_config_json(const struct keygen_config *c, struct jp_buf *out)
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
     case JSON_INTEGER:
-    case JSON_REAL: return "number";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
+    case JSON_FALSE:
+        return "bool";
+    default:
+        return "null";
     }
 }
 
@@ -82,14 +88,14 @@ static const struct field {
     {"exitCode", F_INT, offsetof(struct keygen_config, exit_code)},
 };
 
-static int set_field(struct keygen_config *c, const struct field *f, json_t *v,
-                     struct jp_err **err)
+static int set_field(struct keygen_config *c, const struct field *f, json_t *v, struct jp_err **err)
 {
     static const char *const go_types[] = {"bool", "int", "string"};
     char *p = (char *)c + f->offset;
     if (json_is_null(v)) return 0; /* Go leaves the field as it was */
     bool ok = (f->type == F_BOOL && json_is_boolean(v)) ||
-              (f->type == F_INT && json_is_integer(v)) || (f->type == F_STRING && json_is_string(v));
+              (f->type == F_INT && json_is_integer(v)) ||
+              (f->type == F_STRING && json_is_string(v));
     if (!ok) {
         if (json_is_real(v))
             return jp_err_set(err, JP_BAD_REQUEST, 0,

@@ -70,7 +70,8 @@ static void add_history(struct keygen *kg, const char *line)
 {
     if (kg->history_len == KEYGEN_MAX_HISTORY) {
         free(kg->history[0].data);
-        memmove(&kg->history[0], &kg->history[1], sizeof(kg->history[0]) * (KEYGEN_MAX_HISTORY - 1));
+        memmove(&kg->history[0], &kg->history[1],
+                sizeof(kg->history[0]) * (KEYGEN_MAX_HISTORY - 1));
         kg->history_len--;
     }
     kg->history[kg->history_len].id = kg->next_history_id++;

@@ -1,7 +1,7 @@
 /* The two workload bodies kuard runs, with its exact log lines:
- *   keys: "(ID 0) Workload starting", "(ID 0 3/10) Item done: SHA256:...", "(ID 0) Workload exiting"
- *   memq: "MemQ Worker starting", "Item done: SHA256:...",
- *         "Error talking to server: ... Retrying after 1s.", "Queue is empty. Retrying after 1s." */
+ *   keys: "(ID 0) Workload starting", "(ID 0 3/10) Item done: SHA256:...", "(ID 0) Workload
+ * exiting" memq: "MemQ Worker starting", "Item done: SHA256:...", "Error talking to server: ...
+ * Retrying after 1s.", "Queue is empty. Retrying after 1s." */
 #include "base/log.h"
 #include "base/timefmt.h"
 #include "kuard/keygen/fingerprint.h"
@@ -18,7 +18,8 @@ static bool keys_done(struct workload *w, int64_t generated, int64_t end_ns)
         workload_post(w, WL_LINE, 0, "(ID %d) Workload exiting", w->id);
         return true;
     }
-    if ((end_ns && jp_mono_ns() >= end_ns) || (w->c.num_to_gen > 0 && generated >= w->c.num_to_gen)) {
+    if ((end_ns && jp_mono_ns() >= end_ns) ||
+        (w->c.num_to_gen > 0 && generated >= w->c.num_to_gen)) {
         workload_post(w, WL_LINE, 0, "(ID %d) Workload exiting", w->id);
         if (w->c.exit_on_complete) workload_post(w, WL_EXIT, (int)w->c.exit_code, "exit");
         return true;

@@ -11,10 +11,14 @@
 static int status_of(enum memq_result res)
 {
     switch (res) {
-    case MEMQ_OK: return 200;
-    case MEMQ_EMPTY: return 204;
-    case MEMQ_FULL: return 503;
-    default: return 400;
+    case MEMQ_OK:
+        return 200;
+    case MEMQ_EMPTY:
+        return 204;
+    case MEMQ_FULL:
+        return 503;
+    default:
+        return 400;
     }
 }
 
@@ -25,18 +29,18 @@ static void queue_op(struct memq_broker *b, const char *method, const char *name
     if (op == NULL) {
         bool put = strcmp(method, "PUT") == 0, del = strcmp(method, "DELETE") == 0;
         if (!put && !del) {
-        kuard_reply_method_not_allowed(r, "PUT, DELETE");
-        return;
-    }
+            kuard_reply_method_not_allowed(r, "PUT, DELETE");
+            return;
+        }
         if (*name == '\0') {
-        kuard_reply_error(r, 400, "empty name");
-        return;
-    }
+            kuard_reply_error(r, 400, "empty name");
+            return;
+        }
         enum memq_result res = put ? memq_create(b, name) : memq_delete(b, name);
         if (res != MEMQ_OK) {
-        kuard_reply_error(r, status_of(res), memq_result_text(res));
-        return;
-    }
+            kuard_reply_error(r, status_of(res), memq_result_text(res));
+            return;
+        }
         r->status = 200; /* Go writes nothing: 200 with an empty body */
         return;
     }

@@ -7,7 +7,7 @@
 #include "kuard/reply.h"
 
 /* path is what follows "/memq/server", already percent-decoded (e.g. "/queues/keygen/enqueue"). */
-void memq_api_handle(struct memq_broker *b, const char *method, const char *path,
-                     const char *body, size_t len, struct kuard_reply *r);
+void memq_api_handle(struct memq_broker *b, const char *method, const char *path, const char *body,
+                     size_t len, struct kuard_reply *r);
 
 #endif

@@ -12,8 +12,8 @@
 struct memq_queue {
     char *name;
     uint32_t hash;
-    struct memq_queue *hnext;           /* hash chain */
-    struct memq_queue *prev, *next;     /* creation order */
+    struct memq_queue *hnext;       /* hash chain */
+    struct memq_queue *prev, *next; /* creation order */
     struct memq_msg *head, *tail;
     int64_t depth, enqueued, dequeued, drained;
 };
@@ -211,11 +211,16 @@ void memq_msg_free(struct memq_broker *b, struct memq_msg *m)
 const char *memq_result_text(enum memq_result r)
 {
     switch (r) {
-    case MEMQ_OK: return "ok";
-    case MEMQ_EMPTY: return "empty queue";
-    case MEMQ_NOT_EXIST: return "does not exist";
-    case MEMQ_ALREADY_EXISTS: return "already exists";
-    case MEMQ_FULL: return "queue server full";
+    case MEMQ_OK:
+        return "ok";
+    case MEMQ_EMPTY:
+        return "empty queue";
+    case MEMQ_NOT_EXIST:
+        return "does not exist";
+    case MEMQ_ALREADY_EXISTS:
+        return "already exists";
+    case MEMQ_FULL:
+        return "queue server full";
     }
     return "unknown";
 }
@@ -226,7 +231,8 @@ int memq_stats_json(const struct memq_broker *b, struct jp_buf *out)
     for (struct memq_queue *q = b->first; q && rc == 0; q = q->next) {
         rc |= jp_buf_printf(out, "%s{\"name\":", q == b->first ? "" : ",");
         rc |= jp_json_quote(out, q->name, strlen(q->name), JP_JSON_HTML_ESCAPE);
-        rc |= jp_buf_printf(out, ",\"depth\":%lld,\"enqueued\":%lld,\"dequeued\":%lld,\"drained\":%lld}",
+        rc |= jp_buf_printf(out,
+                            ",\"depth\":%lld,\"enqueued\":%lld,\"dequeued\":%lld,\"drained\":%lld}",
                             (long long)q->depth, (long long)q->enqueued, (long long)q->dequeued,
                             (long long)q->drained);
     }
