@@ -1,5 +1,5 @@
 /* Capped buffers: growth, the cap, printf and stealing. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/buf.h"
 
 #include <stdlib.h>

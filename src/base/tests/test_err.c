@@ -1,5 +1,5 @@
 /* Error values: first cause wins, wrapping adds context, reasons map to Kubernetes codes. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/err.h"
 
 #include <errno.h>

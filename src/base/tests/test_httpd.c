@@ -1,7 +1,7 @@
 /* The libuv + libmicrohttpd bridge, driven by real clients on loopback: plain responses, a
  * suspended stream fed by a timer, a client that hangs up while suspended, and shutdown with a
  * stream still suspended (which aborts inside MHD unless handled). */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/httpd.h"
 
 #include <arpa/inet.h>

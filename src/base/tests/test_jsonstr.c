@@ -1,5 +1,5 @@
 /* JSON quoting against what Go's encoding/json produces for the same bytes. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/jsonstr.h"
 
 #include <string.h>

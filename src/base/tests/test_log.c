@@ -1,5 +1,5 @@
 /* Log record layouts: klog text, klog JSON, Go log; verbosity gating. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/log.h"
 
 #include <regex.h>

@@ -1,5 +1,5 @@
 /* Checked integer and boolean parsing. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/parse.h"
 
 static int64_t ok(const char *s, int base)

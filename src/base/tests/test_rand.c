@@ -1,5 +1,5 @@
 /* Random suffixes, UIDs and bytes: alphabet, format, uniqueness, and no reuse of pool bytes. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/rand.h"
 
 #include <ctype.h>

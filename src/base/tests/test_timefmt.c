@@ -1,5 +1,5 @@
 /* RFC 3339 formatting/parsing and HumanDuration, against values Kubernetes and Go print. */
-#include "cm.h"
+#include "support/cm.h"
 #include "base/timefmt.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /* The memq broker: FIFO order, counters, byte-exact bodies, the byte cap, many queues. */
-#include "cm.h"
+#include "support/cm.h"
 #include "kuard/memq/broker.h"
 
 #include <stdio.h>

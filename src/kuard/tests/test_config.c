@@ -1,5 +1,5 @@
 /* The /keygen config JSON, both ways, with Go's decoding rules. */
-#include "cm.h"
+#include "support/cm.h"
 #include "kuard/keygen/config.h"
 
 #include <string.h>

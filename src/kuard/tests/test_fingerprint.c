@@ -1,6 +1,6 @@
 /* SSH SHA256 fingerprints: a fixed key against the value `ssh-keygen -lf` printed for it, and
  * freshly generated keys against ssh-keygen itself. */
-#include "cm.h"
+#include "support/cm.h"
 #include "kuard/keygen/fingerprint.h"
 
 #include <openssl/pem.h>

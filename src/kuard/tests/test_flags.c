@@ -1,5 +1,5 @@
 /* kuard's flags, parsed like pflag: both value forms, booleans, errors with pflag's wording. */
-#include "cm.h"
+#include "support/cm.h"
 #include "kuard/flags.h"
 
 #include <jansson.h>

@@ -1,6 +1,6 @@
 /* The keygen workload manager with real threads and small keys: kuard's log lines, exit codes,
  * cancellation on reconfiguration, and memq consumption from a real server on the same loop. */
-#include "cm.h"
+#include "support/cm.h"
 #include "kuard/app.h"
 #include "kuard/server.h"
 

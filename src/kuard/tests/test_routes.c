@@ -1,6 +1,6 @@
 /* kuard's route table and memq API replies, without sockets: status codes, bodies, 404 vs 405,
  * the /a /b /c prefixes, probes and the address/path helpers of the HTTP adapter. */
-#include "cm.h"
+#include "support/cm.h"
 #include "kuard/app.h"
 #include "kuard/reltime.h"
 #include "kuard/server.h"
