@@ -1,6 +1,7 @@
 /* kuard: the demo workload of the Jobs chapter. Wiring only: flags, the loop, the MemQ broker,
  * the keygen workload and the HTTP server, then run until the workload asks to exit. */
 #include "base/log.h"
+#include "base/parse.h"
 #include "kuard/app.h"
 #include "kuard/flags.h"
 #include "kuard/server.h"
@@ -52,6 +53,16 @@ static bool tls_files_present(const char *dir)
     return stat(crt, &st) == 0 && stat(key, &st) == 0;
 }
 
+/* Test seam, not a kuard flag: KUARD_RSA_BITS=1024 lets tests that need many keys (the chapter's
+ * 100-item queue) run in seconds. Anything else, including unset, means kuard's 4096. */
+static int rsa_bits(void)
+{
+    const char *v = getenv("KUARD_RSA_BITS");
+    int64_t bits;
+    if (v && jp_parse_int(v, 10, 1024, 16384, &bits, NULL) == 0) return (int)bits;
+    return 4096;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a client hanging up must not kill the server */
@@ -82,7 +93,7 @@ int main(int argc, char **argv)
     k.app.broker = memq_broker_new(cfg.memq_max_bytes > 0 ? (size_t)cfg.memq_max_bytes : 0);
     k.app.liveness.fail_next = cfg.liveness_fail_next;
     k.app.readiness.fail_next = cfg.readiness_fail_next;
-    struct keygen_opts kopts = {.rsa_bits = 4096, .on_exit = on_exit_requested, .arg = &k};
+    struct keygen_opts kopts = {.rsa_bits = rsa_bits(), .on_exit = on_exit_requested, .arg = &k};
     k.app.keygen = keygen_new(&k.loop, &kopts);
     keygen_load(k.app.keygen, &cfg.keygen);
 
