@@ -66,7 +66,7 @@ static void drive(struct jp_httpd *h)
     uv_timer_start(&h->timer, timer_cb, timeout, 0);
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];

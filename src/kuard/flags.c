@@ -163,8 +163,10 @@ static void dump_value(struct jp_buf *b, const struct kuard_config *c, const str
  * nested group is contiguous. */
 char *kuard_config_dump(const struct kuard_config *c)
 {
+    /* The input is our own command line, which the kernel bounds (ARG_MAX, 2 MiB by default);
+     * even fully escaped (6 bytes per byte) it fits this cap, so no append can be dropped. */
     struct jp_buf b;
-    jp_buf_init(&b, 1 << 16);
+    jp_buf_init(&b, 64u << 20);
     jp_buf_printf(&b, "{");
     const char *open_group = NULL;
     size_t open_len = 0;

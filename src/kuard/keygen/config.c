@@ -122,7 +122,7 @@ int keygen_config_parse(const char *body, size_t len, struct keygen_config *out,
 {
     memset(out, 0, sizeof(*out));
     size_t i = 0;
-    while (i < len && strchr(" \t\r\n", body[i]))
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
         i++;
     if (i == len) return jp_err_set(err, JP_BAD_REQUEST, 0, "EOF");
     json_error_t jerr;

@@ -65,6 +65,10 @@ static void errors(void **state)
     assert_int_equal(keygen_config_parse("{\"enable\":", 10, &c, &err), -1);
     assert_memory_equal(err->msg, "invalid JSON: ", 14);
     jp_err_free(err);
+    err = NULL; /* NUL is not whitespace: Go reports a syntax error, not EOF */
+    assert_int_equal(keygen_config_parse("\0\0", 2, &c, &err), -1);
+    assert_memory_equal(err->msg, "invalid JSON: ", 14);
+    jp_err_free(err);
 }
 
 int main(void)
