@@ -40,7 +40,7 @@ format:
 format-check:
 	@bash scripts/format-check.sh
 
-check: test asan-test fuzz-smoke format-check
+check: format-check test asan-test fuzz-smoke
 
 # The main job: kuard generating 3 keys and exiting.
 run: build

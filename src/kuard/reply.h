@@ -6,8 +6,9 @@
 
 #include "base/buf.h"
 
-#define KUARD_REPLY_MAX (64u << 20) /* a reply never grows past this (10k queues of stats ~1 MB)   \
-                                     */
+#define KUARD_REPLY_MAX                                                                            \
+    (64u << 20) /* a reply never grows past this (10k queues of stats ~1 MB)                       \
+                 */
 
 enum kuard_ctype {
     KUARD_CT_NONE,  /* no body headers (204, empty 200) */
