@@ -1,0 +1,88 @@
+/* Private, atomic, symlink-refusing file helpers for the data directory. */
+#include "base/fsutil.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int jp_mkdir_private(const char *dir, struct jp_err **err)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) return jp_err_sys(err, "mkdir %s", dir);
+    struct stat st;
+    if (lstat(dir, &st) < 0) return jp_err_sys(err, "stat %s", dir);
+    if (!S_ISDIR(st.st_mode))
+        return jp_err_set(err, JP_BAD_REQUEST, 0, "%s: not a directory (symlinks are refused)",
+                          dir);
+    return 0;
+}
+
+static int open_dir(const char *dir, struct jp_err **err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return jp_err_sys(err, "open %s", dir);
+    return fd;
+}
+
+int jp_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
+                         struct jp_err **err)
+{
+    _cleanup_close_ int dfd = open_dir(dir, err);
+    if (dfd < 0) return -1;
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+    (void)unlinkat(dfd, tmp, 0);
+    _cleanup_close_ int fd =
+        openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return jp_err_sys(err, "create %s/%s", dir, tmp);
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return jp_err_sys(err, "write %s/%s", dir, tmp);
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) < 0) return jp_err_sys(err, "fsync %s/%s", dir, tmp);
+    if (renameat(dfd, tmp, dfd, name) < 0) return jp_err_sys(err, "rename %s/%s", dir, name);
+    if (fsync(dfd) < 0) return jp_err_sys(err, "fsync %s", dir);
+    return 0;
+}
+
+int jp_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
+                 struct jp_err **err)
+{
+    _cleanup_close_ int dfd = open_dir(dir, err);
+    if (dfd < 0) return -1;
+    _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return jp_err_set(err, JP_NOT_FOUND, ENOENT, "%s/%s: no such file", dir, name);
+        return jp_err_sys(err, "open %s/%s", dir, name);
+    }
+    struct jp_buf b;
+    jp_buf_init(&b, max);
+    char chunk[8192];
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            jp_buf_free(&b);
+            return jp_err_sys(err, "read %s/%s", dir, name);
+        }
+        if (r == 0) break;
+        if (jp_buf_append(&b, chunk, (size_t)r) < 0) {
+            jp_buf_free(&b);
+            return jp_err_set(err, JP_TOO_LARGE, 0, "%s/%s: larger than %zu bytes", dir, name, max);
+        }
+    }
+    *data = jp_buf_steal(&b, len);
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* Files the server owns in its data directory: created private (0600/0700), written atomically,
+ * opened without following symlinks, so a planted link can't redirect our writes. */
+#ifndef JP_BASE_FSUTIL_H
+#define JP_BASE_FSUTIL_H
+
+#include "base/err.h"
+
+#include <stddef.h>
+
+/* Creates dir (0700) if missing; fails if it exists as a symlink or non-directory. */
+int jp_mkdir_private(const char *dir, struct jp_err **err);
+/* Writes data to dir/name atomically (temp file, fsync, rename, fsync dir), mode 0600. */
+int jp_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
+                         struct jp_err **err);
+/* Reads all of dir/name (O_NOFOLLOW) up to max bytes. OUT: *data is NUL-terminated, caller frees.
+ * A missing file is JP_NOT_FOUND. */
+int jp_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
+                 struct jp_err **err);
+
+#endif
