@@ -180,7 +180,8 @@ static int obj_cmp(const void *a, const void *b)
 void jp_store__index_sort(struct jp_store *s)
 {
     for (unsigned k = 0; k < s->hooks.nkinds; k++)
-        qsort(s->index[k].items, s->index[k].n, sizeof(struct jp_obj *), obj_cmp);
+        if (s->index[k].n > 1)
+            qsort(s->index[k].items, s->index[k].n, sizeof(struct jp_obj *), obj_cmp);
 }
 
 void jp_store__index_free(struct jp_store *s)
