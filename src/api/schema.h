@@ -13,15 +13,15 @@ enum jp_ftype {
     JP_F_INT64,
     JP_F_NUMBER, /* float64 */
     JP_F_BOOL,
-    JP_F_OBJECT,         /* a nested type: see ref */
-    JP_F_ARRAY,          /* of elem */
-    JP_F_MAP,            /* string keys, values of elem */
-    JP_F_QUANTITY,       /* resource.Quantity: string or number in JSON */
-    JP_F_INT_OR_STRING,  /* intstr.IntOrString */
-    JP_F_TIME,           /* metav1.Time: RFC 3339 string (or null) */
-    JP_F_MICROTIME,      /* metav1.MicroTime */
-    JP_F_BYTES,          /* []byte: base64 string */
-    JP_F_ANY,            /* free-form JSON (RawExtension, JSON, FieldsV1) */
+    JP_F_OBJECT,        /* a nested type: see ref */
+    JP_F_ARRAY,         /* of elem */
+    JP_F_MAP,           /* string keys, values of elem */
+    JP_F_QUANTITY,      /* resource.Quantity: string or number in JSON */
+    JP_F_INT_OR_STRING, /* intstr.IntOrString */
+    JP_F_TIME,          /* metav1.Time: RFC 3339 string (or null) */
+    JP_F_MICROTIME,     /* metav1.MicroTime */
+    JP_F_BYTES,         /* []byte: base64 string */
+    JP_F_ANY,           /* free-form JSON (RawExtension, JSON, FieldsV1) */
 };
 
 enum jp_patch_strategy {
@@ -32,19 +32,19 @@ enum jp_patch_strategy {
 };
 
 struct jp_field {
-    const char *name;   /* JSON name */
-    uint8_t type;       /* enum jp_ftype */
-    uint8_t elem;       /* enum jp_ftype of list/map elements (JP_F_OBJECT: see ref) */
-    uint16_t ref;       /* index in jp_schema_types of the object type (type or elem OBJECT) */
-    uint8_t patch;      /* enum jp_patch_strategy */
+    const char *name;      /* JSON name */
+    uint8_t type;          /* enum jp_ftype */
+    uint8_t elem;          /* enum jp_ftype of list/map elements (JP_F_OBJECT: see ref) */
+    uint16_t ref;          /* index in jp_schema_types of the object type (type or elem OBJECT) */
+    uint8_t patch;         /* enum jp_patch_strategy */
     const char *merge_key; /* for JP_PATCH_MERGE lists of objects, else NULL */
 };
 
 struct jp_type {
     const char *name;    /* model name of @kubernetes/client-node, e.g. "V1JobSpec" */
     const char *go_name; /* the Go struct name Kubernetes uses in error text, e.g. "JobSpec" */
-    uint16_t first;     /* index of its first field in jp_schema_fields */
-    uint16_t count;     /* number of fields, sorted by name for binary search */
+    uint16_t first;      /* index of its first field in jp_schema_fields */
+    uint16_t count;      /* number of fields, sorted by name for binary search */
 };
 
 extern const struct jp_type jp_schema_types[];
