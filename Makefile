@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test asan asan-test fuzz fuzz-smoke format format-check check run bench clean
+.PHONY: all deps build test asan asan-test fuzz fuzz-smoke format format-check gen-check check run bench clean
 
 all: build
 
@@ -40,7 +40,12 @@ format:
 format-check:
 	@bash scripts/format-check.sh
 
-check: format-check test asan-test fuzz-smoke
+# The generated schema must match its generator (needs node and npm's registry).
+gen-check:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then tools/gen-schema/run.sh --check; \
+	else echo "gen-check: SKIPPED, node/npm not installed"; fi
+
+check: format-check gen-check test asan-test fuzz-smoke
 
 # The main job: kuard generating 3 keys and exiting.
 run: build
