@@ -80,3 +80,12 @@ void jp_buf_free(struct jp_buf *b)
     b->data = NULL;
     b->len = b->alloc = 0;
 }
+
+char *jp_strfmt(char *buf, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, n, fmt, ap);
+    va_end(ap);
+    return buf;
+}

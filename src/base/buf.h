@@ -22,6 +22,9 @@ int jp_buf_append(struct jp_buf *b, const void *data, size_t n);
 int jp_buf_appendc(struct jp_buf *b, char c);
 int jp_buf_printf(struct jp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void jp_buf_reset(struct jp_buf *b);
+/* snprintf for text that may be cut to fit on purpose (field paths in messages): NUL-terminated,
+ * returns buf. */
+char *jp_strfmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Gives the bytes to the caller (OUT: caller frees) and leaves the buffer empty. */
 char *jp_buf_steal(struct jp_buf *b, size_t *len);
 void jp_buf_free(struct jp_buf *b);

@@ -197,7 +197,8 @@ struct jp_httpd_susp *jp_httpd_suspend(struct jp_httpd *h, struct MHD_Connection
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     s->disconnect.data = s;
-    if (ci && uv_poll_init_socket(h->loop, &s->disconnect, ci->connect_fd) == 0) {
+    /* without a gone callback the suspension is brief (e.g. waiting for a commit): no watch */
+    if (gone && ci && uv_poll_init_socket(h->loop, &s->disconnect, ci->connect_fd) == 0) {
         s->has_poll = true;
         uv_poll_start(&s->disconnect, UV_DISCONNECT, disconnect_cb);
     }

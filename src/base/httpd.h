@@ -37,7 +37,8 @@ bool jp_httpd_stopping(const struct jp_httpd *h);
 
 /* Suspends a connection whose streaming response has nothing to send right now (call it from the
  * content reader, which then returns 0). If the client goes away while suspended, gone(arg) runs
- * once on the loop; the caller should then jp_httpd_resume() so MHD can clean up. */
+ * once on the loop; the caller should then jp_httpd_resume() so MHD can clean up. A NULL gone
+ * means a brief suspension that is not watched for hang-ups. */
 struct jp_httpd_susp *jp_httpd_suspend(struct jp_httpd *h, struct MHD_Connection *conn,
                                        void (*gone)(void *arg), void *arg);
 /* Resumes and frees the handle; safe to call from any loop callback. */

@@ -1,0 +1,79 @@
+/* The table of kinds jobplane serves: one row per resource with its names, scope, schema root,
+ * subresources and the ops that differ by kind (defaults, validation, Table columns and rows,
+ * field selectors). The REST handlers and the write path are shared: adding a kind is one file
+ * in kinds/ and one row here. */
+#ifndef JP_API_KINDS_H
+#define JP_API_KINDS_H
+
+#include "api/object.h"
+#include "api/status.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+    JP_SUB_STATUS = 1 << 0,
+    JP_SUB_SCALE = 1 << 1,   /* autoscaling/v1 Scale */
+    JP_SUB_LOG = 1 << 2,     /* pods/log */
+    JP_SUB_FINALIZE = 1 << 3 /* namespaces/finalize */
+};
+
+struct jp_column {
+    const char *name;
+    const char *type;   /* "string", "integer", "date" */
+    const char *format; /* "name" or "" */
+    const char *description;
+    int priority; /* 0 always shown, 1 with -o wide */
+};
+
+struct jp_write_ctx; /* api/write.h */
+
+struct jp_kind_ops {
+    /* Defaults, applied on create and on every update before validation. */
+    void (*defaults)(json_t *obj);
+    /* Create-time strategy: e.g. jobs generate their selector, services get a cluster IP. */
+    void (*prepare_create)(struct jp_write_ctx *ctx, json_t *obj);
+    /* Validation for create (old == NULL) and update; appends field errors. */
+    void (*validate)(const json_t *obj, const json_t *old, struct jp_ferrs *errs);
+    /* The Table row for an object (cells in column order). */
+    void (*row)(const json_t *obj, struct jp_cells *cells);
+    const struct jp_column *columns;
+    /* Field selectors beyond metadata.name and metadata.namespace, and their values. */
+    const char *const *field_labels;
+    const char *(*field_value)(const json_t *obj, const char *label, char *buf, size_t n);
+};
+
+struct jp_kind {
+    const char *group; /* "" for the core group */
+    const char *version;
+    const char *kind;
+    const char *plural;
+    const char *resource; /* "jobs.batch" or "pods": how Status messages name the resource */
+    const char *singular;
+    const char *short_names[3]; /* NULL-terminated */
+    const char *categories[2];
+    bool namespaced;
+    bool has_status; /* the main resource ignores status (status subresource owns it) */
+    bool generation; /* metadata.generation counts spec changes */
+    unsigned subresources;
+    int schema_type; /* JP_T_... root type of the object */
+    const struct jp_kind_ops *ops;
+};
+
+extern const struct jp_kind jp_kinds[];
+extern const unsigned jp_nkinds;
+
+const struct jp_kind *jp_kind_by_plural(const char *group, const char *version,
+                                        const char *plural);
+int jp_kind_index(const struct jp_kind *k);
+/* "batch/v1" or "v1". */
+const char *jp_kind_api_version(const struct jp_kind *k, char *buf, size_t n);
+
+/* Store hooks built on the table. */
+const char *jp_kinds_store_name(uint16_t kind);
+int jp_kinds_store_index(const char *name);
+struct jp_obj *jp_kinds_store_load(uint16_t kind, const char *ns, const char *name,
+                                   const char *json, size_t len);
+
+#endif

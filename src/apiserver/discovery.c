@@ -1,0 +1,359 @@
+/* Discovery (legacy and aggregated v2/v2beta1), /version and OpenAPI. The documents are built
+ * once from the kind table; the aggregated form is chosen only when the Accept header asks for
+ * it, and v2 is never sent to clients that only accept v2beta1 (kubectl 1.27-1.29). */
+#include "apiserver/internal.h"
+#include "base/alloc.h"
+#include "base/jsonstr.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SERVER_GIT_VERSION "v1.33.0-jobplane"
+
+static const char *const verbs_main = "[\"create\",\"delete\",\"deletecollection\",\"get\",\"list\","
+                                      "\"patch\",\"update\",\"watch\"]";
+static const char *const verbs_ns = "[\"create\",\"delete\",\"get\",\"list\",\"patch\",\"update\","
+                                    "\"watch\"]";
+static const char *const verbs_sub = "[\"get\",\"patch\",\"update\"]";
+
+/* Group-versions in first-appearance order of the kind table: "v1", "apps/v1", "batch/v1". */
+static size_t group_versions(const char *out[], size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < jp_nkinds; i++) {
+        const char *g = jp_kinds[i].group;
+        bool seen = false;
+        for (size_t j = 0; j < n; j++)
+            seen |= strcmp(out[j], g) == 0;
+        if (!seen && n < max) out[n++] = g;
+    }
+    return n;
+}
+
+static void str_list(struct jp_buf *b, const char *const *items)
+{
+    jp_buf_appendc(b, '[');
+    for (size_t i = 0; items[i]; i++)
+        jp_buf_printf(b, "%s\"%s\"", i ? "," : "", items[i]);
+    jp_buf_appendc(b, ']');
+}
+
+static void legacy_resources(struct jp_buf *b, const char *group)
+{
+    const char *gv = *group ? NULL : "v1";
+    char gvbuf[64];
+    if (!gv) {
+        snprintf(gvbuf, sizeof(gvbuf), "%s/v1", group);
+        gv = gvbuf;
+    }
+    jp_buf_printf(b, "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"%s\","
+                     "\"resources\":[",
+                  gv);
+    bool first = true;
+    for (unsigned i = 0; i < jp_nkinds; i++) {
+        const struct jp_kind *k = &jp_kinds[i];
+        if (strcmp(k->group, group) != 0) continue;
+        bool is_ns = strcmp(k->plural, "namespaces") == 0;
+        jp_buf_printf(b, "%s{\"name\":\"%s\",\"singularName\":\"%s\",\"namespaced\":%s,\"kind\":\"%s\","
+                         "\"verbs\":%s",
+                      first ? "" : ",", k->plural, k->singular, k->namespaced ? "true" : "false",
+                      k->kind, is_ns ? verbs_ns : verbs_main);
+        first = false;
+        if (k->short_names[0]) {
+            jp_buf_printf(b, ",\"shortNames\":");
+            str_list(b, k->short_names);
+        }
+        if (k->categories[0]) {
+            jp_buf_printf(b, ",\"categories\":");
+            str_list(b, k->categories);
+        }
+        jp_buf_appendc(b, '}');
+        const char *ns = k->namespaced ? "true" : "false";
+        if (k->subresources & JP_SUB_STATUS)
+            jp_buf_printf(b, ",{\"name\":\"%s/status\",\"singularName\":\"\",\"namespaced\":%s,"
+                             "\"kind\":\"%s\",\"verbs\":%s}",
+                          k->plural, ns, k->kind, verbs_sub);
+        if (k->subresources & JP_SUB_SCALE)
+            jp_buf_printf(b, ",{\"name\":\"%s/scale\",\"singularName\":\"\",\"namespaced\":%s,"
+                             "\"group\":\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\","
+                             "\"verbs\":%s}",
+                          k->plural, ns, verbs_sub);
+        if (k->subresources & JP_SUB_LOG)
+            jp_buf_printf(b, ",{\"name\":\"%s/log\",\"singularName\":\"\",\"namespaced\":%s,"
+                             "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
+                          k->plural, ns, k->kind);
+        if (k->subresources & JP_SUB_FINALIZE)
+            jp_buf_printf(b, ",{\"name\":\"%s/finalize\",\"singularName\":\"\",\"namespaced\":%s,"
+                             "\"kind\":\"%s\",\"verbs\":[\"update\"]}",
+                          k->plural, ns, k->kind);
+    }
+    jp_buf_printf(b, "]}");
+}
+
+static void aggregated_resources(struct jp_buf *b, const char *group)
+{
+    bool first = true;
+    for (unsigned i = 0; i < jp_nkinds; i++) {
+        const struct jp_kind *k = &jp_kinds[i];
+        if (strcmp(k->group, group) != 0) continue;
+        bool is_ns = strcmp(k->plural, "namespaces") == 0;
+        jp_buf_printf(b, "%s{\"resource\":\"%s\",\"responseKind\":{\"group\":\"%s\",\"version\":\"%s\","
+                         "\"kind\":\"%s\"},\"scope\":\"%s\",\"singularResource\":\"%s\",\"verbs\":%s",
+                      first ? "" : ",", k->plural, k->group, k->version, k->kind,
+                      k->namespaced ? "Namespaced" : "Cluster", k->singular,
+                      is_ns ? verbs_ns : verbs_main);
+        first = false;
+        if (k->short_names[0]) {
+            jp_buf_printf(b, ",\"shortNames\":");
+            str_list(b, k->short_names);
+        }
+        if (k->categories[0]) {
+            jp_buf_printf(b, ",\"categories\":");
+            str_list(b, k->categories);
+        }
+        if (k->subresources) {
+            jp_buf_printf(b, ",\"subresources\":[");
+            const char *sep = "";
+            if (k->subresources & JP_SUB_STATUS) {
+                jp_buf_printf(b, "%s{\"subresource\":\"status\",\"responseKind\":{\"group\":\"%s\","
+                                 "\"version\":\"%s\",\"kind\":\"%s\"},\"verbs\":%s}",
+                              sep, k->group, k->version, k->kind, verbs_sub);
+                sep = ",";
+            }
+            if (k->subresources & JP_SUB_SCALE) {
+                jp_buf_printf(b, "%s{\"subresource\":\"scale\",\"responseKind\":{\"group\":"
+                                 "\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\"},\"verbs\":%s}",
+                              sep, verbs_sub);
+                sep = ",";
+            }
+            if (k->subresources & JP_SUB_LOG) {
+                jp_buf_printf(b, "%s{\"subresource\":\"log\",\"responseKind\":{\"group\":\"\","
+                                 "\"version\":\"v1\",\"kind\":\"Pod\"},\"verbs\":[\"get\"]}",
+                              sep);
+                sep = ",";
+            }
+            if (k->subresources & JP_SUB_FINALIZE)
+                jp_buf_printf(b, "%s{\"subresource\":\"finalize\",\"responseKind\":{\"group\":\"\","
+                                 "\"version\":\"v1\",\"kind\":\"Namespace\"},\"verbs\":[\"update\"]}",
+                              sep);
+            jp_buf_appendc(b, ']');
+        }
+        jp_buf_appendc(b, '}');
+    }
+}
+
+static char *aggregated(bool core, const char *api_version)
+{
+    const char *groups[8];
+    size_t n = group_versions(groups, 8);
+    struct jp_buf b;
+    jp_buf_init(&b, SIZE_MAX);
+    jp_buf_printf(&b, "{\"kind\":\"APIGroupDiscoveryList\",\"apiVersion\":\"%s\",\"metadata\":{},"
+                      "\"items\":[",
+                  api_version);
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        bool is_core = *groups[i] == '\0';
+        if (is_core != core) continue;
+        jp_buf_printf(&b, "%s{\"metadata\":{", first ? "" : ",");
+        if (!is_core) jp_buf_printf(&b, "\"name\":\"%s\",", groups[i]);
+        jp_buf_printf(&b, "\"creationTimestamp\":null},\"versions\":[{\"version\":\"v1\","
+                          "\"freshness\":\"Current\",\"resources\":[");
+        aggregated_resources(&b, groups[i]);
+        jp_buf_printf(&b, "]}]}");
+        first = false;
+    }
+    jp_buf_printf(&b, "]}");
+    return jp_buf_steal(&b, NULL);
+}
+
+void discovery_build(struct jp_apiserver *s)
+{
+    const char *groups[8];
+    size_t n = group_versions(groups, 8);
+    struct jp_buf b;
+    jp_buf_init(&b, SIZE_MAX);
+    jp_buf_printf(&b, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
+                      "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1:6443\"}]}");
+    s->discovery_api = jp_buf_steal(&b, NULL);
+    jp_buf_printf(&b, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (*groups[i] == '\0') continue;
+        jp_buf_printf(&b, "%s{\"name\":\"%s\",\"versions\":[{\"groupVersion\":\"%s/v1\",\"version\":"
+                          "\"v1\"}],\"preferredVersion\":{\"groupVersion\":\"%s/v1\",\"version\":"
+                          "\"v1\"}}",
+                      first ? "" : ",", groups[i], groups[i], groups[i]);
+        first = false;
+    }
+    jp_buf_printf(&b, "]}");
+    s->discovery_apis = jp_buf_steal(&b, NULL);
+    s->group_docs = jp_xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        legacy_resources(&b, groups[i]);
+        s->group_docs[i] = jp_buf_steal(&b, NULL);
+    }
+    s->discovery_agg_api = aggregated(true, "apidiscovery.k8s.io/v2");
+    s->discovery_agg_apis = aggregated(false, "apidiscovery.k8s.io/v2");
+    s->discovery_agg_api_b = aggregated(true, "apidiscovery.k8s.io/v2beta1");
+    s->discovery_agg_apis_b = aggregated(false, "apidiscovery.k8s.io/v2beta1");
+}
+
+void discovery_free(struct jp_apiserver *s)
+{
+    free(s->discovery_api);
+    free(s->discovery_apis);
+    free(s->discovery_agg_api);
+    free(s->discovery_agg_apis);
+    free(s->discovery_agg_api_b);
+    free(s->discovery_agg_apis_b);
+    for (size_t i = 0; s->group_docs && s->group_docs[i]; i++)
+        free(s->group_docs[i]);
+    free(s->group_docs);
+}
+
+static void send_copy(struct apireq *q, const char *doc, const char *content_type)
+{
+    reply(q, 200, content_type, jp_xstrdup(doc), strlen(doc));
+}
+
+/* Which aggregated version the Accept header asks for: "v2", "v2beta1" or NULL (legacy). */
+static const char *aggregated_wanted(struct apireq *q)
+{
+    const char *accept = req_header(q, "Accept");
+    if (accept == NULL || strstr(accept, "as=APIGroupDiscoveryList") == NULL) return NULL;
+    /* look at each media range separately: "v=v2;" must not match "v=v2beta1" */
+    const char *want = NULL;
+    char *copy = jp_xstrdup(accept), *save = NULL;
+    for (char *range = strtok_r(copy, ",", &save); range; range = strtok_r(NULL, ",", &save)) {
+        if (!strstr(range, "as=APIGroupDiscoveryList") || !strstr(range, "g=apidiscovery.k8s.io"))
+            continue;
+        char *v = strstr(range, "v=v2");
+        if (v == NULL) continue;
+        bool beta = strncmp(v, "v=v2beta1", 9) == 0;
+        if (!beta) {
+            want = "v2";
+            break;
+        }
+        if (want == NULL) want = "v2beta1";
+    }
+    free(copy);
+    return want;
+}
+
+void serve_discovery(struct apireq *q, const struct route *r)
+{
+    struct jp_apiserver *s = q->srv;
+    const char *groups[8];
+    size_t n = group_versions(groups, 8);
+    if (r->type == R_API || r->type == R_APIS) {
+        const char *agg = aggregated_wanted(q);
+        bool core = r->type == R_API;
+        if (agg && strcmp(agg, "v2") == 0)
+            send_copy(q, core ? s->discovery_agg_api : s->discovery_agg_apis,
+                      "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+        else if (agg)
+            send_copy(q, core ? s->discovery_agg_api_b : s->discovery_agg_apis_b,
+                      "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList");
+        else
+            send_copy(q, core ? s->discovery_api : s->discovery_apis, "application/json");
+        return;
+    }
+    if (r->type == R_ROOT) {
+        struct jp_buf b;
+        jp_buf_init(&b, 1 << 16);
+        jp_buf_printf(&b, "{\"paths\":[\"/api\",\"/api/v1\",\"/apis\"");
+        for (size_t i = 0; i < n; i++)
+            if (*groups[i]) jp_buf_printf(&b, ",\"/apis/%s\",\"/apis/%s/v1\"", groups[i], groups[i]);
+        jp_buf_printf(&b, ",\"/healthz\",\"/livez\",\"/metrics\",\"/openapi/v2\",\"/openapi/v3\","
+                          "\"/readyz\",\"/version\"]}");
+        reply_json(q, 200, &b);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char gv[64];
+        if (*groups[i])
+            snprintf(gv, sizeof(gv), "%s/v1", groups[i]);
+        else
+            snprintf(gv, sizeof(gv), "v1");
+        if (r->type == R_GROUP_VER && strcmp(r->gv, gv) == 0) {
+            send_copy(q, s->group_docs[i], "application/json");
+            return;
+        }
+        if (r->type == R_GROUP && *groups[i] && strcmp(r->gv, groups[i]) == 0) {
+            char *doc = jp_xasprintf("{\"kind\":\"APIGroup\",\"apiVersion\":\"v1\",\"name\":\"%s\","
+                                     "\"versions\":[{\"groupVersion\":\"%s\",\"version\":\"v1\"}],"
+                                     "\"preferredVersion\":{\"groupVersion\":\"%s\",\"version\":"
+                                     "\"v1\"}}",
+                                     groups[i], gv, gv);
+            reply(q, 200, "application/json", doc, strlen(doc));
+            return;
+        }
+    }
+    reply_status(q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
+}
+
+void serve_version(struct apireq *q)
+{
+    static const char doc[] = "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"" SERVER_GIT_VERSION
+                              "\",\"gitCommit\":\"0000000000000000000000000000000000000000\","
+                              "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-11-28T00:00:00Z\","
+                              "\"goVersion\":\"go1.24.0\",\"compiler\":\"gc\",\"platform\":"
+                              "\"linux/amd64\"}";
+    send_copy(q, doc, "application/json");
+}
+
+void serve_openapi(struct apireq *q, const struct route *r)
+{
+    if (r->type == R_OPENAPI_V2) {
+        /* an empty protobuf document: kubectl then validates nothing client-side and relies on
+         * our strict decoding (kubectl-protocol.md §2) */
+        reply(q, 200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", NULL, 0);
+        return;
+    }
+    const char *groups[8];
+    size_t n = group_versions(groups, 8);
+    struct jp_buf b;
+    jp_buf_init(&b, SIZE_MAX);
+    if (r->gv[0] == '\0') {
+        jp_buf_printf(&b, "{\"paths\":{");
+        for (size_t i = 0; i < n; i++) {
+            if (*groups[i])
+                jp_buf_printf(&b, "%s\"apis/%s/v1\":{\"serverRelativeURL\":\"/openapi/v3/apis/%s/v1?hash=1\"}",
+                              i ? "," : "", groups[i], groups[i]);
+            else
+                jp_buf_printf(&b, "%s\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?hash=1\"}",
+                              i ? "," : "");
+        }
+        jp_buf_printf(&b, "}}");
+        reply_json(q, 200, &b);
+        return;
+    }
+    bool found = false;
+    jp_buf_printf(&b, "{\"openapi\":\"3.0.0\",\"info\":{\"title\":\"Kubernetes\",\"version\":"
+                      "\"v1.33.0\"},\"components\":{\"schemas\":{}},\"paths\":{");
+    bool first = true;
+    for (unsigned i = 0; i < jp_nkinds; i++) {
+        const struct jp_kind *k = &jp_kinds[i];
+        char gv[64];
+        jp_kind_api_version(k, gv, sizeof(gv));
+        if (strcmp(gv, r->gv) != 0) continue;
+        found = true;
+        const char *prefix = *k->group ? "/apis/" : "/api/";
+        jp_buf_printf(&b, "%s\"%s%s%s/%s/{name}\":{\"patch\":{\"x-kubernetes-group-version-kind\":"
+                          "{\"group\":\"%s\",\"version\":\"%s\",\"kind\":\"%s\"},"
+                          "\"x-kubernetes-action\":\"patch\",\"parameters\":[{\"name\":"
+                          "\"fieldValidation\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}}],"
+                          "\"responses\":{\"200\":{\"description\":\"OK\"}}}}",
+                      first ? "" : ",", prefix, gv, k->namespaced ? "/namespaces/{namespace}" : "",
+                      k->plural, k->group, k->version, k->kind);
+        first = false;
+    }
+    jp_buf_printf(&b, "}}");
+    if (!found) {
+        jp_buf_free(&b);
+        reply_status(q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
+        return;
+    }
+    reply_json(q, 200, &b);
+}

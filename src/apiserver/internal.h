@@ -1,0 +1,119 @@
+/* Shared inside src/apiserver: the request being served, the route it resolved to, and the
+ * response helpers. One struct apireq lives from the first MHD callback to request completion. */
+#ifndef JP_APISERVER_INTERNAL_H
+#define JP_APISERVER_INTERNAL_H
+
+#include "api/decode.h"
+#include "api/kinds.h"
+#include "api/status.h"
+#include "apiserver/apiserver.h"
+#include "base/buf.h"
+#include "base/httpd.h"
+
+#include <microhttpd.h>
+
+struct watch;
+
+struct jp_apiserver {
+    uv_loop_t *loop;
+    struct jp_store *store;
+    struct jp_httpd *httpd;
+    const struct jp_pki *pki;
+    char *discovery_api, *discovery_apis;          /* legacy /api and /apis */
+    char *discovery_agg_api, *discovery_agg_apis;  /* aggregated v2 */
+    char *discovery_agg_api_b, *discovery_agg_apis_b; /* aggregated v2beta1 */
+    char **group_docs; /* legacy APIResourceList per group-version, see discovery.c */
+    struct watch *watches;
+    uint64_t requests;
+    bool stopping;
+};
+
+enum route_type {
+    R_NONE,
+    R_ROOT,        /* / */
+    R_HEALTH,      /* /healthz /livez /readyz */
+    R_VERSION,     /* /version */
+    R_API,         /* /api */
+    R_APIS,        /* /apis */
+    R_GROUP,       /* /apis/{g} */
+    R_GROUP_VER,   /* /api/v1, /apis/{g}/{v}: resource lists */
+    R_OPENAPI_V2,
+    R_OPENAPI_V3,  /* index, or one group-version with gv set */
+    R_METRICS,
+    R_COLLECTION,  /* .../{plural} */
+    R_OBJECT,      /* .../{plural}/{name}[/{sub}] */
+};
+
+struct route {
+    enum route_type type;
+    const struct jp_kind *kind;
+    char ns[256];   /* "" = all namespaces (collection) or cluster scope */
+    char name[256];
+    char sub[32];   /* "", "status", "scale", "log", ... */
+    char gv[64];    /* for R_GROUP_VER / R_OPENAPI_V3: "v1" or "batch/v1" */
+};
+
+/* Parses a URL path; a path that names nothing known gives R_NONE. */
+void route_parse(const char *path, struct route *r);
+
+struct apireq {
+    struct jp_apiserver *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    struct jp_buf body;
+    bool too_large;
+    bool suspended;
+    struct jp_httpd_susp *susp;
+    bool ready; /* a response is prepared: queue it on the next call */
+    int status;
+    char *out;
+    size_t outlen;
+    const char *content_type;
+    struct jp_warnings warnings;
+    struct watch *watch;
+    int64_t start_ns;
+    char verb[24];
+    char resource[64];
+};
+
+const char *req_arg(struct apireq *q, const char *name);
+const char *req_header(struct apireq *q, const char *name);
+
+/* Prepares a response (takes body). */
+void reply(struct apireq *q, int status, const char *content_type, char *body, size_t len);
+void reply_json(struct apireq *q, int status, struct jp_buf *body /* stolen */);
+/* A Status error (takes st). */
+void reply_status(struct apireq *q, struct jp_status *st);
+void reply_error(struct apireq *q, enum jp_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* discovery.c */
+void discovery_build(struct jp_apiserver *s);
+void discovery_free(struct jp_apiserver *s);
+void serve_discovery(struct apireq *q, const struct route *r);
+void serve_version(struct apireq *q);
+void serve_openapi(struct apireq *q, const struct route *r);
+
+/* rest.c */
+void serve_resource(struct apireq *q, const struct route *r);
+struct jp_selector;
+/* labelSelector and fieldSelector of the request; on error the reply is already prepared. */
+int parse_selectors(struct apireq *q, const struct jp_kind *k, struct jp_selector **labels,
+                    struct jp_selector **fields);
+/* table.c */
+bool wants_table(struct apireq *q, const char **content_type);
+void table_begin(struct jp_buf *b, const struct jp_kind *k, bool columns, uint64_t rv,
+                 const char *cont);
+void table_row(struct jp_buf *b, const struct jp_obj *o, int64_t now, const char *include,
+               bool first);
+void table_end(struct jp_buf *b);
+
+/* watch.c */
+void serve_watch(struct apireq *q, const struct route *r);
+void watch_close_all(struct jp_apiserver *s);
+
+/* metrics.c */
+void metrics_observe(struct apireq *q);
+void serve_metrics(struct apireq *q);
+
+#endif

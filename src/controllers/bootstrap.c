@@ -1,0 +1,133 @@
+/* System namespaces, default service accounts and the node, written through the api write path
+ * like any client's objects. */
+#include "controllers/bootstrap.h"
+#include "api/write.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "base/timefmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+struct jp_bootstrap {
+    struct jp_store *store;
+    struct jp_store_sub *sub;
+};
+
+static int create(struct jp_store *s, const char *plural, const char *ns, json_t *obj)
+{
+    struct jp_write_ctx c = {.store = s, .kind = jp_kind_by_plural("", "v1", plural), .ns = ns,
+                             .fv = JP_FV_STRICT};
+    struct jp_write_result r;
+    struct jp_status *st = NULL;
+    int rc = jp_api_create(&c, obj, &r, &st);
+    if (rc == 0) jp_write_result_free(&r);
+    if (rc < 0 && st->reason != JP_ALREADY_EXISTS)
+        jp_log(JP_WARN, "bootstrap", "create %s %s: %s", plural, ns, st->message);
+    jp_status_free(st);
+    jp_write_ctx_free(&c);
+    return rc;
+}
+
+static void ensure_service_account(struct jp_store *s, const char *ns)
+{
+    const struct jp_kind *sa = jp_kind_by_plural("", "v1", "serviceaccounts");
+    if (jp_store_get(s, (uint16_t)jp_kind_index(sa), ns, "default")) return;
+    create(s, "serviceaccounts", ns,
+           json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
+                     "name", "default"));
+}
+
+static void on_event(const struct jp_event *ev, void *arg)
+{
+    struct jp_bootstrap *b = arg;
+    static const char *ns_kind = "namespaces";
+    if (ev->type != JP_EV_ADDED || strcmp(jp_kinds[ev->obj->kind].plural, ns_kind) != 0) return;
+    ensure_service_account(b->store, ev->obj->name);
+}
+
+static char *now_rfc3339(void)
+{
+    char ts[JP_TIME_BUFLEN];
+    jp_time_format(ts, jp_now_ns(), JP_TIME_SECONDS);
+    return jp_xstrdup(ts);
+}
+
+static json_t *node_object(const char *name)
+{
+    struct utsname u;
+    uname(&u);
+    struct sysinfo si;
+    sysinfo(&si);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char mem[32], cpu[32];
+    snprintf(mem, sizeof(mem), "%lluKi", (unsigned long long)si.totalram * si.mem_unit / 1024);
+    snprintf(cpu, sizeof(cpu), "%ld", cpus > 0 ? cpus : 1);
+    json_t *res = json_pack("{s:s,s:s,s:s,s:s}", "cpu", cpu, "memory", mem, "pods", "110",
+                            "ephemeral-storage", "10Gi");
+    char *now = now_rfc3339();
+    json_t *node = json_pack(
+        "{s:s,s:s,s:{s:s,s:{s:s,s:s,s:s,s:s}},s:{},s:{s:O,s:o,s:[{s:s,s:s,s:s,s:s,s:s,s:s}],"
+        "s:[{s:s,s:s}],s:{s:s,s:s,s:s,s:s,s:s,s:s}}}",
+        "apiVersion", "v1", "kind", "Node", "metadata", "name", name, "labels",
+        "kubernetes.io/hostname", name, "kubernetes.io/os", "linux", "kubernetes.io/arch", "amd64",
+        "node-role.kubernetes.io/control-plane", "", "spec", "status", "capacity", res,
+        "allocatable", res, "conditions", "type", "Ready", "status", "True", "reason",
+        "KubeletReady", "message", "jobplane is posting ready status", "lastHeartbeatTime", now,
+        "lastTransitionTime", now, "addresses", "type",
+        "InternalIP", "address", "127.0.0.1", "nodeInfo", "kubeletVersion", "v1.33.0-jobplane",
+        "osImage", "Linux", "kernelVersion", u.release, "containerRuntimeVersion",
+        "jobplane://0.1", "operatingSystem", "linux", "architecture", "amd64");
+    free(now);
+    return node;
+}
+
+int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_bootstrap **out,
+                       struct jp_err **err)
+{
+    (void)err;
+    struct jp_bootstrap *b = jp_xcalloc(1, sizeof(*b));
+    b->store = store;
+    b->sub = jp_store_subscribe(store, on_event, b);
+    static const char *const system_ns[] = {"default", "kube-system", "kube-public",
+                                            "kube-node-lease"};
+    const struct jp_kind *nsk = jp_kind_by_plural("", "v1", "namespaces");
+    for (size_t i = 0; i < 4; i++) {
+        if (!jp_store_get(store, (uint16_t)jp_kind_index(nsk), "", system_ns[i]))
+            create(store, "namespaces", "",
+                   json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
+                             "metadata", "name", system_ns[i]));
+        ensure_service_account(store, system_ns[i]);
+    }
+    const struct jp_kind *nodek = jp_kind_by_plural("", "v1", "nodes");
+    if (!jp_store_get(store, (uint16_t)jp_kind_index(nodek), "", node_name)) {
+        /* a create drops status (as for any client): the node reports it through /status */
+        json_t *node = node_object(node_name);
+        json_t *status = json_incref(json_object_get(node, "status"));
+        if (create(store, "nodes", "", node) == 0) {
+            struct jp_write_ctx c = {.store = store, .kind = nodek, .ns = "",
+                                     .subresource = "status", .fv = JP_FV_STRICT};
+            json_t *body = json_pack("{s:s,s:s,s:{s:s},s:O}", "apiVersion", "v1", "kind", "Node",
+                                     "metadata", "name", node_name, "status", status);
+            struct jp_write_result r;
+            struct jp_status *st = NULL;
+            if (jp_api_update(&c, node_name, body, &r, &st) == 0) jp_write_result_free(&r);
+            if (st) jp_log(JP_WARN, "bootstrap", "node status: %s", st->message);
+            jp_status_free(st);
+            jp_write_ctx_free(&c);
+        }
+        json_decref(status);
+    }
+    *out = b;
+    return 0;
+}
+
+void jp_bootstrap_stop(struct jp_bootstrap *b)
+{
+    if (b == NULL) return;
+    jp_store_unsubscribe(b->store, b->sub);
+    free(b);
+}
