@@ -24,7 +24,8 @@ struct jp_apiserver {
     char *discovery_agg_api_b, *discovery_agg_apis_b; /* aggregated v2beta1 */
     char **group_docs; /* legacy APIResourceList per group-version, see discovery.c */
     struct watch *watches;
-    uint64_t requests;
+    struct metric_series *series; /* metrics.c */
+    size_t nseries, cseries;
     bool stopping;
 };
 
@@ -72,8 +73,10 @@ struct apireq {
     struct jp_warnings warnings;
     struct watch *watch;
     int64_t start_ns;
-    char verb[24];
-    char resource[64];
+    /* metric labels, filled in by dispatch */
+    const char *m_verb, *m_group, *m_version, *m_resource, *m_scope;
+    char m_subresource[32]; /* copied: the route lives on the stack */
+    bool dry_run;
 };
 
 const char *req_arg(struct apireq *q, const char *name);
@@ -113,7 +116,9 @@ void serve_watch(struct apireq *q, const struct route *r);
 void watch_close_all(struct jp_apiserver *s);
 
 /* metrics.c */
+void metrics_label(struct apireq *q, const struct route *r);
 void metrics_observe(struct apireq *q);
 void serve_metrics(struct apireq *q);
+void metrics_free(struct jp_apiserver *s);
 
 #endif

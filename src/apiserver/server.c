@@ -154,6 +154,7 @@ static void dispatch(struct apireq *q, const char *url)
 {
     struct route r;
     route_parse(url, &r);
+    metrics_label(q, &r);
     bool open_route = r.type == R_HEALTH || r.type == R_VERSION;
     if (!open_route && !authenticated(q)) {
         reply_error(q, JP_UNAUTHORIZED, "Unauthorized");
@@ -302,5 +303,6 @@ void jp_apiserver_close(struct jp_apiserver *s)
     watch_close_all(s);
     jp_httpd_close(s->httpd);
     discovery_free(s);
+    metrics_free(s);
     free(s);
 }
