@@ -13,8 +13,8 @@
 #include <uv.h>
 
 struct jp_apiserver_opts {
-    const char *host;        /* 127.0.0.1 unless told otherwise */
-    uint16_t port;           /* 6443; 0 picks a free one */
+    const char *host;         /* 127.0.0.1 unless told otherwise */
+    uint16_t port;            /* 6443; 0 picks a free one */
     const struct jp_pki *pki; /* NULL serves plain HTTP without authentication (tests only) */
 };
 

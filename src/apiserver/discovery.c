@@ -10,8 +10,9 @@
 
 #define SERVER_GIT_VERSION "v1.33.0-jobplane"
 
-static const char *const verbs_main = "[\"create\",\"delete\",\"deletecollection\",\"get\",\"list\","
-                                      "\"patch\",\"update\",\"watch\"]";
+static const char *const verbs_main =
+    "[\"create\",\"delete\",\"deletecollection\",\"get\",\"list\","
+    "\"patch\",\"update\",\"watch\"]";
 static const char *const verbs_ns = "[\"create\",\"delete\",\"get\",\"list\",\"patch\",\"update\","
                                     "\"watch\"]";
 static const char *const verbs_sub = "[\"get\",\"patch\",\"update\"]";
@@ -46,18 +47,21 @@ static void legacy_resources(struct jp_buf *b, const char *group)
         snprintf(gvbuf, sizeof(gvbuf), "%s/v1", group);
         gv = gvbuf;
     }
-    jp_buf_printf(b, "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"%s\","
-                     "\"resources\":[",
+    jp_buf_printf(b,
+                  "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"%s\","
+                  "\"resources\":[",
                   gv);
     bool first = true;
     for (unsigned i = 0; i < jp_nkinds; i++) {
         const struct jp_kind *k = &jp_kinds[i];
         if (strcmp(k->group, group) != 0) continue;
         bool is_ns = strcmp(k->plural, "namespaces") == 0;
-        jp_buf_printf(b, "%s{\"name\":\"%s\",\"singularName\":\"%s\",\"namespaced\":%s,\"kind\":\"%s\","
-                         "\"verbs\":%s",
-                      first ? "" : ",", k->plural, k->singular, k->namespaced ? "true" : "false",
-                      k->kind, is_ns ? verbs_ns : verbs_main);
+        jp_buf_printf(
+            b,
+            "%s{\"name\":\"%s\",\"singularName\":\"%s\",\"namespaced\":%s,\"kind\":\"%s\","
+            "\"verbs\":%s",
+            first ? "" : ",", k->plural, k->singular, k->namespaced ? "true" : "false", k->kind,
+            is_ns ? verbs_ns : verbs_main);
         first = false;
         if (k->short_names[0]) {
             jp_buf_printf(b, ",\"shortNames\":");
@@ -70,21 +74,25 @@ static void legacy_resources(struct jp_buf *b, const char *group)
         jp_buf_appendc(b, '}');
         const char *ns = k->namespaced ? "true" : "false";
         if (k->subresources & JP_SUB_STATUS)
-            jp_buf_printf(b, ",{\"name\":\"%s/status\",\"singularName\":\"\",\"namespaced\":%s,"
-                             "\"kind\":\"%s\",\"verbs\":%s}",
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/status\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"kind\":\"%s\",\"verbs\":%s}",
                           k->plural, ns, k->kind, verbs_sub);
         if (k->subresources & JP_SUB_SCALE)
-            jp_buf_printf(b, ",{\"name\":\"%s/scale\",\"singularName\":\"\",\"namespaced\":%s,"
-                             "\"group\":\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\","
-                             "\"verbs\":%s}",
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/scale\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"group\":\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\","
+                          "\"verbs\":%s}",
                           k->plural, ns, verbs_sub);
         if (k->subresources & JP_SUB_LOG)
-            jp_buf_printf(b, ",{\"name\":\"%s/log\",\"singularName\":\"\",\"namespaced\":%s,"
-                             "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/log\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
                           k->plural, ns, k->kind);
         if (k->subresources & JP_SUB_FINALIZE)
-            jp_buf_printf(b, ",{\"name\":\"%s/finalize\",\"singularName\":\"\",\"namespaced\":%s,"
-                             "\"kind\":\"%s\",\"verbs\":[\"update\"]}",
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/finalize\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"kind\":\"%s\",\"verbs\":[\"update\"]}",
                           k->plural, ns, k->kind);
     }
     jp_buf_printf(b, "]}");
@@ -97,11 +105,12 @@ static void aggregated_resources(struct jp_buf *b, const char *group)
         const struct jp_kind *k = &jp_kinds[i];
         if (strcmp(k->group, group) != 0) continue;
         bool is_ns = strcmp(k->plural, "namespaces") == 0;
-        jp_buf_printf(b, "%s{\"resource\":\"%s\",\"responseKind\":{\"group\":\"%s\",\"version\":\"%s\","
-                         "\"kind\":\"%s\"},\"scope\":\"%s\",\"singularResource\":\"%s\",\"verbs\":%s",
-                      first ? "" : ",", k->plural, k->group, k->version, k->kind,
-                      k->namespaced ? "Namespaced" : "Cluster", k->singular,
-                      is_ns ? verbs_ns : verbs_main);
+        jp_buf_printf(
+            b,
+            "%s{\"resource\":\"%s\",\"responseKind\":{\"group\":\"%s\",\"version\":\"%s\","
+            "\"kind\":\"%s\"},\"scope\":\"%s\",\"singularResource\":\"%s\",\"verbs\":%s",
+            first ? "" : ",", k->plural, k->group, k->version, k->kind,
+            k->namespaced ? "Namespaced" : "Cluster", k->singular, is_ns ? verbs_ns : verbs_main);
         first = false;
         if (k->short_names[0]) {
             jp_buf_printf(b, ",\"shortNames\":");
@@ -115,26 +124,31 @@ static void aggregated_resources(struct jp_buf *b, const char *group)
             jp_buf_printf(b, ",\"subresources\":[");
             const char *sep = "";
             if (k->subresources & JP_SUB_STATUS) {
-                jp_buf_printf(b, "%s{\"subresource\":\"status\",\"responseKind\":{\"group\":\"%s\","
-                                 "\"version\":\"%s\",\"kind\":\"%s\"},\"verbs\":%s}",
+                jp_buf_printf(b,
+                              "%s{\"subresource\":\"status\",\"responseKind\":{\"group\":\"%s\","
+                              "\"version\":\"%s\",\"kind\":\"%s\"},\"verbs\":%s}",
                               sep, k->group, k->version, k->kind, verbs_sub);
                 sep = ",";
             }
             if (k->subresources & JP_SUB_SCALE) {
-                jp_buf_printf(b, "%s{\"subresource\":\"scale\",\"responseKind\":{\"group\":"
-                                 "\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\"},\"verbs\":%s}",
-                              sep, verbs_sub);
+                jp_buf_printf(
+                    b,
+                    "%s{\"subresource\":\"scale\",\"responseKind\":{\"group\":"
+                    "\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\"},\"verbs\":%s}",
+                    sep, verbs_sub);
                 sep = ",";
             }
             if (k->subresources & JP_SUB_LOG) {
-                jp_buf_printf(b, "%s{\"subresource\":\"log\",\"responseKind\":{\"group\":\"\","
-                                 "\"version\":\"v1\",\"kind\":\"Pod\"},\"verbs\":[\"get\"]}",
+                jp_buf_printf(b,
+                              "%s{\"subresource\":\"log\",\"responseKind\":{\"group\":\"\","
+                              "\"version\":\"v1\",\"kind\":\"Pod\"},\"verbs\":[\"get\"]}",
                               sep);
                 sep = ",";
             }
             if (k->subresources & JP_SUB_FINALIZE)
-                jp_buf_printf(b, "%s{\"subresource\":\"finalize\",\"responseKind\":{\"group\":\"\","
-                                 "\"version\":\"v1\",\"kind\":\"Namespace\"},\"verbs\":[\"update\"]}",
+                jp_buf_printf(b,
+                              "%s{\"subresource\":\"finalize\",\"responseKind\":{\"group\":\"\","
+                              "\"version\":\"v1\",\"kind\":\"Namespace\"},\"verbs\":[\"update\"]}",
                               sep);
             jp_buf_appendc(b, ']');
         }
@@ -148,8 +162,9 @@ static char *aggregated(bool core, const char *api_version)
     size_t n = group_versions(groups, 8);
     struct jp_buf b;
     jp_buf_init(&b, SIZE_MAX);
-    jp_buf_printf(&b, "{\"kind\":\"APIGroupDiscoveryList\",\"apiVersion\":\"%s\",\"metadata\":{},"
-                      "\"items\":[",
+    jp_buf_printf(&b,
+                  "{\"kind\":\"APIGroupDiscoveryList\",\"apiVersion\":\"%s\",\"metadata\":{},"
+                  "\"items\":[",
                   api_version);
     bool first = true;
     for (size_t i = 0; i < n; i++) {
@@ -173,16 +188,18 @@ void discovery_build(struct jp_apiserver *s)
     size_t n = group_versions(groups, 8);
     struct jp_buf b;
     jp_buf_init(&b, SIZE_MAX);
-    jp_buf_printf(&b, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
-                      "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1:6443\"}]}");
+    jp_buf_printf(&b,
+                  "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],\"serverAddressByClientCIDRs\":"
+                  "[{\"clientCIDR\":\"0.0.0.0/0\",\"serverAddress\":\"127.0.0.1:6443\"}]}");
     s->discovery_api = jp_buf_steal(&b, NULL);
     jp_buf_printf(&b, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[");
     bool first = true;
     for (size_t i = 0; i < n; i++) {
         if (*groups[i] == '\0') continue;
-        jp_buf_printf(&b, "%s{\"name\":\"%s\",\"versions\":[{\"groupVersion\":\"%s/v1\",\"version\":"
-                          "\"v1\"}],\"preferredVersion\":{\"groupVersion\":\"%s/v1\",\"version\":"
-                          "\"v1\"}}",
+        jp_buf_printf(&b,
+                      "%s{\"name\":\"%s\",\"versions\":[{\"groupVersion\":\"%s/v1\",\"version\":"
+                      "\"v1\"}],\"preferredVersion\":{\"groupVersion\":\"%s/v1\",\"version\":"
+                      "\"v1\"}}",
                       first ? "" : ",", groups[i], groups[i], groups[i]);
         first = false;
     }
@@ -264,7 +281,8 @@ void serve_discovery(struct apireq *q, const struct route *r)
         jp_buf_init(&b, 1 << 16);
         jp_buf_printf(&b, "{\"paths\":[\"/api\",\"/api/v1\",\"/apis\"");
         for (size_t i = 0; i < n; i++)
-            if (*groups[i]) jp_buf_printf(&b, ",\"/apis/%s\",\"/apis/%s/v1\"", groups[i], groups[i]);
+            if (*groups[i])
+                jp_buf_printf(&b, ",\"/apis/%s\",\"/apis/%s/v1\"", groups[i], groups[i]);
         jp_buf_printf(&b, ",\"/healthz\",\"/livez\",\"/metrics\",\"/openapi/v2\",\"/openapi/v3\","
                           "\"/readyz\",\"/version\"]}");
         reply_json(q, 200, &b);
@@ -290,70 +308,17 @@ void serve_discovery(struct apireq *q, const struct route *r)
             return;
         }
     }
-    reply_status(q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
+    reply_status(q,
+                 jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
 }
 
 void serve_version(struct apireq *q)
 {
-    static const char doc[] = "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"" SERVER_GIT_VERSION
-                              "\",\"gitCommit\":\"0000000000000000000000000000000000000000\","
-                              "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-11-28T00:00:00Z\","
-                              "\"goVersion\":\"go1.24.0\",\"compiler\":\"gc\",\"platform\":"
-                              "\"linux/amd64\"}";
+    static const char doc[] =
+        "{\"major\":\"1\",\"minor\":\"33\",\"gitVersion\":\"" SERVER_GIT_VERSION
+        "\",\"gitCommit\":\"0000000000000000000000000000000000000000\","
+        "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-11-28T00:00:00Z\","
+        "\"goVersion\":\"go1.24.0\",\"compiler\":\"gc\",\"platform\":"
+        "\"linux/amd64\"}";
     send_copy(q, doc, "application/json");
-}
-
-void serve_openapi(struct apireq *q, const struct route *r)
-{
-    if (r->type == R_OPENAPI_V2) {
-        /* an empty protobuf document: kubectl then validates nothing client-side and relies on
-         * our strict decoding (kubectl-protocol.md §2) */
-        reply(q, 200, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf", NULL, 0);
-        return;
-    }
-    const char *groups[8];
-    size_t n = group_versions(groups, 8);
-    struct jp_buf b;
-    jp_buf_init(&b, SIZE_MAX);
-    if (r->gv[0] == '\0') {
-        jp_buf_printf(&b, "{\"paths\":{");
-        for (size_t i = 0; i < n; i++) {
-            if (*groups[i])
-                jp_buf_printf(&b, "%s\"apis/%s/v1\":{\"serverRelativeURL\":\"/openapi/v3/apis/%s/v1?hash=1\"}",
-                              i ? "," : "", groups[i], groups[i]);
-            else
-                jp_buf_printf(&b, "%s\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?hash=1\"}",
-                              i ? "," : "");
-        }
-        jp_buf_printf(&b, "}}");
-        reply_json(q, 200, &b);
-        return;
-    }
-    bool found = false;
-    jp_buf_printf(&b, "{\"openapi\":\"3.0.0\",\"info\":{\"title\":\"Kubernetes\",\"version\":"
-                      "\"v1.33.0\"},\"components\":{\"schemas\":{}},\"paths\":{");
-    bool first = true;
-    for (unsigned i = 0; i < jp_nkinds; i++) {
-        const struct jp_kind *k = &jp_kinds[i];
-        char gv[64];
-        jp_kind_api_version(k, gv, sizeof(gv));
-        if (strcmp(gv, r->gv) != 0) continue;
-        found = true;
-        const char *prefix = *k->group ? "/apis/" : "/api/";
-        jp_buf_printf(&b, "%s\"%s%s%s/%s/{name}\":{\"patch\":{\"x-kubernetes-group-version-kind\":"
-                          "{\"group\":\"%s\",\"version\":\"%s\",\"kind\":\"%s\"},"
-                          "\"x-kubernetes-action\":\"patch\",\"parameters\":[{\"name\":"
-                          "\"fieldValidation\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}}],"
-                          "\"responses\":{\"200\":{\"description\":\"OK\"}}}}",
-                      first ? "" : ",", prefix, gv, k->namespaced ? "/namespaces/{namespace}" : "",
-                      k->plural, k->group, k->version, k->kind);
-        first = false;
-    }
-    jp_buf_printf(&b, "}}");
-    if (!found) {
-        jp_buf_free(&b);
-        reply_status(q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
-        return;
-    }
-    reply_json(q, 200, &b);
 }

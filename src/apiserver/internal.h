@@ -19,8 +19,8 @@ struct jp_apiserver {
     struct jp_store *store;
     struct jp_httpd *httpd;
     const struct jp_pki *pki;
-    char *discovery_api, *discovery_apis;          /* legacy /api and /apis */
-    char *discovery_agg_api, *discovery_agg_apis;  /* aggregated v2 */
+    char *discovery_api, *discovery_apis;             /* legacy /api and /apis */
+    char *discovery_agg_api, *discovery_agg_apis;     /* aggregated v2 */
     char *discovery_agg_api_b, *discovery_agg_apis_b; /* aggregated v2beta1 */
     char **group_docs; /* legacy APIResourceList per group-version, see discovery.c */
     struct watch *watches;
@@ -31,27 +31,27 @@ struct jp_apiserver {
 
 enum route_type {
     R_NONE,
-    R_ROOT,        /* / */
-    R_HEALTH,      /* /healthz /livez /readyz */
-    R_VERSION,     /* /version */
-    R_API,         /* /api */
-    R_APIS,        /* /apis */
-    R_GROUP,       /* /apis/{g} */
-    R_GROUP_VER,   /* /api/v1, /apis/{g}/{v}: resource lists */
+    R_ROOT,      /* / */
+    R_HEALTH,    /* /healthz /livez /readyz */
+    R_VERSION,   /* /version */
+    R_API,       /* /api */
+    R_APIS,      /* /apis */
+    R_GROUP,     /* /apis/{g} */
+    R_GROUP_VER, /* /api/v1, /apis/{g}/{v}: resource lists */
     R_OPENAPI_V2,
-    R_OPENAPI_V3,  /* index, or one group-version with gv set */
+    R_OPENAPI_V3, /* index, or one group-version with gv set */
     R_METRICS,
-    R_COLLECTION,  /* .../{plural} */
-    R_OBJECT,      /* .../{plural}/{name}[/{sub}] */
+    R_COLLECTION, /* .../{plural} */
+    R_OBJECT,     /* .../{plural}/{name}[/{sub}] */
 };
 
 struct route {
     enum route_type type;
     const struct jp_kind *kind;
-    char ns[256];   /* "" = all namespaces (collection) or cluster scope */
+    char ns[256]; /* "" = all namespaces (collection) or cluster scope */
     char name[256];
-    char sub[32];   /* "", "status", "scale", "log", ... */
-    char gv[64];    /* for R_GROUP_VER / R_OPENAPI_V3: "v1" or "batch/v1" */
+    char sub[32]; /* "", "status", "scale", "log", ... */
+    char gv[64];  /* for R_GROUP_VER / R_OPENAPI_V3: "v1" or "batch/v1" */
 };
 
 /* Parses a URL path; a path that names nothing known gives R_NONE. */

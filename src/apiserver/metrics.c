@@ -10,8 +10,8 @@
 #include <string.h>
 
 /* kube-apiserver's buckets for apiserver_request_duration_seconds */
-static const double buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5,
-                                 2,     3,     4,    5,   6,   8,   10,  15,  20,  30,  45, 60};
+static const double buckets[] = {0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2,
+                                 3,     4,     5,    6,   8,   10,  15,  20,  30,  45,   60};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct metric_series {
@@ -59,14 +59,16 @@ void metrics_observe(struct apireq *q)
 {
     struct jp_apiserver *s = q->srv;
     if (q->m_verb == NULL || s == NULL) return;
-    char *labels = jp_xasprintf("component=\"apiserver\",dry_run=\"%s\",group=\"%s\",resource=\"%s\","
-                                "scope=\"%s\",subresource=\"%s\",verb=\"%s\",version=\"%s\"",
-                                q->dry_run ? "All" : "", q->m_group, q->m_resource, q->m_scope,
-                                q->m_subresource, q->m_verb, q->m_version);
+    char *labels =
+        jp_xasprintf("component=\"apiserver\",dry_run=\"%s\",group=\"%s\",resource=\"%s\","
+                     "scope=\"%s\",subresource=\"%s\",verb=\"%s\",version=\"%s\"",
+                     q->dry_run ? "All" : "", q->m_group, q->m_resource, q->m_scope,
+                     q->m_subresource, q->m_verb, q->m_version);
     int code = q->status ? q->status : 200;
     struct metric_series *m = NULL;
     for (size_t i = 0; i < s->nseries && !m; i++)
-        if (s->series[i].code == code && strcmp(s->series[i].labels, labels) == 0) m = &s->series[i];
+        if (s->series[i].code == code && strcmp(s->series[i].labels, labels) == 0)
+            m = &s->series[i];
     if (m == NULL) {
         if (s->nseries == s->cseries) {
             s->cseries = s->cseries ? s->cseries * 2 : 32;
@@ -130,9 +132,10 @@ void serve_metrics(struct apireq *q)
         }
         jp_buf_printf(&b, "apiserver_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n",
                       s->series[i].labels, (unsigned long long)count);
-        jp_buf_printf(&b, "apiserver_request_duration_seconds_sum{%s} %g\n", s->series[i].labels, sum);
-        jp_buf_printf(&b, "apiserver_request_duration_seconds_count{%s} %llu\n", s->series[i].labels,
-                      (unsigned long long)count);
+        jp_buf_printf(&b, "apiserver_request_duration_seconds_sum{%s} %g\n", s->series[i].labels,
+                      sum);
+        jp_buf_printf(&b, "apiserver_request_duration_seconds_count{%s} %llu\n",
+                      s->series[i].labels, (unsigned long long)count);
     }
     size_t len;
     char *data = jp_buf_steal(&b, &len);

@@ -27,7 +27,8 @@ static void method_not_allowed(struct apireq *q)
 
 static void not_found_path(struct apireq *q)
 {
-    reply_status(q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
+    reply_status(q,
+                 jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
 }
 
 static void on_durable(int status, void *arg)
@@ -192,9 +193,11 @@ static void list(struct apireq *q, const struct route *r)
         reply(q, 200, table_type, data, len);
     } else {
         char av[64];
-        jp_buf_printf(&b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":"
-                          "\"%llu\"",
-                      k->kind, jp_kind_api_version(k, av, sizeof(av)), (unsigned long long)rv);
+        jp_buf_printf(
+            &b,
+            "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":"
+            "\"%llu\"",
+            k->kind, jp_kind_api_version(k, av, sizeof(av)), (unsigned long long)rv);
         if (next) jp_buf_printf(&b, ",\"continue\":\"%s\"", next);
         jp_buf_printf(&b, "},\"items\":[");
         for (size_t i = 0; i < l.n; i++) {
@@ -326,9 +329,9 @@ static void patch(struct apireq *q, const struct route *r)
     struct jp_status *st = NULL;
     struct jp_write_result res = {0};
     const char *force = req_arg(q, "force");
-    int rc = jp_api_patch(&c, r->name, type, q->body.data ? q->body.data : "", q->body.len,
-                          req_arg(q, "fieldManager"), force && strcmp(force, "true") == 0, &res,
-                          &st);
+    int rc =
+        jp_api_patch(&c, r->name, type, q->body.data ? q->body.data : "", q->body.len,
+                     req_arg(q, "fieldManager"), force && strcmp(force, "true") == 0, &res, &st);
     finish_write(q, &c, rc, &res, st, strcmp(r->sub, "scale") == 0);
     jp_write_ctx_free(&c);
 }
@@ -355,11 +358,12 @@ static json_t *delete_options(struct apireq *q, struct jp_status **st)
     if (gp && jp_parse_int(gp, 10, 0, INT64_MAX, &g, NULL) == 0)
         json_object_set_new(opts, "gracePeriodSeconds", json_integer(g));
     const char *orphan = req_arg(q, "orphanDependents");
-    if (orphan) json_object_set_new(opts, "orphanDependents", json_boolean(strcmp(orphan, "true") == 0));
+    if (orphan)
+        json_object_set_new(opts, "orphanDependents", json_boolean(strcmp(orphan, "true") == 0));
     return opts;
 }
 
-static void delete(struct apireq *q, const struct route *r)
+static void delete (struct apireq *q, const struct route *r)
 {
     struct jp_write_ctx c;
     if (write_ctx(q, r, &c) < 0) return;
@@ -391,8 +395,8 @@ static void delete_collection(struct apireq *q, const struct route *r)
     char av[64];
     struct jp_buf b;
     jp_buf_init(&b, SIZE_MAX);
-    jp_buf_printf(&b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{},\"items\":[", k->kind,
-                  jp_kind_api_version(k, av, sizeof(av)));
+    jp_buf_printf(&b, "{\"kind\":\"%sList\",\"apiVersion\":\"%s\",\"metadata\":{},\"items\":[",
+                  k->kind, jp_kind_api_version(k, av, sizeof(av)));
     bool changed = false, first = true;
     for (size_t i = 0; i < l.n; i++) {
         struct jp_write_result res = {0};
@@ -447,10 +451,12 @@ static void pod_log(struct apireq *q, const struct route *r, const struct jp_obj
         known |= n && name && strcmp(n, name) == 0;
     }
     if (!known)
-        reply_error(q, JP_BAD_REQUEST, "container %s is not valid for pod %s", name ? name : "", r->name);
+        reply_error(q, JP_BAD_REQUEST, "container %s is not valid for pod %s", name ? name : "",
+                    r->name);
     else
-        reply_error(q, JP_BAD_REQUEST, "container \"%s\" in pod \"%s\" is waiting to start: ContainerCreating",
-                    name, r->name);
+        reply_error(q, JP_BAD_REQUEST,
+                    "container \"%s\" in pod \"%s\" is waiting to start: ContainerCreating", name,
+                    r->name);
     json_decref(pod);
 }
 
@@ -470,9 +476,11 @@ static void object(struct apireq *q, const struct route *r)
         }
     }
     if (get) {
-        const struct jp_obj *o = jp_store_get(q->srv->store, (uint16_t)jp_kind_index(k), r->ns, r->name);
+        const struct jp_obj *o =
+            jp_store_get(q->srv->store, (uint16_t)jp_kind_index(k), r->ns, r->name);
         if (o == NULL) {
-            struct jp_status *st = jp_status_new(JP_NOT_FOUND, "%s \"%s\" not found", k->resource, r->name);
+            struct jp_status *st =
+                jp_status_new(JP_NOT_FOUND, "%s \"%s\" not found", k->resource, r->name);
             jp_status_details(st, r->name, k->group, k->plural);
             reply_status(q, st);
         } else if (!strcmp(sub, "scale")) {
@@ -495,7 +503,7 @@ static void object(struct apireq *q, const struct route *r)
     else if (is(q, "PATCH") && strcmp(sub, "finalize"))
         patch(q, r);
     else if (is(q, "DELETE") && *sub == '\0')
-        delete(q, r);
+        delete (q, r);
     else
         method_not_allowed(q);
 }

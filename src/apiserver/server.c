@@ -67,12 +67,13 @@ void reply_error(struct apireq *q, enum jp_reason reason, const char *fmt, ...)
 
 static enum MHD_Result queue(struct apireq *q)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(q->outlen, q->out ? q->out : (void *)"",
-                                                                q->out ? MHD_RESPMEM_MUST_FREE
-                                                                       : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(q->outlen, q->out ? q->out : (void *)"",
+                                        q->out ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     q->out = NULL;
     if (resp == NULL) return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", q->content_type ? q->content_type : "application/json");
+    MHD_add_response_header(resp, "Content-Type",
+                            q->content_type ? q->content_type : "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
     for (size_t i = 0; i < q->warnings.n; i++) {
         /* RFC 7234 warning: 299 - "text" (quotes and backslashes escaped) */
@@ -107,13 +108,15 @@ static bool token_matches(const char *have, const char *want)
 
 static int cert_verdict(struct MHD_Connection *conn)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
     if (ci == NULL || ci->tls_session == NULL) return CERT_NONE;
     gnutls_session_t sess = (gnutls_session_t)ci->tls_session;
     unsigned n = 0;
     if (gnutls_certificate_get_peers(sess, &n) == NULL || n == 0) return CERT_NONE;
     /* our CA is the only trust anchor MHD was given; the certificate must be for clients */
-    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (void *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+    gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID, (void *)GNUTLS_KP_TLS_WWW_CLIENT,
+                                     0};
     unsigned status = 0;
     if (gnutls_certificate_verify_peers(sess, &purpose, 1, &status) != 0 || status != 0)
         return CERT_NONE;
@@ -139,7 +142,8 @@ static bool authenticated(struct apireq *q)
     const struct jp_pki *pki = q->srv->pki;
     if (pki == NULL) return true;
     const char *auth = req_header(q, "Authorization");
-    if (auth && strncmp(auth, "Bearer ", 7) == 0 && token_matches(auth + 7, pki->token)) return true;
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 && token_matches(auth + 7, pki->token))
+        return true;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     int *verdict = ci ? ci->socket_context : NULL;
@@ -164,17 +168,25 @@ static void dispatch(struct apireq *q, const char *url)
     switch (r.type) {
     case R_HEALTH:
         if (req_arg(q, "verbose")) {
-            const char *name = strstr(url, "readyz") ? "readyz" : strstr(url, "livez") ? "livez" : "healthz";
+            const char *name = strstr(url, "readyz")  ? "readyz"
+                               : strstr(url, "livez") ? "livez"
+                                                      : "healthz";
             char *body = jp_xasprintf("[+]ping ok\n[+]log ok\n[+]etcd ok\n%s check passed\n", name);
             reply(q, 200, "text/plain; charset=utf-8", body, strlen(body));
         } else {
             reply(q, 200, "text/plain; charset=utf-8", jp_xstrdup("ok"), 2);
         }
         return;
-    case R_VERSION: serve_version(q); return;
-    case R_METRICS: serve_metrics(q); return;
+    case R_VERSION:
+        serve_version(q);
+        return;
+    case R_METRICS:
+        serve_metrics(q);
+        return;
     case R_OPENAPI_V2:
-    case R_OPENAPI_V3: serve_openapi(q, &r); return;
+    case R_OPENAPI_V3:
+        serve_openapi(q, &r);
+        return;
     case R_ROOT:
     case R_API:
     case R_APIS:
@@ -188,10 +200,14 @@ static void dispatch(struct apireq *q, const char *url)
         serve_discovery(q, &r);
         return;
     case R_COLLECTION:
-    case R_OBJECT: serve_resource(q, &r); return;
-    case R_NONE: break;
+    case R_OBJECT:
+        serve_resource(q, &r);
+        return;
+    case R_NONE:
+        break;
     }
-    struct jp_status *st = jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource");
+    struct jp_status *st =
+        jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource");
     reply_status(q, st);
 }
 

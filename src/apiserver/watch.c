@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WATCH_BUFFER_MAX (64u << 20) /* a client this far behind is cut off */
+#define WATCH_BUFFER_MAX  (64u << 20) /* a client this far behind is cut off */
 #define DEFAULT_TIMEOUT_S 1800
 #define BOOKMARK_EVERY_MS 60000
 
@@ -235,7 +235,8 @@ void serve_watch(struct apireq *q, const struct route *r)
     if (!w->ended) {
         w->sub = jp_store_subscribe(s->store, on_event, w);
         uv_timer_start(&w->timeout, timeout_cb, (uint64_t)timeout * 1000, 0);
-        if (w->bookmarks) uv_timer_start(&w->bookmark, bookmark_cb, BOOKMARK_EVERY_MS, BOOKMARK_EVERY_MS);
+        if (w->bookmarks)
+            uv_timer_start(&w->bookmark, bookmark_cb, BOOKMARK_EVERY_MS, BOOKMARK_EVERY_MS);
     }
     w->next = s->watches;
     if (s->watches) s->watches->prev = w;
