@@ -32,32 +32,38 @@ void jp_warnings_free(struct jp_warnings *w)
 }
 
 struct walk {
-    struct jp_buf unknown;  /* "unknown field \"a\", unknown field \"b\"" */
+    struct jp_buf unknown; /* "unknown field \"a\", unknown field \"b\"" */
     size_t nunknown;
-    char *type_error;       /* the first one */
+    char *type_error; /* the first one */
     bool prune_unknown;
 };
 
 static const char *json_kind(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
     case JSON_INTEGER:
-    case JSON_REAL: return "number";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "bool";
-    default: return "null";
+    case JSON_FALSE:
+        return "bool";
+    default:
+        return "null";
     }
 }
 
 static const char *go_type(uint8_t t, uint8_t elem, uint16_t ref, char *buf, size_t n)
 {
     static const char *const scalar[] = {
-        [JP_F_STRING] = "string",        [JP_F_INT32] = "int32",  [JP_F_INT64] = "int64",
-        [JP_F_NUMBER] = "float64",       [JP_F_BOOL] = "bool",    [JP_F_QUANTITY] = "string",
-        [JP_F_INT_OR_STRING] = "string", [JP_F_TIME] = "string",  [JP_F_MICROTIME] = "string",
+        [JP_F_STRING] = "string",        [JP_F_INT32] = "int32",      [JP_F_INT64] = "int64",
+        [JP_F_NUMBER] = "float64",       [JP_F_BOOL] = "bool",        [JP_F_QUANTITY] = "string",
+        [JP_F_INT_OR_STRING] = "string", [JP_F_TIME] = "string",      [JP_F_MICROTIME] = "string",
         [JP_F_BYTES] = "string",         [JP_F_ANY] = "interface {}",
     };
     if (t == JP_F_OBJECT) {
@@ -100,8 +106,8 @@ static bool is_quantity(const char *s)
     return *p == '\0';
 }
 
-static void walk_value(struct walk *w, json_t *v, const char *owner, const char *path,
-                       uint8_t t, uint8_t elem, uint16_t ref, struct jp_buf *full);
+static void walk_value(struct walk *w, json_t *v, const char *owner, const char *path, uint8_t t,
+                       uint8_t elem, uint16_t ref, struct jp_buf *full);
 
 static void walk_object(struct walk *w, json_t *obj, uint16_t type, const char *path,
                         struct jp_buf *full)
@@ -131,8 +137,8 @@ static void walk_object(struct walk *w, json_t *obj, uint16_t type, const char *
     }
 }
 
-static void walk_value(struct walk *w, json_t *v, const char *owner, const char *path,
-                       uint8_t t, uint8_t elem, uint16_t ref, struct jp_buf *full)
+static void walk_value(struct walk *w, json_t *v, const char *owner, const char *path, uint8_t t,
+                       uint8_t elem, uint16_t ref, struct jp_buf *full)
 {
     switch (t) {
     case JP_F_STRING:
@@ -173,12 +179,14 @@ static void walk_value(struct walk *w, json_t *v, const char *owner, const char 
         } else {
             int64_t ns;
             if (jp_time_parse(json_string_value(v), &ns, NULL) < 0 && !w->type_error)
-                w->type_error = jp_xasprintf("parsing time \"%s\" as \"2006-01-02T15:04:05Z07:00\": "
-                                             "cannot parse as RFC 3339",
-                                             json_string_value(v));
+                w->type_error =
+                    jp_xasprintf("parsing time \"%s\" as \"2006-01-02T15:04:05Z07:00\": "
+                                 "cannot parse as RFC 3339",
+                                 json_string_value(v));
         }
         return;
-    case JP_F_ANY: return;
+    case JP_F_ANY:
+        return;
     case JP_F_OBJECT:
         if (!json_is_object(v))
             type_error(w, v, owner, path, t, elem, ref);

@@ -75,9 +75,10 @@ static void orphan(struct jp_write_ctx *c, const struct jp_obj *dep, const char 
     for (size_t i = json_array_size(owners); i-- > 0;)
         if (strcmp(jp_json_str(json_array_get(owners, i), "uid", NULL) ?: "", owner_uid) == 0)
             json_array_remove(owners, i);
-    if (json_array_size(owners) == 0) json_object_del(json_object_get(obj, "metadata"), "ownerReferences");
-    struct jp_write_ctx dc = {.store = c->store, .kind = &jp_kinds[dep->kind], .ns = dep->ns,
-                              .fv = JP_FV_IGNORE};
+    if (json_array_size(owners) == 0)
+        json_object_del(json_object_get(obj, "metadata"), "ownerReferences");
+    struct jp_write_ctx dc = {
+        .store = c->store, .kind = &jp_kinds[dep->kind], .ns = dep->ns, .fv = JP_FV_IGNORE};
     struct jp_write_result r;
     struct jp_status *st = NULL;
     if (jp_api__update_object(&dc, dep, obj, &r, &st) == 0) jp_write_result_free(&r);
@@ -128,8 +129,11 @@ static int delete_one(struct jp_write_ctx *parent, const struct jp_obj *o, enum 
                       int depth)
 {
     if (depth > 16) return 0; /* ownership cycles are not followed forever */
-    struct jp_write_ctx c = {.store = parent->store, .kind = &jp_kinds[o->kind], .ns = o->ns,
-                             .fv = JP_FV_IGNORE, .dry_run = parent->dry_run};
+    struct jp_write_ctx c = {.store = parent->store,
+                             .kind = &jp_kinds[o->kind],
+                             .ns = o->ns,
+                             .fv = JP_FV_IGNORE,
+                             .dry_run = parent->dry_run};
     const struct jp_obj *cur = jp_store_get(c.store, o->kind, o->ns, o->name);
     if (cur == NULL) return 0;
     struct jp_obj *held = jp_obj_ref(cur);
@@ -222,13 +226,16 @@ int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *option
     int rc;
     bool has_finalizers = json_array_size(json_object_get(meta, "finalizers")) > 0;
     json_int_t grace = jp_json_int(options, -1, "gracePeriodSeconds", NULL);
-    bool graceful_pod = strcmp(k->plural, "pods") == 0 && jp_json_str(obj, "spec", "nodeName", NULL) &&
-                        grace != 0 && !json_object_get(meta, "deletionTimestamp");
+    bool graceful_pod = strcmp(k->plural, "pods") == 0 &&
+                        jp_json_str(obj, "spec", "nodeName", NULL) && grace != 0 &&
+                        !json_object_get(meta, "deletionTimestamp");
     if (has_finalizers || graceful_pod) {
         /* the object stays, terminating, until its finalizers or its node let go */
         if (!json_object_get(meta, "deletionTimestamp")) {
             if (grace < 0)
-                grace = graceful_pod ? jp_json_int(obj, 30, "spec", "terminationGracePeriodSeconds", NULL) : 0;
+                grace = graceful_pod
+                            ? jp_json_int(obj, 30, "spec", "terminationGracePeriodSeconds", NULL)
+                            : 0;
             char ts[JP_TIME_BUFLEN];
             jp_time_format(ts, jp_now_ns() + grace * JP_NS_PER_SEC, JP_TIME_SECONDS);
             json_object_set_new(meta, "deletionTimestamp", json_string(ts));

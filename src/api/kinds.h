@@ -64,8 +64,7 @@ struct jp_kind {
 extern const struct jp_kind jp_kinds[];
 extern const unsigned jp_nkinds;
 
-const struct jp_kind *jp_kind_by_plural(const char *group, const char *version,
-                                        const char *plural);
+const struct jp_kind *jp_kind_by_plural(const char *group, const char *version, const char *plural);
 int jp_kind_index(const struct jp_kind *k);
 /* "batch/v1" or "v1". */
 const char *jp_kind_api_version(const struct jp_kind *k, char *buf, size_t n);

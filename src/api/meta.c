@@ -106,7 +106,8 @@ void jp_validate_label_key(const char *key, const char *field, struct jp_ferrs *
     } else {
         if (slash) {
             char *prefix = jp_xstrndup(key, (size_t)(slash - key));
-            const char *m = *prefix ? jp_check_dns1123_subdomain(prefix) : "prefix part must be non-empty";
+            const char *m =
+                *prefix ? jp_check_dns1123_subdomain(prefix) : "prefix part must be non-empty";
             if (m && *prefix)
                 jp_ferrs_add(fe, JP_FERR_INVALID, field, q, "prefix part %s", m);
             else if (m)
@@ -117,8 +118,10 @@ void jp_validate_label_key(const char *key, const char *field, struct jp_ferrs *
         if (n == 0)
             jp_ferrs_add(fe, JP_FERR_INVALID, field, q, "name part must be non-empty");
         else if (n > 63)
-            jp_ferrs_add(fe, JP_FERR_INVALID, field, q, "name part must be no more than 63 characters");
-        if (n > 0 && !is_qname_part(name, n)) jp_ferrs_add(fe, JP_FERR_INVALID, field, q, "%s", QNAME_MSG);
+            jp_ferrs_add(fe, JP_FERR_INVALID, field, q,
+                         "name part must be no more than 63 characters");
+        if (n > 0 && !is_qname_part(name, n))
+            jp_ferrs_add(fe, JP_FERR_INVALID, field, q, "%s", QNAME_MSG);
     }
     free(q);
 }
@@ -167,12 +170,14 @@ void jp_validate_annotations(const json_t *annotations, const char *field, struc
 static const char *check_name(const char *name, enum jp_name_rule rule)
 {
     switch (rule) {
-    case JP_NAME_SUBDOMAIN: return jp_check_dns1123_subdomain(name);
-    case JP_NAME_DNS_LABEL: return jp_check_dns1123_label(name);
-    case JP_NAME_DNS1035: return jp_check_dns1035_label(name);
+    case JP_NAME_SUBDOMAIN:
+        return jp_check_dns1123_subdomain(name);
+    case JP_NAME_DNS_LABEL:
+        return jp_check_dns1123_label(name);
+    case JP_NAME_DNS1035:
+        return jp_check_dns1035_label(name);
     case JP_NAME_PATH_SEGMENT:
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-            return "may not be '.' or '..'";
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return "may not be '.' or '..'";
         if (strchr(name, '/')) return "may not contain '/'";
         if (strchr(name, '%')) return "may not contain '%'";
         return NULL;

@@ -122,8 +122,12 @@ void jp_cell_render(const struct jp_cell *cell, int64_t now_ns, struct jp_buf *o
 {
     char d[32];
     switch (cell->type) {
-    case JP_CELL_STRING: jp_buf_printf(out, "%s", cell->text); return;
-    case JP_CELL_INT: jp_buf_printf(out, "%lld", (long long)cell->num); return;
+    case JP_CELL_STRING:
+        jp_buf_printf(out, "%s", cell->text);
+        return;
+    case JP_CELL_INT:
+        jp_buf_printf(out, "%lld", (long long)cell->num);
+        return;
     case JP_CELL_AGE:
         if (cell->t == 0) {
             jp_buf_printf(out, "<unknown>");
@@ -158,9 +162,8 @@ static int kv_cmp(const void *a, const void *b)
 const char *jp_proj_label(const struct jp_proj *p, const char *key)
 {
     struct jp_kv probe = {(char *)key, NULL};
-    const struct jp_kv *kv = p->nlabels ? bsearch(&probe, p->labels, p->nlabels,
-                                                  sizeof(*p->labels), kv_cmp)
-                                        : NULL;
+    const struct jp_kv *kv =
+        p->nlabels ? bsearch(&probe, p->labels, p->nlabels, sizeof(*p->labels), kv_cmp) : NULL;
     return kv ? kv->value : NULL;
 }
 
@@ -276,7 +279,8 @@ struct jp_proj *jp_object_serialize(const struct jp_kind *kind, json_t *obj, cha
     static const char *const order[] = {"kind", "apiVersion", "metadata"};
     for (size_t i = 0; i < 3; i++) {
         json_t *v = json_object_get(obj, order[i]);
-        if (v) member(&b, &first, order[i], v, i == 2 ? &meta_off : NULL, i == 2 ? &meta_len : NULL);
+        if (v)
+            member(&b, &first, order[i], v, i == 2 ? &meta_off : NULL, i == 2 ? &meta_len : NULL);
     }
     const char *k;
     json_t *v;

@@ -46,9 +46,9 @@ struct jp_proj {
     struct jp_owner *owners;
     size_t nowners;
     size_t nfinalizers;
-    char **fields;          /* values for the kind's field-selector labels, in their order */
+    char **fields;             /* values for the kind's field-selector labels, in their order */
     size_t meta_off, meta_len; /* the "metadata" value inside the object's JSON */
-    struct jp_cell *cells;  /* the Table row */
+    struct jp_cell *cells;     /* the Table row */
     size_t ncells;
 };
 

@@ -199,8 +199,9 @@ int jp_json_patch(json_t **doc, const json_t *ops, struct jp_status **st)
             why = "testing value failed";
         }
         if (rc < 0) {
-            *st = jp_status_new(JP_INVALID, "the server rejected our request due to an error in our "
-                                            "request: %s: %s",
+            *st = jp_status_new(JP_INVALID,
+                                "the server rejected our request due to an error in our "
+                                "request: %s: %s",
                                 why, path ? path : "");
             json_decref(work);
             return -1;
@@ -214,8 +215,7 @@ int jp_json_patch(json_t **doc, const json_t *ops, struct jp_status **st)
 /* ---- strategic merge patch ---- */
 
 static int merge_value(json_t *parent, const char *key, const json_t *pv, uint8_t type,
-                       uint8_t elem, uint16_t ref, const struct jp_field *f,
-                       struct jp_status **st);
+                       uint8_t elem, uint16_t ref, const struct jp_field *f, struct jp_status **st);
 
 /* A patch value with its directives removed, for when it lands where nothing was. */
 static json_t *strip_directives(const json_t *v)
@@ -330,8 +330,7 @@ static int merge_list(json_t *target, const json_t *patch, const struct jp_field
 }
 
 static int merge_value(json_t *parent, const char *key, const json_t *pv, uint8_t type,
-                       uint8_t elem, uint16_t ref, const struct jp_field *f,
-                       struct jp_status **st)
+                       uint8_t elem, uint16_t ref, const struct jp_field *f, struct jp_status **st)
 {
     json_t *cur = json_object_get(parent, key);
     if (type == JP_F_OBJECT && json_is_object(pv) && json_is_object(cur))
@@ -350,7 +349,8 @@ static int merge_value(json_t *parent, const char *key, const json_t *pv, uint8_
         }
         return 0;
     }
-    if (type == JP_F_ARRAY && f && (f->patch == JP_PATCH_MERGE || f->patch == JP_PATCH_MERGE_RETAIN_KEYS) &&
+    if (type == JP_F_ARRAY && f &&
+        (f->patch == JP_PATCH_MERGE || f->patch == JP_PATCH_MERGE_RETAIN_KEYS) &&
         json_is_array(pv) && json_is_array(cur))
         return merge_list(cur, pv, f, st);
     if (type == JP_F_ANY && json_is_object(pv) && json_is_object(cur)) {
@@ -424,7 +424,8 @@ int jp_strategic_merge(json_t *target, const json_t *patch, int type, struct jp_
                 bool keep = false;
                 size_t i;
                 json_t *rk;
-                json_array_foreach(v, i, rk) keep |= json_is_string(rk) && strcmp(json_string_value(rk), tk) == 0;
+                json_array_foreach(v, i, rk) keep |=
+                    json_is_string(rk) && strcmp(json_string_value(rk), tk) == 0;
                 if (!keep) json_object_del(target, tk);
             }
         }

@@ -12,7 +12,8 @@
 
 static void set_default_str(json_t *obj, const char *key, const char *value)
 {
-    if (!json_is_string(json_object_get(obj, key))) json_object_set_new(obj, key, json_string(value));
+    if (!json_is_string(json_object_get(obj, key)))
+        json_object_set_new(obj, key, json_string(value));
 }
 
 static void set_default_int(json_t *obj, const char *key, json_int_t value)
@@ -40,7 +41,8 @@ static void container_defaults(json_t *c)
         json_object_set_new(c, "resources", json_object());
     size_t i;
     json_t *port;
-    json_array_foreach(json_object_get(c, "ports"), i, port) set_default_str(port, "protocol", "TCP");
+    json_array_foreach(json_object_get(c, "ports"), i, port)
+        set_default_str(port, "protocol", "TCP");
 }
 
 void jp_podspec_defaults(json_t *spec)
@@ -90,8 +92,7 @@ static void validate_container(const json_t *c, const char *field, const json_t 
         const char *m = jp_check_dns1123_label(name);
         char *q = jp_go_quote(name);
         if (m) jp_ferrs_add(fe, JP_FERR_INVALID, path, q, "%s", m);
-        if (json_object_get(names, name))
-            jp_ferrs_add(fe, JP_FERR_DUPLICATE, path, q, NULL);
+        if (json_object_get(names, name)) jp_ferrs_add(fe, JP_FERR_DUPLICATE, path, q, NULL);
         json_object_set_new(names, name, json_true());
         free(q);
     }

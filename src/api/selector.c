@@ -199,7 +199,8 @@ static int parse_requirement(struct lexer *lx, struct jp_selector *s, const char
     if (r->op == OP_GT || r->op == OP_LT) {
         char *end;
         strtoll(r->values[0], &end, 10);
-        if (vlen == 0 || *end) return bad(st, text, "for 'Gt', 'Lt' operators, the value must be an integer");
+        if (vlen == 0 || *end)
+            return bad(st, text, "for 'Gt', 'Lt' operators, the value must be an integer");
         return 0;
     }
     return check_value(r->values[0], st);
@@ -232,8 +233,7 @@ fail:
     return -1;
 }
 
-int jp_label_selector_from_json(const json_t *sel, struct jp_selector **out,
-                                struct jp_status **st)
+int jp_label_selector_from_json(const json_t *sel, struct jp_selector **out, struct jp_status **st)
 {
     struct jp_selector *s = jp_xcalloc(1, sizeof(*s));
     const char *k;
@@ -289,12 +289,18 @@ static bool has_value(const struct req *r, const char *v)
 static bool req_matches(const struct req *r, const char *v)
 {
     switch (r->op) {
-    case OP_EQ: return v && strcmp(v, r->values[0]) == 0;
-    case OP_NE: return !v || strcmp(v, r->values[0]) != 0;
-    case OP_IN: return v && has_value(r, v);
-    case OP_NOTIN: return !v || !has_value(r, v);
-    case OP_EXISTS: return v != NULL;
-    case OP_NOT_EXISTS: return v == NULL;
+    case OP_EQ:
+        return v && strcmp(v, r->values[0]) == 0;
+    case OP_NE:
+        return !v || strcmp(v, r->values[0]) != 0;
+    case OP_IN:
+        return v && has_value(r, v);
+    case OP_NOTIN:
+        return !v || !has_value(r, v);
+    case OP_EXISTS:
+        return v != NULL;
+    case OP_NOT_EXISTS:
+        return v == NULL;
     case OP_GT:
     case OP_LT: {
         if (!v) return false;
@@ -338,12 +344,24 @@ void jp_label_selector_string(const struct jp_selector *s, struct jp_buf *out)
         const struct req *r = &sorted[i];
         if (i) jp_buf_appendc(out, ',');
         switch (r->op) {
-        case OP_EQ: jp_buf_printf(out, "%s=%s", r->key, r->values[0]); break;
-        case OP_NE: jp_buf_printf(out, "%s!=%s", r->key, r->values[0]); break;
-        case OP_EXISTS: jp_buf_printf(out, "%s", r->key); break;
-        case OP_NOT_EXISTS: jp_buf_printf(out, "!%s", r->key); break;
-        case OP_GT: jp_buf_printf(out, "%s>%s", r->key, r->values[0]); break;
-        case OP_LT: jp_buf_printf(out, "%s<%s", r->key, r->values[0]); break;
+        case OP_EQ:
+            jp_buf_printf(out, "%s=%s", r->key, r->values[0]);
+            break;
+        case OP_NE:
+            jp_buf_printf(out, "%s!=%s", r->key, r->values[0]);
+            break;
+        case OP_EXISTS:
+            jp_buf_printf(out, "%s", r->key);
+            break;
+        case OP_NOT_EXISTS:
+            jp_buf_printf(out, "!%s", r->key);
+            break;
+        case OP_GT:
+            jp_buf_printf(out, "%s>%s", r->key, r->values[0]);
+            break;
+        case OP_LT:
+            jp_buf_printf(out, "%s<%s", r->key, r->values[0]);
+            break;
         case OP_IN:
         case OP_NOTIN:
             jp_buf_printf(out, "%s %s (", r->key, r->op == OP_IN ? "in" : "notin");
@@ -391,7 +409,9 @@ int jp_field_selector_parse(const struct jp_kind *kind, const char *text, struct
             r->op = OP_NE;
             p += 2;
         } else {
-            if (st) *st = jp_status_new(JP_BAD_REQUEST, "invalid selector: '%s'; can't understand '%s'", text, key);
+            if (st)
+                *st = jp_status_new(JP_BAD_REQUEST, "invalid selector: '%s'; can't understand '%s'",
+                                    text, key);
             jp_selector_free(s);
             return -1;
         }

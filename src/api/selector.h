@@ -16,8 +16,7 @@ struct jp_selector;
 /* NULL or "" parse to a selector that matches everything. Errors are 400 BadRequest. */
 int jp_label_selector_parse(const char *text, struct jp_selector **out, struct jp_status **st);
 /* From a LabelSelector object ({matchLabels, matchExpressions}), as controllers use it. */
-int jp_label_selector_from_json(const json_t *sel, struct jp_selector **out,
-                                struct jp_status **st);
+int jp_label_selector_from_json(const json_t *sel, struct jp_selector **out, struct jp_status **st);
 bool jp_label_selector_matches(const struct jp_selector *s, const struct jp_proj *p);
 bool jp_label_selector_matches_json(const struct jp_selector *s, const json_t *labels);
 bool jp_selector_is_empty(const struct jp_selector *s);

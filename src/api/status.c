@@ -10,17 +10,24 @@
 #include <string.h>
 
 static const char *const ferr_names[] = {
-    [JP_FERR_INVALID] = "Invalid value",     [JP_FERR_REQUIRED] = "Required value",
-    [JP_FERR_NOT_SUPPORTED] = "Unsupported value", [JP_FERR_DUPLICATE] = "Duplicate value",
-    [JP_FERR_FORBIDDEN] = "Forbidden",       [JP_FERR_TOO_LONG] = "Too long",
-    [JP_FERR_TOO_MANY] = "Too many",         [JP_FERR_NOT_FOUND] = "Not found",
+    [JP_FERR_INVALID] = "Invalid value",
+    [JP_FERR_REQUIRED] = "Required value",
+    [JP_FERR_NOT_SUPPORTED] = "Unsupported value",
+    [JP_FERR_DUPLICATE] = "Duplicate value",
+    [JP_FERR_FORBIDDEN] = "Forbidden",
+    [JP_FERR_TOO_LONG] = "Too long",
+    [JP_FERR_TOO_MANY] = "Too many",
+    [JP_FERR_NOT_FOUND] = "Not found",
 };
 
 static const char *const ferr_reasons[] = {
-    [JP_FERR_INVALID] = "FieldValueInvalid",       [JP_FERR_REQUIRED] = "FieldValueRequired",
+    [JP_FERR_INVALID] = "FieldValueInvalid",
+    [JP_FERR_REQUIRED] = "FieldValueRequired",
     [JP_FERR_NOT_SUPPORTED] = "FieldValueNotSupported",
-    [JP_FERR_DUPLICATE] = "FieldValueDuplicate",   [JP_FERR_FORBIDDEN] = "FieldValueForbidden",
-    [JP_FERR_TOO_LONG] = "FieldValueTooLong",      [JP_FERR_TOO_MANY] = "FieldValueTooMany",
+    [JP_FERR_DUPLICATE] = "FieldValueDuplicate",
+    [JP_FERR_FORBIDDEN] = "FieldValueForbidden",
+    [JP_FERR_TOO_LONG] = "FieldValueTooLong",
+    [JP_FERR_TOO_MANY] = "FieldValueTooMany",
     [JP_FERR_NOT_FOUND] = "FieldValueNotFound",
 };
 
@@ -32,8 +39,8 @@ char *jp_go_quote(const char *s)
     return jp_buf_steal(&b, NULL);
 }
 
-void jp_ferrs_add(struct jp_ferrs *fe, enum jp_ferr_type type, const char *field,
-                  const char *value, const char *detail_fmt, ...)
+void jp_ferrs_add(struct jp_ferrs *fe, enum jp_ferr_type type, const char *field, const char *value,
+                  const char *detail_fmt, ...)
 {
     if (fe->n == fe->cap) {
         fe->cap = fe->cap ? fe->cap * 2 : 4;
@@ -87,8 +94,7 @@ static void set(char **slot, const char *v)
     *slot = v ? jp_xstrdup(v) : NULL;
 }
 
-void jp_status_details(struct jp_status *st, const char *name, const char *group,
-                       const char *kind)
+void jp_status_details(struct jp_status *st, const char *name, const char *group, const char *kind)
 {
     set(&st->name, name);
     set(&st->group, group);
@@ -205,8 +211,8 @@ void jp_status_json(const struct jp_status *st, struct jp_buf *out)
     jp_buf_printf(out, ",\"code\":%d}", jp_status_code(st));
 }
 
-void jp_status_success_json(const char *name, const char *group, const char *kind,
-                            const char *uid, struct jp_buf *out)
+void jp_status_success_json(const char *name, const char *group, const char *kind, const char *uid,
+                            struct jp_buf *out)
 {
     jp_buf_printf(out, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
                        "\"status\":\"Success\",\"details\":{\"name\":");

@@ -33,9 +33,8 @@ struct jp_ferrs {
     size_t n, cap;
 };
 
-void jp_ferrs_add(struct jp_ferrs *fe, enum jp_ferr_type type, const char *field,
-                  const char *value, const char *detail_fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+void jp_ferrs_add(struct jp_ferrs *fe, enum jp_ferr_type type, const char *field, const char *value,
+                  const char *detail_fmt, ...) __attribute__((format(printf, 5, 6)));
 void jp_ferrs_free(struct jp_ferrs *fe);
 /* "Invalid value: -1: must be ..." (the error without its field). */
 void jp_ferr_message(const struct jp_ferr *e, struct jp_buf *out);
@@ -55,8 +54,7 @@ struct jp_status {
 
 struct jp_status *jp_status_new(enum jp_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void jp_status_details(struct jp_status *st, const char *name, const char *group,
-                       const char *kind);
+void jp_status_details(struct jp_status *st, const char *name, const char *group, const char *kind);
 struct jp_status *jp_status_from_err(const struct jp_err *err);
 /* 422 Invalid: "<Kind>.<group> \"<name>\" is invalid: <errors>", details.kind = Kind. Takes the
  * errors. */
@@ -67,7 +65,7 @@ int jp_status_code(const struct jp_status *st);
 /* {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",...} */
 void jp_status_json(const struct jp_status *st, struct jp_buf *out);
 /* The success Status DELETE may answer with. */
-void jp_status_success_json(const char *name, const char *group, const char *kind,
-                            const char *uid, struct jp_buf *out);
+void jp_status_success_json(const char *name, const char *group, const char *kind, const char *uid,
+                            struct jp_buf *out);
 
 #endif

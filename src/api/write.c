@@ -63,9 +63,9 @@ struct jp_obj *jp_api_store_put(struct jp_store *s, const struct jp_kind *k, jso
     size_t len;
     struct jp_proj *p = jp_object_serialize(k, obj, &json, &len);
     const char *ns = jp_json_str(obj, "metadata", "namespace", NULL);
-    struct jp_obj *o = jp_obj_new((uint16_t)jp_kind_index(k), ns ? ns : "",
-                                  jp_json_str(obj, "metadata", "name", NULL), json, len, p,
-                                  jp_proj_free);
+    struct jp_obj *o =
+        jp_obj_new((uint16_t)jp_kind_index(k), ns ? ns : "",
+                   jp_json_str(obj, "metadata", "name", NULL), json, len, p, jp_proj_free);
     jp_store_put(s, jp_obj_ref(o));
     return o; /* the caller's reference */
 }
@@ -155,8 +155,7 @@ int jp_api_create(struct jp_write_ctx *c, json_t *body, struct jp_write_result *
     } else {
         json_object_del(meta, "namespace");
     }
-    if (jp_json_str(meta, "resourceVersion", NULL) &&
-        *jp_json_str(meta, "resourceVersion", NULL)) {
+    if (jp_json_str(meta, "resourceVersion", NULL) && *jp_json_str(meta, "resourceVersion", NULL)) {
         *st = jp_status_new(JP_BAD_REQUEST,
                             "resourceVersion should not be set on objects to be created");
         goto out;
@@ -208,8 +207,12 @@ out:
 /* Metadata only the server sets survives every update as stored. */
 static void keep_system_meta(json_t *meta, const json_t *old_meta, bool has_generation)
 {
-    static const char *const keys[] = {"uid", "creationTimestamp", "deletionTimestamp",
-                                       "deletionGracePeriodSeconds", "generateName", "name",
+    static const char *const keys[] = {"uid",
+                                       "creationTimestamp",
+                                       "deletionTimestamp",
+                                       "deletionGracePeriodSeconds",
+                                       "generateName",
+                                       "name",
                                        "namespace"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(old_meta, keys[i]);
@@ -218,7 +221,8 @@ static void keep_system_meta(json_t *meta, const json_t *old_meta, bool has_gene
         else
             json_object_del(meta, keys[i]);
     }
-    if (has_generation) json_object_set(meta, "generation", json_object_get(old_meta, "generation"));
+    if (has_generation)
+        json_object_set(meta, "generation", json_object_get(old_meta, "generation"));
     json_object_del(meta, "managedFields");
 }
 
@@ -246,7 +250,8 @@ int jp_api__update_object(struct jp_write_ctx *c, const struct jp_obj *cur, json
     }
     json_t *meta = jp_json_ensure(obj, "metadata", NULL);
     keep_system_meta(meta, json_object_get(old, "metadata"), k->generation);
-    json_object_set(meta, "resourceVersion", jp_json_path(old, "metadata", "resourceVersion", NULL));
+    json_object_set(meta, "resourceVersion",
+                    jp_json_path(old, "metadata", "resourceVersion", NULL));
     k->ops->defaults(obj);
     if (validate(c, obj, old, st) < 0) goto out;
     if (k->generation && !json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")))
@@ -367,12 +372,12 @@ json_t *jp_api_scale_of(const struct jp_kind *k, const struct jp_obj *o)
         jp_label_selector_string(s, &sel);
     jp_selector_free(s);
     jp_status_free(st);
-    json_t *scale = json_pack("{s:s,s:s,s:o,s:{s:I},s:{s:I,s:s}}", "kind", "Scale", "apiVersion",
-                              "autoscaling/v1", "metadata", scale_meta, "spec", "replicas",
-                              (json_int_t)jp_json_int(obj, 0, "spec", "replicas", NULL), "status",
-                              "replicas",
-                              (json_int_t)jp_json_int(obj, 0, "status", "replicas", NULL),
-                              "selector", sel.data ? sel.data : "");
+    json_t *scale =
+        json_pack("{s:s,s:s,s:o,s:{s:I},s:{s:I,s:s}}", "kind", "Scale", "apiVersion",
+                  "autoscaling/v1", "metadata", scale_meta, "spec", "replicas",
+                  (json_int_t)jp_json_int(obj, 0, "spec", "replicas", NULL), "status", "replicas",
+                  (json_int_t)jp_json_int(obj, 0, "status", "replicas", NULL), "selector",
+                  sel.data ? sel.data : "");
     jp_buf_free(&sel);
     json_decref(obj);
     return scale;

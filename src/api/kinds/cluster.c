@@ -6,9 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NAME_COL {"Name", "string", "name", "Name must be unique within a namespace.", 0}
-#define AGE_COL {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0}
-#define END_COL {NULL, NULL, NULL, NULL, 0}
+#define NAME_COL                                                                                   \
+    {                                                                                              \
+        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
+    }
+#define AGE_COL                                                                                    \
+    {                                                                                              \
+        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
+    }
+#define END_COL                                                                                    \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, 0                                                                  \
+    }
 
 /* ---- Namespace ---- */
 
@@ -38,7 +47,8 @@ static void namespace_row(const json_t *obj, struct jp_cells *c)
     jp_cells_str(c, "%s", jp_json_str(obj, "metadata", "name", NULL));
     const char *phase = jp_json_str(obj, "status", "phase", NULL);
     jp_cells_str(c, "%s", phase ? phase : "");
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
 }
 
 static const struct jp_column namespace_columns[] = {
@@ -85,7 +95,8 @@ static void node_row(const json_t *obj, struct jp_cells *c)
     json_array_foreach(json_object_get(status, "conditions"), i, cond)
     {
         const char *t = jp_json_str(cond, "type", NULL), *s = jp_json_str(cond, "status", NULL);
-        if (t && s && strcmp(t, "Ready") == 0) ready = strcmp(s, "True") == 0 ? "Ready" : "NotReady";
+        if (t && s && strcmp(t, "Ready") == 0)
+            ready = strcmp(s, "True") == 0 ? "Ready" : "NotReady";
     }
     bool unsched = json_is_true(jp_json_path(obj, "spec", "unschedulable", NULL));
     jp_cells_str(c, "%s%s", ready, unsched ? ",SchedulingDisabled" : "");
@@ -115,7 +126,8 @@ static void node_row(const json_t *obj, struct jp_cells *c)
     json_decref(sorted);
     jp_cells_str(c, "%s", roles.len ? roles.data : "<none>");
     jp_buf_free(&roles);
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
     const char *ver = jp_json_str(status, "nodeInfo", "kubeletVersion", NULL);
     jp_cells_str(c, "%s", ver ? ver : "");
     const char *internal = "<none>", *external = "<none>";

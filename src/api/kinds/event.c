@@ -76,11 +76,18 @@ static const struct jp_column columns[] = {
     {NULL, NULL, NULL, NULL, 0},
 };
 
-static const char *const field_labels[] = {
-    "involvedObject.kind",      "involvedObject.namespace", "involvedObject.name",
-    "involvedObject.uid",       "involvedObject.apiVersion", "involvedObject.resourceVersion",
-    "involvedObject.fieldPath", "reason",                   "reportingComponent",
-    "source",                   "type",                     NULL};
+static const char *const field_labels[] = {"involvedObject.kind",
+                                           "involvedObject.namespace",
+                                           "involvedObject.name",
+                                           "involvedObject.uid",
+                                           "involvedObject.apiVersion",
+                                           "involvedObject.resourceVersion",
+                                           "involvedObject.fieldPath",
+                                           "reason",
+                                           "reportingComponent",
+                                           "source",
+                                           "type",
+                                           NULL};
 
 static const char *field_value(const json_t *obj, const char *label, char *buf, size_t n)
 {

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LABEL_CONTROLLER_UID "batch.kubernetes.io/controller-uid"
-#define LABEL_JOB_NAME "batch.kubernetes.io/job-name"
+#define LABEL_CONTROLLER_UID  "batch.kubernetes.io/controller-uid"
+#define LABEL_JOB_NAME        "batch.kubernetes.io/job-name"
 #define LEGACY_CONTROLLER_UID "controller-uid"
-#define LEGACY_JOB_NAME "job-name"
+#define LEGACY_JOB_NAME       "job-name"
 
 static void defaults(json_t *obj)
 {
@@ -25,8 +25,9 @@ static void defaults(json_t *obj)
     if (!has_par && !has_comp) json_object_set_new(spec, "completions", json_integer(1));
     if (!has_par) json_object_set_new(spec, "parallelism", json_integer(1));
     if (!json_is_integer(json_object_get(spec, "backoffLimit")))
-        json_object_set_new(spec, "backoffLimit",
-                            json_integer(json_object_get(spec, "backoffLimitPerIndex") ? INT32_MAX : 6));
+        json_object_set_new(
+            spec, "backoffLimit",
+            json_integer(json_object_get(spec, "backoffLimitPerIndex") ? INT32_MAX : 6));
     if (!json_is_string(json_object_get(spec, "completionMode")))
         json_object_set_new(spec, "completionMode", json_string("NonIndexed"));
     if (!json_is_boolean(json_object_get(spec, "suspend")))
@@ -102,7 +103,8 @@ static void validate_selector(const json_t *obj, struct jp_ferrs *fe)
         json_t *want = json_pack("{s:{s:s}}", "matchLabels", LABEL_CONTROLLER_UID, uid ? uid : "");
         if (sel && !json_equal(sel, want)) {
             char *dump = jp_go_dump("&v1.LabelSelector", sel);
-            jp_ferrs_add(fe, JP_FERR_INVALID, "spec.selector", dump, "`selector` not auto-generated");
+            jp_ferrs_add(fe, JP_FERR_INVALID, "spec.selector", dump,
+                         "`selector` not auto-generated");
             free(dump);
         }
         json_decref(want);
@@ -127,12 +129,287 @@ static void validate_selector(const json_t *obj, struct jp_ferrs *fe)
     jp_status_free(st);
 }
 
+/* ---- podFailurePolicy and successPolicy (E17-E34) ---- */
+
+static bool in_list(const char *v, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(v, *list) == 0) return true;
+    return false;
+}
+
+static bool template_has_container(const json_t *spec, const char *name)
+{
+    static const char *const lists[] = {"containers", "initContainers"};
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(jp_json_path(spec, "template", "spec", lists[l], NULL), i, c)
+        {
+            const char *n = jp_json_str(c, "name", NULL);
+            if (n && strcmp(n, name) == 0) return true;
+        }
+    }
+    return false;
+}
+
+static char *int32_list(const json_t *values)
+{
+    struct jp_buf b;
+    jp_buf_init(&b, 1 << 16);
+    jp_buf_printf(&b, "[]int32{");
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+        jp_buf_printf(&b, "%s%lld", i ? ", " : "", (long long)json_integer_value(v));
+    jp_buf_appendc(&b, '}');
+    return jp_buf_steal(&b, NULL);
+}
+
+static void validate_exit_codes(const json_t *spec, const json_t *oec, const char *base,
+                                struct jp_ferrs *fe)
+{
+    char path[256];
+    const char *op = jp_json_str(oec, "operator", NULL);
+    jp_strfmt(path, sizeof(path), "%s.operator", base);
+    static const char *const ops[] = {"In", "NotIn", NULL};
+    if (op == NULL || *op == '\0') {
+        jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, "valid values: [\"In\" \"NotIn\"]");
+    } else if (!in_list(op, ops)) {
+        char *q = jp_go_quote(op);
+        jp_ferrs_add(fe, JP_FERR_NOT_SUPPORTED, path, q, "supported values: \"In\", \"NotIn\"");
+        free(q);
+    }
+    const char *cn = jp_json_str(oec, "containerName", NULL);
+    if (cn && !template_has_container(spec, cn)) {
+        jp_strfmt(path, sizeof(path), "%s.containerName", base);
+        char *q = jp_go_quote(cn);
+        jp_ferrs_add(fe, JP_FERR_INVALID, path, q,
+                     "must be one of the container or initContainer names in the pod template");
+        free(q);
+    }
+    json_t *values = json_object_get(oec, "values");
+    jp_strfmt(path, sizeof(path), "%s.values", base);
+    if (json_array_size(values) == 0) {
+        jp_ferrs_add(fe, JP_FERR_INVALID, path, "[]int32{}", "at least one value is required");
+        return;
+    }
+    bool ordered = true;
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        json_int_t x = json_integer_value(v);
+        char vp[288], val[32];
+        jp_strfmt(vp, sizeof(vp), "%s.values[%zu]", base, i);
+        jp_strfmt(val, sizeof(val), "%lld", (long long)x);
+        if (op && strcmp(op, "In") == 0 && x == 0)
+            jp_ferrs_add(fe, JP_FERR_INVALID, vp, val, "must not be 0 for the In operator");
+        if (i > 0) {
+            json_int_t prev = json_integer_value(json_array_get(values, i - 1));
+            if (prev == x) jp_ferrs_add(fe, JP_FERR_DUPLICATE, vp, val, NULL);
+            if (prev > x) ordered = false;
+        }
+    }
+    if (!ordered) {
+        char *list = int32_list(values);
+        jp_ferrs_add(fe, JP_FERR_INVALID, path, list, "must be ordered");
+        free(list);
+    }
+}
+
+static void validate_pod_failure_policy(const json_t *spec, struct jp_ferrs *fe)
+{
+    const json_t *pfp = json_object_get(spec, "podFailurePolicy");
+    if (pfp == NULL) return;
+    json_t *rules = json_object_get(pfp, "rules");
+    if (json_array_size(rules) > 20) {
+        char n[32];
+        jp_strfmt(n, sizeof(n), "%zu", json_array_size(rules));
+        jp_ferrs_add(fe, JP_FERR_TOO_MANY, "spec.podFailurePolicy.rules", n,
+                     "must have at most 20 items");
+        return;
+    }
+    static const char *const actions[] = {"Count", "FailIndex", "FailJob", "Ignore", NULL};
+    size_t i;
+    json_t *rule;
+    json_array_foreach(rules, i, rule)
+    {
+        char base[128], path[192];
+        jp_strfmt(base, sizeof(base), "spec.podFailurePolicy.rules[%zu]", i);
+        const char *action = jp_json_str(rule, "action", NULL);
+        jp_strfmt(path, sizeof(path), "%s.action", base);
+        if (action == NULL || *action == '\0') {
+            jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL,
+                         "valid values: [\"Count\" \"FailIndex\" \"FailJob\" \"Ignore\"]");
+        } else if (!in_list(action, actions)) {
+            char *q = jp_go_quote(action);
+            jp_ferrs_add(fe, JP_FERR_NOT_SUPPORTED, path, q,
+                         "supported values: \"Count\", \"FailIndex\", \"FailJob\", \"Ignore\"");
+            free(q);
+        } else if (strcmp(action, "FailIndex") == 0 &&
+                   !json_object_get(spec, "backoffLimitPerIndex")) {
+            jp_ferrs_add(fe, JP_FERR_INVALID, path, "\"FailIndex\"",
+                         "requires the backoffLimitPerIndex to be set");
+        }
+        json_t *oec = json_object_get(rule, "onExitCodes");
+        json_t *opc = json_object_get(rule, "onPodConditions");
+        bool has_opc = json_array_size(opc) > 0;
+        if (oec && has_opc)
+            jp_ferrs_add(fe, JP_FERR_INVALID, base, NULL,
+                         "specifying both OnExitCodes and OnPodConditions is not supported");
+        else if (!oec && !has_opc)
+            jp_ferrs_add(fe, JP_FERR_INVALID, base, NULL,
+                         "specifying one of OnExitCodes and OnPodConditions is required");
+        if (oec) {
+            jp_strfmt(path, sizeof(path), "%s.onExitCodes", base);
+            validate_exit_codes(spec, oec, path, fe);
+        }
+        size_t j;
+        json_t *cond;
+        static const char *const statuses[] = {"True", "False", "Unknown", NULL};
+        json_array_foreach(opc, j, cond)
+        {
+            const char *st = jp_json_str(cond, "status", NULL);
+            jp_strfmt(path, sizeof(path), "%s.onPodConditions[%zu].status", base, j);
+            if (st && !in_list(st, statuses)) {
+                char *q = jp_go_quote(st);
+                jp_ferrs_add(fe, JP_FERR_NOT_SUPPORTED, path, q,
+                             "supported values: \"False\", \"True\", \"Unknown\"");
+                free(q);
+            }
+            jp_strfmt(path, sizeof(path), "%s.onPodConditions[%zu].type", base, j);
+            const char *t = jp_json_str(cond, "type", NULL);
+            if (t == NULL || *t == '\0') jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, NULL);
+        }
+    }
+}
+
+/* Parses an index interval list ("1,3-5,7") the way the job controller does: increasing,
+ * each index < completions. Returns the number of indexes, or -1 with *why set. */
+static long long count_indexes(const char *text, long long completions, char *why, size_t n)
+{
+    long long count = 0, prev = -1;
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char frag[64];
+        jp_strfmt(frag, sizeof(frag), "%.*s", (int)len, p);
+        char *dash = strchr(frag, '-');
+        if (dash && strchr(dash + 1, '-')) {
+            jp_strfmt(why, n,
+                      "the fragment \"%s\" violates the requirement that an index interval "
+                      "can have at most two parts separated by '-'",
+                      frag);
+            return -1;
+        }
+        long long lo, hi;
+        char *e;
+        if (dash) *dash = '\0';
+        lo = strtoll(frag, &e, 10);
+        if (*frag == '\0' || *e) {
+            jp_strfmt(why, n, "cannot convert string to integer for index: \"%s\"", frag);
+            return -1;
+        }
+        hi = lo;
+        if (dash) {
+            hi = strtoll(dash + 1, &e, 10);
+            if (dash[1] == '\0' || *e) {
+                jp_strfmt(why, n, "cannot convert string to integer for index: \"%s\"", dash + 1);
+                return -1;
+            }
+        }
+        if (lo <= prev || hi < lo) {
+            jp_strfmt(why, n, "non-increasing order, previous: %lld, current: %lld", prev, lo);
+            return -1;
+        }
+        if (hi >= completions) {
+            jp_strfmt(why, n, "too large index: \"%lld\"", hi);
+            return -1;
+        }
+        count += hi - lo + 1;
+        prev = hi;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return count;
+}
+
+static void validate_success_policy(const json_t *spec, struct jp_ferrs *fe)
+{
+    const json_t *sp = json_object_get(spec, "successPolicy");
+    if (sp == NULL) return;
+    json_t *rules = json_object_get(sp, "rules");
+    if (json_array_size(rules) == 0) {
+        jp_ferrs_add(fe, JP_FERR_REQUIRED, "spec.successPolicy.rules", NULL,
+                     "at least one rules must be specified when the successPolicy is specified");
+        return;
+    }
+    if (json_array_size(rules) > 20) {
+        char n[32];
+        jp_strfmt(n, sizeof(n), "%zu", json_array_size(rules));
+        jp_ferrs_add(fe, JP_FERR_TOO_MANY, "spec.successPolicy.rules", n,
+                     "must have at most 20 items");
+        return;
+    }
+    long long completions = jp_json_int(spec, 0, "completions", NULL);
+    size_t i;
+    json_t *rule;
+    json_array_foreach(rules, i, rule)
+    {
+        char base[64], path[128];
+        jp_strfmt(base, sizeof(base), "spec.successPolicy.rules[%zu]", i);
+        json_t *count = json_object_get(rule, "succeededCount");
+        const char *idx = jp_json_str(rule, "succeededIndexes", NULL);
+        if (!count && !idx) {
+            jp_ferrs_add(fe, JP_FERR_REQUIRED, base, NULL,
+                         "at least one of succeededCount or succeededIndexes must be specified");
+            continue;
+        }
+        long long nidx = -1;
+        if (idx) {
+            char why[256];
+            nidx = count_indexes(idx, completions, why, sizeof(why));
+            if (nidx < 0) {
+                jp_strfmt(path, sizeof(path), "%s.succeededIndexes", base);
+                char *q = jp_go_quote(idx);
+                jp_ferrs_add(fe, JP_FERR_INVALID, path, q, "error parsing succeededIndexes: %s",
+                             why);
+                free(q);
+            }
+        }
+        if (count) {
+            long long c = json_integer_value(count);
+            char val[32];
+            jp_strfmt(val, sizeof(val), "%lld", c);
+            jp_strfmt(path, sizeof(path), "%s.succeededCount", base);
+            if (c < 0)
+                jp_ferrs_add(fe, JP_FERR_INVALID, path, val, "must be greater than or equal to 0");
+            else if (c > completions)
+                jp_ferrs_add(fe, JP_FERR_INVALID, path, val,
+                             "must be less than or equal to %lld (the number of specified "
+                             "completions)",
+                             completions);
+            else if (nidx >= 0 && c > nidx)
+                jp_ferrs_add(fe, JP_FERR_INVALID, path, val,
+                             "must be less than or equal to %lld (the number of indexes in the "
+                             "specified succeededIndexes field)",
+                             nidx);
+        }
+    }
+}
+
 static void validate_spec(const json_t *obj, struct jp_ferrs *fe)
 {
     const json_t *spec = json_object_get(obj, "spec");
-    static const char *const counts[] = {"parallelism", "completions", "activeDeadlineSeconds",
-                                         "backoffLimit", "ttlSecondsAfterFinished",
-                                         "backoffLimitPerIndex", "maxFailedIndexes"};
+    static const char *const counts[] = {"parallelism",
+                                         "completions",
+                                         "activeDeadlineSeconds",
+                                         "backoffLimit",
+                                         "ttlSecondsAfterFinished",
+                                         "backoffLimitPerIndex",
+                                         "maxFailedIndexes"};
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
         non_negative(spec, counts[i], fe);
     const char *mode = jp_json_str(spec, "completionMode", NULL);
@@ -146,8 +423,9 @@ static void validate_spec(const json_t *obj, struct jp_ferrs *fe)
     json_t *comp = json_object_get(spec, "completions");
     json_int_t par = jp_json_int(spec, 1, "parallelism", NULL);
     if (indexed) {
-        if (!comp) jp_ferrs_add(fe, JP_FERR_REQUIRED, "spec.completions", NULL,
-                                "when completion mode is Indexed");
+        if (!comp)
+            jp_ferrs_add(fe, JP_FERR_REQUIRED, "spec.completions", NULL,
+                         "when completion mode is Indexed");
         if (par > 100000) {
             char *v = int_str(par);
             jp_ferrs_add(fe, JP_FERR_INVALID, "spec.parallelism", v,
@@ -179,6 +457,7 @@ static void validate_spec(const json_t *obj, struct jp_ferrs *fe)
         free(v);
     }
     json_t *pfp = json_object_get(spec, "podFailurePolicy");
+    validate_pod_failure_policy(spec, fe);
     const char *prp = jp_json_str(spec, "podReplacementPolicy", NULL);
     if (prp) {
         bool ok = strcmp(prp, "Failed") == 0 || (!pfp && strcmp(prp, "TerminatingOrFailed") == 0);
@@ -196,6 +475,8 @@ static void validate_spec(const json_t *obj, struct jp_ferrs *fe)
         jp_ferrs_add(fe, JP_FERR_INVALID, "spec.successPolicy", dump,
                      "requires indexed completion mode");
         free(dump);
+    } else {
+        validate_success_policy(spec, fe);
     }
     jp_podtemplate_validate(json_object_get(spec, "template"), "spec.template", fe);
     const char *rp = jp_json_str(spec, "template", "spec", "restartPolicy", NULL);
@@ -243,14 +524,14 @@ static json_t *template_for_compare(const json_t *tmpl, bool relaxed)
     return t;
 }
 
-static void immutable(const json_t *spec, const json_t *ospec, const char *key,
-                      struct jp_ferrs *fe)
+static void immutable(const json_t *spec, const json_t *ospec, const char *key, struct jp_ferrs *fe)
 {
     json_t *a = json_object_get(spec, key), *b = json_object_get(ospec, key);
     if ((a == NULL) != (b == NULL) || (a && !json_equal(a, b))) {
         char path[64];
         jp_strfmt(path, sizeof(path), "spec.%s", key);
-        char *v = json_is_string(a) ? jp_go_quote(json_string_value(a)) : jp_go_dump("", a ? a : json_null());
+        char *v = json_is_string(a) ? jp_go_quote(json_string_value(a))
+                                    : jp_go_dump("", a ? a : json_null());
         jp_ferrs_add(fe, JP_FERR_INVALID, path, v, "field is immutable");
         free(v);
     }
@@ -272,7 +553,8 @@ static void validate_update(const json_t *obj, const json_t *old, struct jp_ferr
     json_decref(b);
     const char *mode = jp_json_str(spec, "completionMode", NULL);
     bool indexed = mode && strcmp(mode, "Indexed") == 0;
-    json_t *comp = json_object_get(spec, "completions"), *ocomp = json_object_get(ospec, "completions");
+    json_t *comp = json_object_get(spec, "completions"),
+           *ocomp = json_object_get(ospec, "completions");
     if (comp && ocomp && !json_equal(comp, ocomp)) {
         char *v = int_str(json_integer_value(comp));
         if (!indexed)
@@ -282,8 +564,9 @@ static void validate_update(const json_t *obj, const json_t *old, struct jp_ferr
                          "can only be modified in tandem with spec.parallelism");
         free(v);
     }
-    static const char *const fixed[] = {"selector", "completionMode", "podFailurePolicy",
-                                        "backoffLimitPerIndex", "managedBy", "successPolicy"};
+    static const char *const fixed[] = {"selector",         "completionMode",
+                                        "podFailurePolicy", "backoffLimitPerIndex",
+                                        "managedBy",        "successPolicy"};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         immutable(spec, ospec, fixed[i], fe);
 }
@@ -323,12 +606,12 @@ static void row(const json_t *obj, struct jp_cells *c)
 {
     const json_t *spec = json_object_get(obj, "spec"), *status = json_object_get(obj, "status");
     jp_cells_str(c, "%s", jp_json_str(obj, "metadata", "name", NULL));
-    const char *st = condition_true(status, "Complete")           ? "Complete"
-                     : condition_true(status, "Failed")           ? "Failed"
+    const char *st = condition_true(status, "Complete")                        ? "Complete"
+                     : condition_true(status, "Failed")                        ? "Failed"
                      : jp_json_str(obj, "metadata", "deletionTimestamp", NULL) ? "Terminating"
-                     : condition_true(status, "Suspended")        ? "Suspended"
-                     : condition_true(status, "FailureTarget")    ? "FailureTarget"
-                                                                  : "Running";
+                     : condition_true(status, "Suspended")                     ? "Suspended"
+                     : condition_true(status, "FailureTarget")                 ? "FailureTarget"
+                                                                               : "Running";
     jp_cells_str(c, "%s", st);
     long long succeeded = jp_json_int(status, 0, "succeeded", NULL);
     json_t *comp = json_object_get(spec, "completions");
@@ -341,7 +624,8 @@ static void row(const json_t *obj, struct jp_cells *c)
         jp_cells_str(c, "%lld/1", succeeded);
     jp_cells_time(c, JP_CELL_DURATION, jp_json_time(status, "startTime", NULL),
                   jp_json_time(status, "completionTime", NULL), NULL);
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
     struct jp_buf b;
     jp_buf_init(&b, 1 << 20);
     join_containers(spec, "name", &b);

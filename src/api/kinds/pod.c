@@ -17,7 +17,8 @@ static void defaults(json_t *obj)
     if (!json_is_string(json_object_get(spec, "serviceAccountName")))
         json_object_set_new(spec, "serviceAccountName", json_string("default"));
     if (!json_is_string(json_object_get(spec, "serviceAccount")))
-        json_object_set_new(spec, "serviceAccount", json_string(jp_json_str(spec, "serviceAccountName", NULL)));
+        json_object_set_new(spec, "serviceAccount",
+                            json_string(jp_json_str(spec, "serviceAccountName", NULL)));
     if (!json_is_boolean(json_object_get(spec, "enableServiceLinks")))
         json_object_set_new(spec, "enableServiceLinks", json_true());
     if (!json_is_integer(json_object_get(spec, "priority")))
@@ -143,7 +144,8 @@ static void status_column(const json_t *obj, char *reason, size_t n)
         json_t *term = jp_json_path(st, "state", "terminated", NULL);
         json_t *wait = jp_json_path(st, "state", "waiting", NULL);
         if (term && jp_json_int(term, 0, "exitCode", NULL) == 0) continue;
-        if (is_restartable_init(json_array_get(jp_json_path(obj, "spec", "initContainers", NULL), i)) &&
+        if (is_restartable_init(
+                json_array_get(jp_json_path(obj, "spec", "initContainers", NULL), i)) &&
             json_is_true(json_object_get(st, "started")))
             continue;
         initializing = true;
@@ -167,14 +169,16 @@ static void status_column(const json_t *obj, char *reason, size_t n)
                 snprintf(reason, n, "%s", wr);
             else if (term)
                 reason_of(st, reason, n, false);
-            else if (jp_json_path(st, "state", "running", NULL) && json_is_true(json_object_get(st, "ready")))
+            else if (jp_json_path(st, "state", "running", NULL) &&
+                     json_is_true(json_object_get(st, "ready")))
                 has_running = true;
         }
         if (strcmp(reason, "Completed") == 0 && has_running) {
             bool ready = false;
             json_array_foreach(json_object_get(status, "conditions"), i, cond)
             {
-                const char *t = jp_json_str(cond, "type", NULL), *s = jp_json_str(cond, "status", NULL);
+                const char *t = jp_json_str(cond, "type", NULL),
+                           *s = jp_json_str(cond, "status", NULL);
                 if (t && s && strcmp(t, "Ready") == 0) ready = strcmp(s, "True") == 0;
             }
             snprintf(reason, n, "%s", ready ? "Running" : "NotReady");
@@ -195,7 +199,8 @@ static void row(const json_t *obj, struct jp_cells *c)
     const json_t *spec = json_object_get(obj, "spec"), *status = json_object_get(obj, "status");
     size_t total = json_array_size(json_object_get(spec, "containers")), ready = 0, i;
     json_t *x;
-    json_array_foreach(json_object_get(spec, "initContainers"), i, x) total += is_restartable_init(x);
+    json_array_foreach(json_object_get(spec, "initContainers"), i, x) total +=
+        is_restartable_init(x);
     int64_t restarts = 0, last_finish = 0;
     static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
     for (int l = 0; l < 2; l++) {
@@ -217,7 +222,8 @@ static void row(const json_t *obj, struct jp_cells *c)
     char count[32];
     snprintf(count, sizeof(count), "%lld", (long long)restarts);
     jp_cells_time(c, JP_CELL_AGO, restarts > 0 ? last_finish : 0, 0, count);
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
     const char *ip = jp_json_str(json_array_get(json_object_get(status, "podIPs"), 0), "ip", NULL);
     const char *node = jp_json_str(spec, "nodeName", NULL);
     const char *nominated = jp_json_str(status, "nominatedNodeName", NULL);
@@ -237,7 +243,8 @@ static void row(const json_t *obj, struct jp_cells *c)
             json_t *cond;
             json_array_foreach(json_object_get(status, "conditions"), k, cond)
             {
-                const char *t = jp_json_str(cond, "type", NULL), *s = jp_json_str(cond, "status", NULL);
+                const char *t = jp_json_str(cond, "type", NULL),
+                           *s = jp_json_str(cond, "status", NULL);
                 if (want && t && s && strcmp(t, want) == 0 && strcmp(s, "True") == 0) ok++;
             }
         }
@@ -249,12 +256,17 @@ static const struct jp_column columns[] = {
     {"Name", "string", "name", "Name must be unique within a namespace.", 0},
     {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0},
     {"Status", "string", "", "The aggregate status of the containers in this pod.", 0},
-    {"Restarts", "string", "", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", 0},
+    {"Restarts", "string", "",
+     "The number of times the containers in this pod have been restarted and when the last "
+     "container in this pod has restarted.",
+     0},
     {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0},
     {"IP", "string", "", "The IP address assigned to this pod.", 1},
     {"Node", "string", "", "The node the pod is scheduled on.", 1},
-    {"Nominated Node", "string", "", "The node this pod is nominated to run on after preemption.", 1},
-    {"Readiness Gates", "string", "", "The readiness gates of the pod and how many are satisfied.", 1},
+    {"Nominated Node", "string", "", "The node this pod is nominated to run on after preemption.",
+     1},
+    {"Readiness Gates", "string", "", "The readiness gates of the pod and how many are satisfied.",
+     1},
     {NULL, NULL, NULL, NULL, 0},
 };
 
@@ -274,7 +286,8 @@ static const char *field_value(const json_t *obj, const char *label, char *buf, 
     if (strcmp(label, "spec.hostNetwork") == 0)
         return json_is_true(jp_json_path(obj, "spec", "hostNetwork", NULL)) ? "true" : "false";
     if (strcmp(label, "status.podIP") == 0)
-        return jp_json_str(json_array_get(jp_json_path(obj, "status", "podIPs", NULL), 0), "ip", NULL);
+        return jp_json_str(json_array_get(jp_json_path(obj, "status", "podIPs", NULL), 0), "ip",
+                           NULL);
     const char *dot = strchr(label, '.');
     char top[16];
     snprintf(top, sizeof(top), "%.*s", (int)(dot - label), label);

@@ -91,7 +91,8 @@ static void row(const json_t *obj, struct jp_cells *c)
     jp_cells_int(c, jp_json_int(spec, 0, "replicas", NULL));
     jp_cells_int(c, jp_json_int(status, 0, "replicas", NULL));
     jp_cells_int(c, jp_json_int(status, 0, "readyReplicas", NULL));
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
     struct jp_buf b;
     jp_buf_init(&b, 1 << 20);
     join(spec, "name", &b);
@@ -118,7 +119,8 @@ static const struct jp_column columns[] = {
     {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0},
     {"Containers", "string", "", "Names of each container in the template.", 1},
     {"Images", "string", "", "Images referenced by each container in the template.", 1},
-    {"Selector", "string", "", "Selector is a label query over pods that should match the replica count.", 1},
+    {"Selector", "string", "",
+     "Selector is a label query over pods that should match the replica count.", 1},
     {NULL, NULL, NULL, NULL, 0},
 };
 

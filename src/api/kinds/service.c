@@ -12,8 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_COL {"Name", "string", "name", "Name must be unique within a namespace.", 0}
-#define AGE_COL {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0}
+#define NAME_COL                                                                                   \
+    {                                                                                              \
+        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
+    }
+#define AGE_COL                                                                                    \
+    {                                                                                              \
+        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
+    }
 
 static void defaults(json_t *obj)
 {
@@ -75,8 +81,8 @@ static void prepare_create(struct jp_write_ctx *ctx, json_t *obj)
             char ip[INET_ADDRSTRLEN];
             inet_ntop(AF_INET, &a, ip, sizeof(ip));
             struct ip_search s = {ip, false};
-            jp_store_scan(ctx->store, (uint16_t)jp_kind_index(ctx->kind), NULL, NULL, NULL,
-                          ip_used, &s);
+            jp_store_scan(ctx->store, (uint16_t)jp_kind_index(ctx->kind), NULL, NULL, NULL, ip_used,
+                          &s);
             if (!s.used) {
                 json_object_set_new(spec, "clusterIP", json_string(ip));
                 break;
@@ -153,7 +159,8 @@ static void row(const json_t *obj, struct jp_cells *c)
     jp_cells_str(c, "%s", type ? type : "");
     const char *cip = jp_json_str(json_object_get(spec, "clusterIPs"), NULL);
     json_t *ips = json_object_get(spec, "clusterIPs");
-    cip = json_array_size(ips) ? json_string_value(json_array_get(ips, 0)) : jp_json_str(spec, "clusterIP", NULL);
+    cip = json_array_size(ips) ? json_string_value(json_array_get(ips, 0))
+                               : jp_json_str(spec, "clusterIP", NULL);
     jp_cells_str(c, "%s", cip && *cip ? cip : "<none>");
     struct jp_buf b;
     jp_buf_init(&b, 1 << 16);
@@ -180,18 +187,22 @@ static void row(const json_t *obj, struct jp_cells *c)
         const char *proto = jp_json_str(v, "protocol", NULL);
         json_int_t node_port = jp_json_int(v, 0, "nodePort", NULL);
         if (node_port)
-            jp_buf_printf(&b, "%s%lld:%lld/%s", i ? "," : "", (long long)jp_json_int(v, 0, "port", NULL),
-                          (long long)node_port, proto ? proto : "TCP");
+            jp_buf_printf(&b, "%s%lld:%lld/%s", i ? "," : "",
+                          (long long)jp_json_int(v, 0, "port", NULL), (long long)node_port,
+                          proto ? proto : "TCP");
         else
             jp_buf_printf(&b, "%s%lld/%s", i ? "," : "", (long long)jp_json_int(v, 0, "port", NULL),
                           proto ? proto : "TCP");
     }
     jp_cells_str(c, "%s", b.len ? b.data : "<none>");
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
     jp_buf_reset(&b);
     struct jp_selector *sel = NULL;
     struct jp_status *err = NULL;
-    json_t *wrapped = json_pack("{s:O}", "matchLabels", json_object_get(spec, "selector") ? json_object_get(spec, "selector") : json_object());
+    json_t *wrapped = json_pack(
+        "{s:O}", "matchLabels",
+        json_object_get(spec, "selector") ? json_object_get(spec, "selector") : json_object());
     if (jp_label_selector_from_json(wrapped, &sel, &err) == 0) jp_label_selector_string(sel, &b);
     json_decref(wrapped);
     jp_selector_free(sel);
@@ -207,7 +218,8 @@ static const struct jp_column columns[] = {
     {"External-IP", "string", "", "The external IP of the service.", 0},
     {"Port(s)", "string", "", "The ports of the service.", 0},
     AGE_COL,
-    {"Selector", "string", "", "Route service traffic to pods with label keys and values matching this selector.", 1},
+    {"Selector", "string", "",
+     "Route service traffic to pods with label keys and values matching this selector.", 1},
     {NULL, NULL, NULL, NULL, 0},
 };
 

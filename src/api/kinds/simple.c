@@ -14,7 +14,8 @@ static void name_age(const json_t *obj, struct jp_cells *c)
 
 static void age(const json_t *obj, struct jp_cells *c)
 {
-    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0, NULL);
+    jp_cells_time(c, JP_CELL_AGE, jp_json_time(obj, "metadata", "creationTimestamp", NULL), 0,
+                  NULL);
 }
 
 static void validate_subdomain(const json_t *obj, const json_t *old, struct jp_ferrs *fe)
@@ -29,9 +30,18 @@ static void nothing(json_t *obj)
     (void)obj;
 }
 
-#define NAME_COL {"Name", "string", "name", "Name must be unique within a namespace.", 0}
-#define AGE_COL {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0}
-#define END_COL {NULL, NULL, NULL, NULL, 0}
+#define NAME_COL                                                                                   \
+    {                                                                                              \
+        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
+    }
+#define AGE_COL                                                                                    \
+    {                                                                                              \
+        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
+    }
+#define END_COL                                                                                    \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, 0                                                                  \
+    }
 
 /* ---- ConfigMap ---- */
 
@@ -70,8 +80,11 @@ static void secret_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column secret_columns[] = {
-    NAME_COL, {"Type", "string", "", "The type of the secret.", 0},
-    {"Data", "string", "", "Number of data items.", 0}, AGE_COL, END_COL};
+    NAME_COL,
+    {"Type", "string", "", "The type of the secret.", 0},
+    {"Data", "string", "", "Number of data items.", 0},
+    AGE_COL,
+    END_COL};
 
 static const char *const secret_fields[] = {"type", NULL};
 
