@@ -22,19 +22,37 @@ static void schema_name(struct jp_buf *b, uint16_t t)
 static void type_schema(struct jp_buf *b, uint8_t t, uint8_t elem, uint16_t ref)
 {
     switch (t) {
-    case JP_F_STRING: jp_buf_printf(b, "{\"type\":\"string\"}"); return;
-    case JP_F_INT32: jp_buf_printf(b, "{\"type\":\"integer\",\"format\":\"int32\"}"); return;
-    case JP_F_INT64: jp_buf_printf(b, "{\"type\":\"integer\",\"format\":\"int64\"}"); return;
-    case JP_F_NUMBER: jp_buf_printf(b, "{\"type\":\"number\",\"format\":\"double\"}"); return;
-    case JP_F_BOOL: jp_buf_printf(b, "{\"type\":\"boolean\"}"); return;
+    case JP_F_STRING:
+        jp_buf_printf(b, "{\"type\":\"string\"}");
+        return;
+    case JP_F_INT32:
+        jp_buf_printf(b, "{\"type\":\"integer\",\"format\":\"int32\"}");
+        return;
+    case JP_F_INT64:
+        jp_buf_printf(b, "{\"type\":\"integer\",\"format\":\"int64\"}");
+        return;
+    case JP_F_NUMBER:
+        jp_buf_printf(b, "{\"type\":\"number\",\"format\":\"double\"}");
+        return;
+    case JP_F_BOOL:
+        jp_buf_printf(b, "{\"type\":\"boolean\"}");
+        return;
     case JP_F_QUANTITY:
         jp_buf_printf(b, "{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"number\"}]}");
         return;
-    case JP_F_INT_OR_STRING: jp_buf_printf(b, "{\"x-kubernetes-int-or-string\":true}"); return;
+    case JP_F_INT_OR_STRING:
+        jp_buf_printf(b, "{\"x-kubernetes-int-or-string\":true}");
+        return;
     case JP_F_TIME:
-    case JP_F_MICROTIME: jp_buf_printf(b, "{\"type\":\"string\",\"format\":\"date-time\"}"); return;
-    case JP_F_BYTES: jp_buf_printf(b, "{\"type\":\"string\",\"format\":\"byte\"}"); return;
-    case JP_F_ANY: jp_buf_printf(b, "{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}"); return;
+    case JP_F_MICROTIME:
+        jp_buf_printf(b, "{\"type\":\"string\",\"format\":\"date-time\"}");
+        return;
+    case JP_F_BYTES:
+        jp_buf_printf(b, "{\"type\":\"string\",\"format\":\"byte\"}");
+        return;
+    case JP_F_ANY:
+        jp_buf_printf(b, "{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}");
+        return;
     case JP_F_OBJECT:
         jp_buf_printf(b, "{\"allOf\":[{\"$ref\":\"#/components/schemas/");
         schema_name(b, ref);
@@ -64,11 +82,12 @@ static void field_schema(struct jp_buf *b, const struct jp_field *f)
     type_schema(b, f->elem, 0, f->ref);
     const char *strategy = f->patch == JP_PATCH_MERGE_RETAIN_KEYS ? "merge,retainKeys"
                            : f->patch == JP_PATCH_RETAIN_KEYS     ? "retainKeys"
-                                                                   : "merge";
+                                                                  : "merge";
     jp_buf_printf(b, ",\"x-kubernetes-patch-strategy\":\"%s\"", strategy);
     if (f->merge_key)
-        jp_buf_printf(b, ",\"x-kubernetes-patch-merge-key\":\"%s\",\"x-kubernetes-list-type\":\"map\","
-                         "\"x-kubernetes-list-map-keys\":[\"%s\"]",
+        jp_buf_printf(b,
+                      ",\"x-kubernetes-patch-merge-key\":\"%s\",\"x-kubernetes-list-type\":\"map\","
+                      "\"x-kubernetes-list-map-keys\":[\"%s\"]",
                       f->merge_key, f->merge_key);
     else
         jp_buf_printf(b, ",\"x-kubernetes-list-type\":\"set\"");
@@ -105,18 +124,22 @@ static void gv_document(struct jp_buf *b, const char *gv)
         jp_buf_init(&name_buf, 1024);
         schema_name(&name_buf, (uint16_t)k->schema_type);
         const char *name = name_buf.data;
-        jp_buf_printf(b, "%s\"%s%s%s/%s/{name}\":{\"get\":{\"x-kubernetes-group-version-kind\":"
-                         "{\"group\":\"%s\",\"version\":\"%s\",\"kind\":\"%s\"},"
-                         "\"x-kubernetes-action\":\"get\",\"responses\":{\"200\":{\"description\":"
-                         "\"OK\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
-                         "\"#/components/schemas/%s\"}}}}}},",
-                      first ? "" : ",", prefix, gv, ns, k->plural, k->group, k->version, k->kind, name);
-        jp_buf_printf(b, "\"patch\":{\"x-kubernetes-group-version-kind\":{\"group\":\"%s\",\"version\":"
-                         "\"%s\",\"kind\":\"%s\"},\"x-kubernetes-action\":\"patch\",\"parameters\":"
-                         "[{\"name\":\"fieldValidation\",\"in\":\"query\",\"schema\":{\"type\":"
-                         "\"string\"}}],\"responses\":{\"200\":{\"description\":\"OK\",\"content\":"
-                         "{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/%s\"}}}}}}}",
-                      k->group, k->version, k->kind, name);
+        jp_buf_printf(b,
+                      "%s\"%s%s%s/%s/{name}\":{\"get\":{\"x-kubernetes-group-version-kind\":"
+                      "{\"group\":\"%s\",\"version\":\"%s\",\"kind\":\"%s\"},"
+                      "\"x-kubernetes-action\":\"get\",\"responses\":{\"200\":{\"description\":"
+                      "\"OK\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":"
+                      "\"#/components/schemas/%s\"}}}}}},",
+                      first ? "" : ",", prefix, gv, ns, k->plural, k->group, k->version, k->kind,
+                      name);
+        jp_buf_printf(
+            b,
+            "\"patch\":{\"x-kubernetes-group-version-kind\":{\"group\":\"%s\",\"version\":"
+            "\"%s\",\"kind\":\"%s\"},\"x-kubernetes-action\":\"patch\",\"parameters\":"
+            "[{\"name\":\"fieldValidation\",\"in\":\"query\",\"schema\":{\"type\":"
+            "\"string\"}}],\"responses\":{\"200\":{\"description\":\"OK\",\"content\":"
+            "{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/%s\"}}}}}}}",
+            k->group, k->version, k->kind, name);
         jp_buf_free(&name_buf);
         first = false;
     }
@@ -138,9 +161,11 @@ static void gv_document(struct jp_buf *b, const char *gv)
         for (unsigned i = 0; i < jp_nkinds; i++) {
             const struct jp_kind *k = &jp_kinds[i];
             char kgv[64];
-            if (k->schema_type == (int)t && strcmp(jp_kind_api_version(k, kgv, sizeof(kgv)), gv) == 0)
-                jp_buf_printf(b, ",\"x-kubernetes-group-version-kind\":[{\"group\":\"%s\",\"kind\":"
-                                 "\"%s\",\"version\":\"%s\"}]",
+            if (k->schema_type == (int)t &&
+                strcmp(jp_kind_api_version(k, kgv, sizeof(kgv)), gv) == 0)
+                jp_buf_printf(b,
+                              ",\"x-kubernetes-group-version-kind\":[{\"group\":\"%s\",\"kind\":"
+                              "\"%s\",\"version\":\"%s\"}]",
                               k->group, k->kind, k->version);
         }
         jp_buf_appendc(b, '}');
@@ -169,11 +194,15 @@ void serve_openapi(struct apireq *q, const struct route *r)
             if (dup || n == 16) continue;
             seen[n] = g;
             if (*g)
-                jp_buf_printf(&b, "%s\"apis/%s/v1\":{\"serverRelativeURL\":\"/openapi/v3/apis/%s/v1?hash=" DOC_HASH "\"}",
+                jp_buf_printf(&b,
+                              "%s\"apis/%s/v1\":{\"serverRelativeURL\":\"/openapi/v3/apis/%s/"
+                              "v1?hash=" DOC_HASH "\"}",
                               n ? "," : "", g, g);
             else
-                jp_buf_printf(&b, "%s\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?hash=" DOC_HASH "\"}",
-                              n ? "," : "");
+                jp_buf_printf(
+                    &b,
+                    "%s\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?hash=" DOC_HASH "\"}",
+                    n ? "," : "");
             n++;
         }
         jp_buf_printf(&b, "}}");
@@ -187,7 +216,8 @@ void serve_openapi(struct apireq *q, const struct route *r)
     }
     if (!known) {
         jp_buf_free(&b);
-        reply_status(q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
+        reply_status(
+            q, jp_status_new(JP_NOT_FOUND, "the server could not find the requested resource"));
         return;
     }
     gv_document(&b, r->gv);

@@ -109,7 +109,9 @@ static int parse_args(int argc, char **argv, struct server_config *c)
                 return 2;
             }
             break;
-        case 'a': c->allow_remote = true; break;
+        case 'a':
+            c->allow_remote = true;
+            break;
         case 's':
             if (c->nsans == 15) {
                 fprintf(stderr, "jobplane server: at most 15 --tls-san values\n");
@@ -138,8 +140,12 @@ static int parse_args(int argc, char **argv, struct server_config *c)
             }
             c->verbosity = (int)n;
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -147,8 +153,9 @@ static int parse_args(int argc, char **argv, struct server_config *c)
         return 2;
     }
     if (!loopback(c->host) && !c->allow_remote) {
-        fprintf(stderr, "jobplane server: refusing to listen on %s, which is not a loopback "
-                        "address; pass --allow-non-loopback to do it anyway\n",
+        fprintf(stderr,
+                "jobplane server: refusing to listen on %s, which is not a loopback "
+                "address; pass --allow-non-loopback to do it anyway\n",
                 c->host);
         return 2;
     }

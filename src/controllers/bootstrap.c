@@ -19,8 +19,8 @@ struct jp_bootstrap {
 
 static int create(struct jp_store *s, const char *plural, const char *ns, json_t *obj)
 {
-    struct jp_write_ctx c = {.store = s, .kind = jp_kind_by_plural("", "v1", plural), .ns = ns,
-                             .fv = JP_FV_STRICT};
+    struct jp_write_ctx c = {
+        .store = s, .kind = jp_kind_by_plural("", "v1", plural), .ns = ns, .fv = JP_FV_STRICT};
     struct jp_write_result r;
     struct jp_status *st = NULL;
     int rc = jp_api_create(&c, obj, &r, &st);
@@ -77,10 +77,10 @@ static json_t *node_object(const char *name)
         "node-role.kubernetes.io/control-plane", "", "spec", "status", "capacity", res,
         "allocatable", res, "conditions", "type", "Ready", "status", "True", "reason",
         "KubeletReady", "message", "jobplane is posting ready status", "lastHeartbeatTime", now,
-        "lastTransitionTime", now, "addresses", "type",
-        "InternalIP", "address", "127.0.0.1", "nodeInfo", "kubeletVersion", "v1.33.0-jobplane",
-        "osImage", "Linux", "kernelVersion", u.release, "containerRuntimeVersion",
-        "jobplane://0.1", "operatingSystem", "linux", "architecture", "amd64");
+        "lastTransitionTime", now, "addresses", "type", "InternalIP", "address", "127.0.0.1",
+        "nodeInfo", "kubeletVersion", "v1.33.0-jobplane", "osImage", "Linux", "kernelVersion",
+        u.release, "containerRuntimeVersion", "jobplane://0.1", "operatingSystem", "linux",
+        "architecture", "amd64");
     free(now);
     return node;
 }
@@ -108,8 +108,11 @@ int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_
         json_t *node = node_object(node_name);
         json_t *status = json_incref(json_object_get(node, "status"));
         if (create(store, "nodes", "", node) == 0) {
-            struct jp_write_ctx c = {.store = store, .kind = nodek, .ns = "",
-                                     .subresource = "status", .fv = JP_FV_STRICT};
+            struct jp_write_ctx c = {.store = store,
+                                     .kind = nodek,
+                                     .ns = "",
+                                     .subresource = "status",
+                                     .fv = JP_FV_STRICT};
             json_t *body = json_pack("{s:s,s:s,s:{s:s},s:O}", "apiVersion", "v1", "kind", "Node",
                                      "metadata", "name", node_name, "status", status);
             struct jp_write_result r;

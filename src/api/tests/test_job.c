@@ -67,9 +67,9 @@ static void defaults_and_generated_selector(void **state)
     assert_string_equal(jp_json_str(spec, "podReplacementPolicy", NULL), "TerminatingOrFailed");
     assert_true(json_is_false(json_object_get(spec, "suspend")));
     assert_true(json_is_false(json_object_get(spec, "manualSelector")));
-    assert_string_equal(jp_json_str(spec, "selector", "matchLabels",
-                                    "batch.kubernetes.io/controller-uid", NULL),
-                        "u-1");
+    assert_string_equal(
+        jp_json_str(spec, "selector", "matchLabels", "batch.kubernetes.io/controller-uid", NULL),
+        "u-1");
     json_t *tl = jp_json_path(spec, "template", "metadata", "labels", NULL);
     assert_string_equal(jp_json_str(tl, "batch.kubernetes.io/job-name", NULL), "oneshot");
     assert_string_equal(jp_json_str(tl, "job-name", NULL), "oneshot");
@@ -88,11 +88,15 @@ static void defaults_and_generated_selector(void **state)
     assert_int_equal(json_object_size(jp_json_path(j, "metadata", "labels", NULL)), 1);
     json_decref(j);
     /* backoffLimitPerIndex raises the backoffLimit default; podFailurePolicy the replacement */
-    j = job_with("{\"spec\":{\"backoffLimitPerIndex\":1,\"podFailurePolicy\":{\"rules\":[{"
-                 "\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]}]}}}");
+    j = job_with(
+        "{\"spec\":{\"backoffLimitPerIndex\":1,\"podFailurePolicy\":{\"rules\":[{"
+        "\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]}]}}}");
     assert_int_equal(jp_json_int(j, 0, "spec", "backoffLimit", NULL), 2147483647);
     assert_string_equal(jp_json_str(j, "spec", "podReplacementPolicy", NULL), "Failed");
-    json_t *cond = json_array_get(jp_json_path(json_array_get(jp_json_path(j, "spec", "podFailurePolicy", "rules", NULL), 0), "onPodConditions", NULL), 0);
+    json_t *cond = json_array_get(
+        jp_json_path(json_array_get(jp_json_path(j, "spec", "podFailurePolicy", "rules", NULL), 0),
+                     "onPodConditions", NULL),
+        0);
     assert_string_equal(jp_json_str(cond, "status", NULL), "True");
     json_decref(j);
 }
@@ -101,8 +105,9 @@ static void create_rules(void **state)
 {
     (void)state;
     expect("{}", NULL);
-    expect("{\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"Always\"}}}}",
-           "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"");
+    expect(
+        "{\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"Always\"}}}}",
+        "spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\"");
     expect("{\"spec\":{\"template\":{\"spec\":{\"restartPolicy\":\"X\"}}}}",
            "spec.template.spec.restartPolicy: Unsupported value: \"X\": supported values: "
            "\"Always\", \"OnFailure\", \"Never\" | spec.template.spec.restartPolicy: Unsupported "
@@ -116,8 +121,8 @@ static void create_rules(void **state)
     for (size_t i = 0; i < sizeof(negatives) / sizeof(negatives[0]); i++) {
         char patch[128], want[160];
         snprintf(patch, sizeof(patch), "{\"spec\":{\"%s\":-1}}", negatives[i]);
-        snprintf(want, sizeof(want), "spec.%s: Invalid value: -1: must be greater than or equal to 0",
-                 negatives[i]);
+        snprintf(want, sizeof(want),
+                 "spec.%s: Invalid value: -1: must be greater than or equal to 0", negatives[i]);
         expect(patch, want);
     }
     expect("{\"spec\":{\"completionMode\":\"Indexed\",\"parallelism\":2}}",
@@ -141,11 +146,12 @@ static void create_rules(void **state)
            "spec.template.spec.containers[0].image: Required value");
     expect("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}}}",
            "spec.template.spec.containers[0].name: Required value");
-    expect("{\"metadata\":{\"name\":\"Bad_Name\"}}",
-           "metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist "
-           "of lower case alphanumeric characters, '-' or '.', and must start and end with an "
-           "alphanumeric character (e.g. 'example.com', regex used for validation is "
-           "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+    expect(
+        "{\"metadata\":{\"name\":\"Bad_Name\"}}",
+        "metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist "
+        "of lower case alphanumeric characters, '-' or '.', and must start and end with an "
+        "alphanumeric character (e.g. 'example.com', regex used for validation is "
+        "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
     char longname[200];
     snprintf(longname, sizeof(longname), "{\"metadata\":{\"name\":\"%.64s\"}}",
              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
@@ -162,7 +168,8 @@ static void policy_rules(void **state)
     (void)state;
     const char *never = "\"template\":{\"spec\":{\"restartPolicy\":\"Never\"}}";
     char p[1024];
-#define PFP(rules) (snprintf(p, sizeof(p), "{\"spec\":{%s,\"podFailurePolicy\":{\"rules\":%s}}}", never, rules), p)
+#define PFP(rules)                                                                                 \
+    (snprintf(p, sizeof(p), "{\"spec\":{%s,\"podFailurePolicy\":{\"rules\":%s}}}", never, rules), p)
     expect(PFP("[{\"onExitCodes\":{\"operator\":\"In\",\"values\":[1]}}]"),
            "spec.podFailurePolicy.rules[0].action: Required value: valid values: [\"Count\" "
            "\"FailIndex\" \"FailJob\" \"Ignore\"]");
@@ -182,10 +189,11 @@ static void policy_rules(void **state)
     expect(PFP("[{\"action\":\"Count\",\"onExitCodes\":{\"values\":[1]}}]"),
            "spec.podFailurePolicy.rules[0].onExitCodes.operator: Required value: valid values: "
            "[\"In\" \"NotIn\"]");
-    expect(PFP("[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"containerName\":\"x\","
-               "\"values\":[1]}}]"),
-           "spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: \"x\": must "
-           "be one of the container or initContainer names in the pod template");
+    expect(
+        PFP("[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"containerName\":\"x\","
+            "\"values\":[1]}}]"),
+        "spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: \"x\": must "
+        "be one of the container or initContainer names in the pod template");
     expect(PFP("[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[]}}]"),
            "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{}: at least "
            "one value is required");
@@ -197,25 +205,29 @@ static void policy_rules(void **state)
     expect(PFP("[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[2,1]}}]"),
            "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{2, 1}: must "
            "be ordered");
-    expect(PFP("[{\"action\":\"Count\",\"onPodConditions\":[{\"type\":\"X\",\"status\":\"Maybe\"}]}]"),
-           "spec.podFailurePolicy.rules[0].onPodConditions[0].status: Unsupported value: "
-           "\"Maybe\": supported values: \"False\", \"True\", \"Unknown\"");
+    expect(
+        PFP("[{\"action\":\"Count\",\"onPodConditions\":[{\"type\":\"X\",\"status\":\"Maybe\"}]}]"),
+        "spec.podFailurePolicy.rules[0].onPodConditions[0].status: Unsupported value: "
+        "\"Maybe\": supported values: \"False\", \"True\", \"Unknown\"");
     struct jp_buf many;
     jp_buf_init(&many, 1 << 16);
     jp_buf_appendc(&many, '[');
     for (int i = 0; i < 21; i++)
-        jp_buf_printf(&many, "%s{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[1]}}",
-                      i ? "," : "");
+        jp_buf_printf(
+            &many, "%s{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[1]}}",
+            i ? "," : "");
     jp_buf_appendc(&many, ']');
     char big[8192];
-    snprintf(big, sizeof(big), "{\"spec\":{%s,\"podFailurePolicy\":{\"rules\":%s}}}", never, many.data);
+    snprintf(big, sizeof(big), "{\"spec\":{%s,\"podFailurePolicy\":{\"rules\":%s}}}", never,
+             many.data);
     jp_buf_free(&many);
     expect(big, "spec.podFailurePolicy.rules: Too many: 21: must have at most 20 items");
-    expect("{\"spec\":{\"podFailurePolicy\":{\"rules\":[{\"action\":\"Ignore\",\"onExitCodes\":{"
-           "\"operator\":\"In\",\"values\":[1]}}]},\"podReplacementPolicy\":\"TerminatingOrFailed\","
-           "\"template\":{\"spec\":{\"restartPolicy\":\"Never\"}}}}",
-           "spec.podReplacementPolicy: Unsupported value: \"TerminatingOrFailed\": supported "
-           "values: \"Failed\"");
+    expect(
+        "{\"spec\":{\"podFailurePolicy\":{\"rules\":[{\"action\":\"Ignore\",\"onExitCodes\":{"
+        "\"operator\":\"In\",\"values\":[1]}}]},\"podReplacementPolicy\":\"TerminatingOrFailed\","
+        "\"template\":{\"spec\":{\"restartPolicy\":\"Never\"}}}}",
+        "spec.podReplacementPolicy: Unsupported value: \"TerminatingOrFailed\": supported "
+        "values: \"Failed\"");
     expect("{\"spec\":{\"podReplacementPolicy\":\"X\"}}",
            "spec.podReplacementPolicy: Unsupported value: \"X\": supported values: \"Failed\", "
            "\"TerminatingOrFailed\"");
@@ -224,7 +236,8 @@ static void policy_rules(void **state)
     expect("{\"spec\":{\"successPolicy\":{\"rules\":[{\"succeededCount\":1}]}}}",
            ": requires indexed completion mode");
     const char *idx = "\"completionMode\":\"Indexed\",\"completions\":5,\"parallelism\":5";
-#define SP(rules) (snprintf(p, sizeof(p), "{\"spec\":{%s,\"successPolicy\":{\"rules\":%s}}}", idx, rules), p)
+#define SP(rules)                                                                                  \
+    (snprintf(p, sizeof(p), "{\"spec\":{%s,\"successPolicy\":{\"rules\":%s}}}", idx, rules), p)
     expect(SP("[]"), "spec.successPolicy.rules: Required value: at least one rules must be "
                      "specified when the successPolicy is specified");
     expect(SP("[{}]"), "spec.successPolicy.rules[0]: Required value: at least one of "
@@ -232,7 +245,8 @@ static void policy_rules(void **state)
     expect(SP("[{\"succeededIndexes\":\"7\"}]"),
            "spec.successPolicy.rules[0].succeededIndexes: Invalid value: \"7\": error parsing "
            "succeededIndexes: too large index: \"7\"");
-    expect(SP("[{\"succeededIndexes\":\"a\"}]"), "cannot convert string to integer for index: \"a\"");
+    expect(SP("[{\"succeededIndexes\":\"a\"}]"),
+           "cannot convert string to integer for index: \"a\"");
     expect(SP("[{\"succeededIndexes\":\"3,1\"}]"), "non-increasing order, previous: 3, current: 1");
     expect(SP("[{\"succeededIndexes\":\"1-2-3\"}]"),
            "the fragment \"1-2-3\" violates the requirement that an index interval can have at "
@@ -267,7 +281,8 @@ static void update_rules(void **state)
     (void)state;
     json_t *old = job_with("{}");
     json_t *new = json_deep_copy(old);
-    json_t *c0 = json_array_get(jp_json_path(new, "spec", "template", "spec", "containers", NULL), 0);
+    json_t *c0 =
+        json_array_get(jp_json_path(new, "spec", "template", "spec", "containers", NULL), 0);
     json_object_set_new(c0, "args", json_pack("[s]", "--keygen-num-to-gen=20"));
     char *e = errors(new, old);
     assert_non_null(strstr(e, "spec.template: Invalid value: core.PodTemplateSpec"));
@@ -293,7 +308,8 @@ static void update_rules(void **state)
     new = json_deep_copy(old);
     json_object_set_new(json_object_get(new, "spec"), "completionMode", json_string("Indexed"));
     e = errors(new, old);
-    assert_non_null(strstr(e, "spec.completionMode: Invalid value: \"Indexed\": field is immutable"));
+    assert_non_null(
+        strstr(e, "spec.completionMode: Invalid value: \"Indexed\": field is immutable"));
     free(e);
     json_decref(new);
     json_decref(old);
@@ -313,7 +329,8 @@ static void update_rules(void **state)
     json_decref(new);
     json_decref(old);
     /* indexed completions change only with parallelism */
-    old = job_with("{\"spec\":{\"completionMode\":\"Indexed\",\"completions\":3,\"parallelism\":3}}");
+    old =
+        job_with("{\"spec\":{\"completionMode\":\"Indexed\",\"completions\":3,\"parallelism\":3}}");
     new = json_deep_copy(old);
     json_object_set_new(json_object_get(new, "spec"), "completions", json_integer(4));
     e = errors(new, old);
