@@ -7,6 +7,7 @@
 #include "base/alloc.h"
 #include "base/parse.h"
 #include "base/timefmt.h"
+#include "codec/yaml.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -251,14 +252,45 @@ static int write_ctx(struct apireq *q, const struct route *r, struct jp_write_ct
     return 0;
 }
 
-static bool json_body(struct apireq *q)
+enum body_format { BODY_JSON, BODY_YAML, BODY_UNSUPPORTED };
+
+static enum body_format body_format(struct apireq *q)
 {
     const char *ct = req_header(q, "Content-Type");
-    if (ct == NULL || strncmp(ct, "application/json", 16) == 0) return true;
+    if (ct == NULL || strncmp(ct, "application/json", 16) == 0) return BODY_JSON;
+    if (strncmp(ct, "application/yaml", 16) == 0) return BODY_YAML;
     reply_error(q, JP_UNSUPPORTED_MEDIA_TYPE,
                 "the body of the request was in an unknown format - accepted media types include: "
                 "application/json, application/yaml");
-    return false;
+    return BODY_UNSUPPORTED;
+}
+
+/* The request body as an object of kind: JSON, or YAML converted the way clients convert
+ * manifests, then checked against the schema either way. */
+static int decode_body(struct apireq *q, const struct jp_kind *k, enum body_format fmt,
+                       struct jp_write_ctx *c, json_t **out, struct jp_status **st)
+{
+    const char *data = q->body.data ? q->body.data : "";
+    if (fmt == BODY_JSON)
+        return jp_decode_object(k, data, q->body.len, c->fv, out, &c->warnings, st);
+    json_t *doc = NULL;
+    struct jp_err *err = NULL;
+    if (jp_yaml_load_one(data, q->body.len, &doc, &err) < 0) {
+        *st = jp_status_new(JP_BAD_REQUEST, "%s", err->msg);
+        jp_err_free(err);
+        return -1;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        *st = jp_status_new(JP_BAD_REQUEST, "the YAML body is not an object");
+        return -1;
+    }
+    if (jp_decode_check(k, doc, c->fv, &c->warnings, st) < 0) {
+        json_decref(doc);
+        return -1;
+    }
+    *out = doc;
+    return 0;
 }
 
 static void finish_write(struct apireq *q, struct jp_write_ctx *c, int rc,
@@ -285,12 +317,12 @@ static void create(struct apireq *q, const struct route *r)
         return;
     }
     struct jp_write_ctx c;
-    if (write_ctx(q, r, &c) < 0 || !json_body(q)) return;
+    enum body_format fmt = body_format(q);
+    if (fmt == BODY_UNSUPPORTED || write_ctx(q, r, &c) < 0) return;
     json_t *body = NULL;
     struct jp_status *st = NULL;
     struct jp_write_result res = {0};
-    int rc = jp_decode_object(r->kind, q->body.data ? q->body.data : "", q->body.len, c.fv, &body,
-                              &c.warnings, &st);
+    int rc = decode_body(q, r->kind, fmt, &c, &body, &st);
     if (rc == 0) rc = jp_api_create(&c, body, &res, &st);
     finish_write(q, &c, rc, &res, st, false);
     jp_write_ctx_free(&c);
@@ -299,7 +331,8 @@ static void create(struct apireq *q, const struct route *r)
 static void update(struct apireq *q, const struct route *r)
 {
     struct jp_write_ctx c;
-    if (write_ctx(q, r, &c) < 0 || !json_body(q)) return;
+    enum body_format fmt = body_format(q);
+    if (fmt == BODY_UNSUPPORTED || write_ctx(q, r, &c) < 0) return;
     json_t *body = NULL;
     struct jp_status *st = NULL;
     struct jp_write_result res = {0};
@@ -311,8 +344,7 @@ static void update(struct apireq *q, const struct route *r)
         rc = body ? 0 : -1;
         if (!body) st = jp_status_new(JP_BAD_REQUEST, "couldn't decode the Scale: %s", jerr.text);
     } else {
-        rc = jp_decode_object(r->kind, q->body.data ? q->body.data : "", q->body.len, c.fv, &body,
-                              &c.warnings, &st);
+        rc = decode_body(q, r->kind, fmt, &c, &body, &st);
     }
     if (rc == 0) rc = jp_api_update(&c, r->name, body, &res, &st);
     finish_write(q, &c, rc, &res, st, scale);
@@ -329,9 +361,27 @@ static void patch(struct apireq *q, const struct route *r)
     struct jp_status *st = NULL;
     struct jp_write_result res = {0};
     const char *force = req_arg(q, "force");
-    int rc =
-        jp_api_patch(&c, r->name, type, q->body.data ? q->body.data : "", q->body.len,
-                     req_arg(q, "fieldManager"), force && strcmp(force, "true") == 0, &res, &st);
+    const char *text = q->body.data ? q->body.data : "";
+    size_t len = q->body.len;
+    char *converted = NULL;
+    if (strcmp(type, "application/apply-patch+yaml") == 0) {
+        /* an apply body is YAML (JSON is YAML too): hand the patch code JSON */
+        json_t *doc = NULL;
+        struct jp_err *err = NULL;
+        if (jp_yaml_load_one(text, len, &doc, &err) < 0) {
+            reply_error(q, JP_BAD_REQUEST, "%s", err->msg);
+            jp_err_free(err);
+            jp_write_ctx_free(&c);
+            return;
+        }
+        converted = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(doc);
+        text = converted ? converted : "null";
+        len = strlen(text);
+    }
+    int rc = jp_api_patch(&c, r->name, type, text, len, req_arg(q, "fieldManager"),
+                          force && strcmp(force, "true") == 0, &res, &st);
+    free(converted);
     finish_write(q, &c, rc, &res, st, strcmp(r->sub, "scale") == 0);
     jp_write_ctx_free(&c);
 }
