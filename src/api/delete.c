@@ -1,7 +1,9 @@
-/* Deletion: preconditions, finalizers and deletionTimestamp, graceful pod deletion, and the
- * cascade to dependents by propagation policy. Until the garbage collector controller exists,
- * cascades run here, synchronously and in the same batch as the owner's deletion: orphan strips
- * the owner reference, background deletes dependents after the owner, foreground before it. */
+/* Deletion as the Kubernetes registry does it: preconditions, then either removal or, when
+ * something must happen first, a deletionTimestamp. An object stays (Terminating) while it has
+ * finalizers, while a node must stop its pod (graceful deletion), or while the garbage collector
+ * must act first: the Foreground policy adds the "foregroundDeletion" finalizer, Orphan adds
+ * "orphan", and a namespace waits for its contents. Background deletes remove the owner at once
+ * and leave the dependents to the garbage collector (controllers/gc.c). */
 #include "api/write-internal.h"
 #include "base/alloc.h"
 #include "base/timefmt.h"
@@ -29,127 +31,9 @@ int jp_api__remove(struct jp_write_ctx *c, const struct jp_obj *cur, json_t *fin
     out->code = 200;
     out->deleted = true;
     out->changed = !c->dry_run;
-    if (c->dry_run) {
-        out->obj = o;
-        return 0;
-    }
-    jp_store_delete(c->store, jp_obj_ref(o));
+    if (!c->dry_run) jp_store_delete(c->store, jp_obj_ref(o));
     out->obj = o;
     return 0;
-}
-
-struct dependents {
-    const char *uid;
-    struct jp_obj **items;
-    size_t n;
-};
-
-static bool collect_dependent(const struct jp_obj *o, void *arg)
-{
-    struct dependents *d = arg;
-    const struct jp_proj *p = jp_proj_of(o);
-    for (size_t i = 0; i < p->nowners; i++) {
-        if (strcmp(p->owners[i].uid, d->uid) == 0) {
-            d->items = jp_xrealloc(d->items, (d->n + 1) * sizeof(*d->items));
-            d->items[d->n++] = jp_obj_ref(o);
-            break;
-        }
-    }
-    return true;
-}
-
-static void find_dependents(struct jp_store *s, const char *uid, struct dependents *d)
-{
-    d->uid = uid;
-    for (unsigned k = 0; k < jp_nkinds; k++)
-        jp_store_scan(s, (uint16_t)k, NULL, NULL, NULL, collect_dependent, d);
-}
-
-static int delete_one(struct jp_write_ctx *parent, const struct jp_obj *o, enum policy pol,
-                      int depth);
-
-static void orphan(struct jp_write_ctx *c, const struct jp_obj *dep, const char *owner_uid)
-{
-    json_t *obj = jp_api_parse(dep);
-    json_t *owners = jp_json_path(obj, "metadata", "ownerReferences", NULL);
-    for (size_t i = json_array_size(owners); i-- > 0;)
-        if (strcmp(jp_json_str(json_array_get(owners, i), "uid", NULL) ?: "", owner_uid) == 0)
-            json_array_remove(owners, i);
-    if (json_array_size(owners) == 0)
-        json_object_del(json_object_get(obj, "metadata"), "ownerReferences");
-    struct jp_write_ctx dc = {
-        .store = c->store, .kind = &jp_kinds[dep->kind], .ns = dep->ns, .fv = JP_FV_IGNORE};
-    struct jp_write_result r;
-    struct jp_status *st = NULL;
-    if (jp_api__update_object(&dc, dep, obj, &r, &st) == 0) jp_write_result_free(&r);
-    jp_status_free(st);
-    jp_write_ctx_free(&dc);
-}
-
-static void cascade(struct jp_write_ctx *c, const struct jp_obj *owner, enum policy pol, int depth)
-{
-    struct dependents d = {0};
-    find_dependents(c->store, jp_proj_of(owner)->uid, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        if (pol == ORPHAN)
-            orphan(c, d.items[i], jp_proj_of(owner)->uid);
-        else
-            delete_one(c, d.items[i], pol, depth + 1);
-        jp_obj_unref(d.items[i]);
-    }
-    free(d.items);
-}
-
-/* Namespaces take their contents with them. */
-static bool collect_all(const struct jp_obj *o, void *arg)
-{
-    struct dependents *d = arg;
-    d->items = jp_xrealloc(d->items, (d->n + 1) * sizeof(*d->items));
-    d->items[d->n++] = jp_obj_ref(o);
-    return true;
-}
-
-static void delete_namespace_contents(struct jp_write_ctx *c, const char *ns, int depth)
-{
-    for (unsigned k = 0; k < jp_nkinds; k++) {
-        if (!jp_kinds[k].namespaced) continue;
-        struct dependents d = {0};
-        jp_store_scan(c->store, (uint16_t)k, ns, NULL, NULL, collect_all, &d);
-        for (size_t i = 0; i < d.n; i++) {
-            if (jp_store_get(c->store, d.items[i]->kind, d.items[i]->ns, d.items[i]->name))
-                delete_one(c, d.items[i], BACKGROUND, depth + 1);
-            jp_obj_unref(d.items[i]);
-        }
-        free(d.items);
-    }
-}
-
-/* Removes one object (no finalizers left) with its cascade. Used for dependents. */
-static int delete_one(struct jp_write_ctx *parent, const struct jp_obj *o, enum policy pol,
-                      int depth)
-{
-    if (depth > 16) return 0; /* ownership cycles are not followed forever */
-    struct jp_write_ctx c = {.store = parent->store,
-                             .kind = &jp_kinds[o->kind],
-                             .ns = o->ns,
-                             .fv = JP_FV_IGNORE,
-                             .dry_run = parent->dry_run};
-    const struct jp_obj *cur = jp_store_get(c.store, o->kind, o->ns, o->name);
-    if (cur == NULL) return 0;
-    struct jp_obj *held = jp_obj_ref(cur);
-    if (pol == FOREGROUND) cascade(&c, held, pol, depth);
-    json_t *final = jp_api_parse(held);
-    struct jp_write_result r;
-    struct jp_status *st = NULL;
-    int rc = jp_api__remove(&c, held, final, &r, &st);
-    if (rc == 0) jp_write_result_free(&r);
-    jp_status_free(st);
-    json_decref(final);
-    if (pol == BACKGROUND) cascade(&c, held, pol, depth);
-    if (strcmp(c.kind->plural, "namespaces") == 0) delete_namespace_contents(&c, held->name, depth);
-    jp_obj_unref(held);
-    jp_write_ctx_free(&c);
-    return rc;
 }
 
 static int parse_policy(const struct jp_kind *k, const json_t *options, enum policy *pol,
@@ -184,16 +68,47 @@ static int parse_policy(const struct jp_kind *k, const json_t *options, enum pol
     return 0;
 }
 
-int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *options,
-                  struct jp_write_result *out, struct jp_status **st)
+static bool has_finalizer(const json_t *meta, const char *name)
 {
-    const struct jp_kind *k = c->kind;
-    memset(out, 0, sizeof(*out));
-    const struct jp_obj *cur = jp_store_get(c->store, (uint16_t)jp_kind_index(k), c->ns, name);
-    if (cur == NULL) {
-        *st = jp_api__not_found(k, name);
-        return -1;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(meta, "finalizers"), i,
+                       f) if (json_is_string(f) &&
+                              strcmp(json_string_value(f), name) == 0) return true;
+    return false;
+}
+
+static void add_finalizer(json_t *meta, const char *name)
+{
+    if (has_finalizer(meta, name)) return;
+    json_t *list = json_object_get(meta, "finalizers");
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(meta, "finalizers", list);
     }
+    json_array_append_new(list, json_string(name));
+}
+
+bool jp_api_must_wait(const struct jp_kind *k, const json_t *obj)
+{
+    const json_t *meta = json_object_get(obj, "metadata");
+    if (json_array_size(json_object_get(meta, "finalizers")) > 0) return true;
+    /* a namespace also waits for its spec.finalizers ("kubernetes": its contents) */
+    return strcmp(k->plural, "namespaces") == 0 &&
+           json_array_size(jp_json_path(obj, "spec", "finalizers", NULL)) > 0;
+}
+
+/* Namespaces Kubernetes never lets go of (the NamespaceLifecycle admission plugin). */
+static bool immortal(const struct jp_kind *k, const char *name)
+{
+    return strcmp(k->plural, "namespaces") == 0 &&
+           (strcmp(name, "default") == 0 || strcmp(name, "kube-system") == 0 ||
+            strcmp(name, "kube-public") == 0);
+}
+
+static int check_preconditions(const struct jp_kind *k, const struct jp_obj *cur,
+                               const json_t *options, struct jp_status **st)
+{
     const char *puid = jp_json_str(options, "preconditions", "uid", NULL);
     const char *prv = jp_json_str(options, "preconditions", "resourceVersion", NULL);
     const struct jp_proj *p = jp_proj_of(cur);
@@ -201,8 +116,8 @@ int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *option
         *st = jp_status_new(JP_CONFLICT,
                             "Operation cannot be fulfilled on %s \"%s\": Precondition failed: UID "
                             "in precondition: %s, UID in object meta: %s",
-                            k->resource, name, puid, p->uid);
-        jp_status_details(*st, name, k->group, k->plural);
+                            k->resource, cur->name, puid, p->uid);
+        jp_status_details(*st, cur->name, k->group, k->plural);
         return -1;
     }
     if (prv) {
@@ -213,56 +128,73 @@ int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *option
                                 "Operation cannot be fulfilled on %s \"%s\": Precondition failed: "
                                 "ResourceVersion in precondition: %s, ResourceVersion in object "
                                 "meta: %s",
-                                k->resource, name, prv, want);
-            jp_status_details(*st, name, k->group, k->plural);
+                                k->resource, cur->name, prv, want);
+            jp_status_details(*st, cur->name, k->group, k->plural);
             return -1;
         }
     }
+    return 0;
+}
+
+int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *options,
+                  struct jp_write_result *out, struct jp_status **st)
+{
+    const struct jp_kind *k = c->kind;
+    memset(out, 0, sizeof(*out));
+    const struct jp_obj *cur = jp_store_get(c->store, (uint16_t)jp_kind_index(k), c->ns, name);
+    if (cur == NULL) {
+        *st = jp_api__not_found(k, name);
+        return -1;
+    }
+    if (immortal(k, name)) {
+        *st =
+            jp_status_new(JP_FORBIDDEN, "%s \"%s\" is forbidden: this namespace may not be deleted",
+                          k->resource, name);
+        jp_status_details(*st, name, k->group, k->plural);
+        return -1;
+    }
+    if (check_preconditions(k, cur, options, st) < 0) return -1;
     enum policy pol;
     if (parse_policy(k, options, &pol, st) < 0) return -1;
     struct jp_obj *held = jp_obj_ref(cur);
     json_t *obj = jp_api_parse(held);
     json_t *meta = json_object_get(obj, "metadata");
-    int rc;
-    bool has_finalizers = json_array_size(json_object_get(meta, "finalizers")) > 0;
+    bool terminating = json_object_get(meta, "deletionTimestamp") != NULL;
     json_int_t grace = jp_json_int(options, -1, "gracePeriodSeconds", NULL);
-    bool graceful_pod = strcmp(k->plural, "pods") == 0 &&
-                        jp_json_str(obj, "spec", "nodeName", NULL) && grace != 0 &&
-                        !json_object_get(meta, "deletionTimestamp");
-    if (has_finalizers || graceful_pod) {
-        /* the object stays, terminating, until its finalizers or its node let go */
-        if (!json_object_get(meta, "deletionTimestamp")) {
+    bool pod = strcmp(k->plural, "pods") == 0;
+    /* a pod bound to a node stops there first; grace 0 (force) removes it at once */
+    bool graceful = pod && jp_json_str(obj, "spec", "nodeName", NULL) && grace != 0 && !terminating;
+    if (!terminating) {
+        if (pol == FOREGROUND) add_finalizer(meta, "foregroundDeletion");
+        if (pol == ORPHAN) add_finalizer(meta, "orphan");
+    }
+    int rc = 0;
+    if (graceful || jp_api_must_wait(k, obj)) {
+        if (!terminating) {
             if (grace < 0)
-                grace = graceful_pod
+                grace = graceful
                             ? jp_json_int(obj, 30, "spec", "terminationGracePeriodSeconds", NULL)
                             : 0;
             char ts[JP_TIME_BUFLEN];
             jp_time_format(ts, jp_now_ns() + grace * JP_NS_PER_SEC, JP_TIME_SECONDS);
             json_object_set_new(meta, "deletionTimestamp", json_string(ts));
             json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(grace));
+            if (strcmp(k->plural, "namespaces") == 0)
+                json_object_set_new(jp_json_ensure(obj, "status", NULL), "phase",
+                                    json_string("Terminating"));
         }
-        /* deletionTimestamp is system metadata: written directly, not as a client update */
         json_t *old = jp_api_parse(held);
-        if (json_equal(old, obj)) {
+        out->code = 200;
+        if (json_equal(old, obj) || c->dry_run) {
             out->obj = jp_obj_ref(held);
-            out->code = 200;
-            rc = 0;
         } else {
-            out->obj = c->dry_run ? NULL : jp_api_store_put(c->store, k, obj);
-            if (out->obj == NULL) out->obj = jp_obj_ref(held);
-            out->code = 200;
-            out->changed = !c->dry_run;
-            rc = 0;
+            /* deletionTimestamp is system metadata: written directly, not as a client update */
+            out->obj = jp_api_store_put(c->store, k, obj);
+            out->changed = true;
         }
         json_decref(old);
-        if (pol != ORPHAN && !c->dry_run && !graceful_pod) cascade(c, held, pol, 0);
     } else {
-        if (pol == FOREGROUND && !c->dry_run) cascade(c, held, pol, 0);
-        if (pol == ORPHAN && !c->dry_run) cascade(c, held, ORPHAN, 0);
         rc = jp_api__remove(c, held, obj, out, st);
-        if (rc == 0 && pol == BACKGROUND && !c->dry_run) cascade(c, held, pol, 0);
-        if (rc == 0 && strcmp(k->plural, "namespaces") == 0 && !c->dry_run)
-            delete_namespace_contents(c, name, 0);
     }
     json_decref(obj);
     jp_obj_unref(held);

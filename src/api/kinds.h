@@ -34,8 +34,13 @@ struct jp_kind_ops {
     void (*defaults)(json_t *obj);
     /* Create-time strategy: e.g. jobs generate their selector, services get a cluster IP. */
     void (*prepare_create)(struct jp_write_ctx *ctx, json_t *obj);
+    /* Update-time strategy: carry server-assigned values the client did not send (a service's
+     * cluster IP and node ports). May be NULL. */
+    void (*prepare_update)(struct jp_write_ctx *ctx, json_t *obj, const json_t *old);
     /* Validation for create (old == NULL) and update; appends field errors. */
     void (*validate)(const json_t *obj, const json_t *old, struct jp_ferrs *errs);
+    /* Extra rules for writes through the status subresource. May be NULL. */
+    void (*validate_status)(const json_t *obj, const json_t *old, struct jp_ferrs *errs);
     /* The Table row for an object (cells in column order). */
     void (*row)(const json_t *obj, struct jp_cells *cells);
     const struct jp_column *columns;

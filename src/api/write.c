@@ -109,6 +109,9 @@ static int validate(struct jp_write_ctx *c, const json_t *obj, const json_t *old
 {
     struct jp_ferrs fe = {0};
     c->kind->ops->validate(obj, old, &fe);
+    if (old && c->subresource && strcmp(c->subresource, "status") == 0 &&
+        c->kind->ops->validate_status)
+        c->kind->ops->validate_status(obj, old, &fe);
     if (fe.n == 0) return 0;
     const char *name = jp_json_str(obj, "metadata", "name", NULL);
     *st = jp_status_invalid(c->kind->kind, c->kind->group, name ? name : "", &fe);
@@ -253,6 +256,7 @@ int jp_api__update_object(struct jp_write_ctx *c, const struct jp_obj *cur, json
     json_object_set(meta, "resourceVersion",
                     jp_json_path(old, "metadata", "resourceVersion", NULL));
     k->ops->defaults(obj);
+    if (k->ops->prepare_update) k->ops->prepare_update(c, obj, old);
     if (validate(c, obj, old, st) < 0) goto out;
     if (k->generation && !json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")))
         json_object_set_new(meta, "generation",
@@ -265,8 +269,7 @@ int jp_api__update_object(struct jp_write_ctx *c, const struct jp_obj *cur, json
         goto out;
     }
     /* the last finalizer of a terminating object is gone: the object goes away */
-    if (json_object_get(meta, "deletionTimestamp") &&
-        json_array_size(json_object_get(meta, "finalizers")) == 0 && !c->dry_run) {
+    if (json_object_get(meta, "deletionTimestamp") && !jp_api_must_wait(k, obj) && !c->dry_run) {
         rc = jp_api__remove(c, cur, obj, out, st);
         goto out;
     }
@@ -463,4 +466,10 @@ out:
     json_decref(doc);
     json_decref(patch);
     return rc;
+}
+
+int jp_api_replace(struct jp_write_ctx *c, const struct jp_obj *cur, json_t *obj,
+                   struct jp_write_result *out, struct jp_status **st)
+{
+    return jp_api__update_object(c, cur, obj, out, st);
 }

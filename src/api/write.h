@@ -42,9 +42,17 @@ int jp_api_update(struct jp_write_ctx *c, const char *name, json_t *body,
 int jp_api_patch(struct jp_write_ctx *c, const char *name, const char *content_type,
                  const char *patch, size_t len, const char *field_manager, bool force,
                  struct jp_write_result *out, struct jp_status **st);
+/* Writes obj (taken) as the new version of cur with the full update strategy (defaults,
+ * validation, no-op detection) but no client preconditions: for controllers that read cur. */
+int jp_api_replace(struct jp_write_ctx *c, const struct jp_obj *cur, json_t *obj,
+                   struct jp_write_result *out, struct jp_status **st);
 /* DELETE with DeleteOptions (may be NULL). */
 int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *options,
                   struct jp_write_result *out, struct jp_status **st);
+
+/* True when an object must stay Terminating before removal: finalizers, or for a namespace its
+ * spec.finalizers. */
+bool jp_api_must_wait(const struct jp_kind *k, const json_t *obj);
 
 /* Builds the Scale view of an object with a scale subresource. OUT: caller decrefs. */
 json_t *jp_api_scale_of(const struct jp_kind *k, const struct jp_obj *o);

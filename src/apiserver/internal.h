@@ -99,6 +99,7 @@ void serve_openapi(struct apireq *q, const struct route *r);
 
 /* rest.c */
 void serve_resource(struct apireq *q, const struct route *r);
+bool watch_requested(struct apireq *q);
 struct jp_selector;
 /* labelSelector and fieldSelector of the request; on error the reply is already prepared. */
 int parse_selectors(struct apireq *q, const struct jp_kind *k, struct jp_selector **labels,

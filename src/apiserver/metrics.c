@@ -27,8 +27,7 @@ void metrics_label(struct apireq *q, const struct route *r)
 {
     const char *m = q->method;
     bool collection = r->type == R_COLLECTION;
-    const char *watch = req_arg(q, "watch");
-    bool is_watch = watch && (strcmp(watch, "true") == 0 || strcmp(watch, "1") == 0);
+    bool is_watch = watch_requested(q);
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
         q->m_verb = collection ? (is_watch ? "WATCH" : "LIST") : "GET";
     else if (strcmp(m, "DELETE") == 0)

@@ -558,6 +558,14 @@ static void object(struct apireq *q, const struct route *r)
         method_not_allowed(q);
 }
 
+bool watch_requested(struct apireq *q)
+{
+    const char *watch = req_arg(q, "watch");
+    bool on = false;
+    /* Go's strconv.ParseBool spellings: the Python client sends "True" */
+    return watch && jp_parse_bool(watch, &on, NULL) == 0 && on;
+}
+
 void serve_resource(struct apireq *q, const struct route *r)
 {
     if (r->type == R_OBJECT) {
@@ -565,14 +573,14 @@ void serve_resource(struct apireq *q, const struct route *r)
         return;
     }
     if (is(q, "GET") || is(q, "HEAD")) {
-        const char *watch = req_arg(q, "watch");
-        if (watch && (strcmp(watch, "true") == 0 || strcmp(watch, "1") == 0))
+        if (watch_requested(q))
             serve_watch(q, r);
         else
             list(q, r);
     } else if (is(q, "POST")) {
         create(q, r);
-    } else if (is(q, "DELETE")) {
+    } else if (is(q, "DELETE") && strcmp(r->kind->plural, "namespaces") != 0) {
+        /* namespaces have no deletecollection (discovery does not list it) */
         delete_collection(q, r);
     } else {
         method_not_allowed(q);

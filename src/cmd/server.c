@@ -8,6 +8,7 @@
 #include "base/parse.h"
 #include "cmd/cmd.h"
 #include "controllers/bootstrap.h"
+#include "controllers/gc.h"
 #include "pki/pki.h"
 #include "store/store.h"
 
@@ -183,6 +184,7 @@ int jp_cmd_server(int argc, char **argv)
     struct jp_store *store = NULL;
     struct jp_apiserver *api = NULL;
     struct jp_bootstrap *boot = NULL;
+    struct jp_gc *gc = NULL;
     uv_loop_t loop;
     uv_loop_init(&loop);
     c.sans[c.nsans] = NULL;
@@ -199,6 +201,7 @@ int jp_cmd_server(int argc, char **argv)
     char host[256] = "jobplane";
     gethostname(host, sizeof(host) - 1);
     if (jp_bootstrap_start(store, host, &boot, &err) < 0) goto fail_store;
+    if (jp_gc_start(&loop, store, &gc, &err) < 0) goto fail_boot;
     struct jp_apiserver_opts ao = {.host = c.host, .port = c.port, .pki = &pki};
     if (jp_apiserver_start(&loop, store, &ao, &api, &err) < 0) goto fail_boot;
     bool v6 = strchr(c.host, ':') != NULL;
@@ -223,6 +226,7 @@ int jp_cmd_server(int argc, char **argv)
 fail_api:
     jp_apiserver_close(api);
 fail_boot:
+    jp_gc_stop(gc);
     jp_bootstrap_stop(boot);
 fail_store:
     jp_store_close(store);

@@ -57,6 +57,7 @@ struct jp_store {
     /* watch log: a ring of the newest committed events */
     struct jp_event *log;
     unsigned log_cap, log_len, log_head; /* head: index of the oldest */
+    size_t log_bytes;                    /* object JSON the log holds */
     uint64_t log_floor;                  /* every event with rev > log_floor is in the log */
     struct jp_store_sub *subs;
     int dispatching;

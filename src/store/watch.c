@@ -4,6 +4,15 @@
 
 #include <stdlib.h>
 
+/* The log also stops holding on to more than this many bytes of object JSON, so a burst of
+ * large objects can't pin hundreds of megabytes. */
+#define LOG_BYTES_MAX (64u << 20)
+
+static size_t event_bytes(const struct jp_event *e)
+{
+    return e->obj->len + (e->old ? e->old->len : 0);
+}
+
 void jp_store__log_init(struct jp_store *s, unsigned cap)
 {
     s->log_cap = cap ? cap : 4096;
@@ -17,15 +26,22 @@ static void event_release(struct jp_event *e)
     jp_obj_unref((struct jp_obj *)e->obj);
 }
 
+static void drop_oldest(struct jp_store *s)
+{
+    struct jp_event *oldest = &s->log[s->log_head];
+    s->log_floor = oldest->rev; /* watches from before it get 410 */
+    s->log_bytes -= event_bytes(oldest);
+    event_release(oldest);
+    s->log_head = (s->log_head + 1) % s->log_cap;
+    s->log_len--;
+}
+
 static void log_append(struct jp_store *s, const struct jp_event *ev)
 {
-    if (s->log_len == s->log_cap) { /* drop the oldest: watches from before it get 410 */
-        struct jp_event *oldest = &s->log[s->log_head];
-        s->log_floor = oldest->rev;
-        event_release(oldest);
-        s->log_head = (s->log_head + 1) % s->log_cap;
-        s->log_len--;
-    }
+    if (s->log_len == s->log_cap) drop_oldest(s);
+    while (s->log_len > 0 && s->log_bytes + event_bytes(ev) > LOG_BYTES_MAX)
+        drop_oldest(s);
+    s->log_bytes += event_bytes(ev);
     struct jp_event *slot = &s->log[(s->log_head + s->log_len) % s->log_cap];
     *slot = *ev;
     if (slot->old) jp_obj_ref(slot->old);

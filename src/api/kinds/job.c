@@ -591,6 +591,146 @@ static bool condition_true(const json_t *status, const char *type)
     return false;
 }
 
+/* ---- status writes ([1.32+] ValidateJobStatusUpdate, each rule checked when the fields it
+ * looks at change, as kube-apiserver gates them) ---- */
+
+static bool status_changed(const json_t *a, const json_t *b, const char *key)
+{
+    json_t *x = jp_json_path(a, "status", key, NULL), *y = jp_json_path(b, "status", key, NULL);
+    return (x == NULL) != (y == NULL) || (x && !json_equal(x, y));
+}
+
+static void condition_error(struct jp_ferrs *fe, const char *text)
+{
+    jp_ferrs_add(fe, JP_FERR_INVALID, "status.conditions", NULL, "%s", text);
+}
+
+static void validate_status(const json_t *obj, const json_t *old, struct jp_ferrs *fe)
+{
+    const json_t *st = json_object_get(obj, "status"), *ost = json_object_get(old, "status");
+    bool complete = condition_true(st, "Complete"), failed = condition_true(st, "Failed");
+    bool ocomplete = condition_true(ost, "Complete"), ofailed = condition_true(ost, "Failed");
+    bool target = condition_true(st, "FailureTarget"),
+         otarget = condition_true(ost, "FailureTarget");
+    bool met = condition_true(st, "SuccessCriteriaMet"),
+         omet = condition_true(ost, "SuccessCriteriaMet");
+    bool finished = complete || failed, ofinished = ocomplete || ofailed;
+    bool finished_changed = finished != ofinished, complete_changed = complete != ocomplete;
+    bool failed_changed = failed != ofailed, target_changed = target != otarget;
+    bool start_changed = status_changed(obj, old, "startTime");
+    bool completion_changed = status_changed(obj, old, "completionTime");
+    bool active_changed = status_changed(obj, old, "active");
+    const char *start = jp_json_str(st, "startTime", NULL);
+    const char *completion = jp_json_str(st, "completionTime", NULL);
+    char val[64];
+    if ((complete_changed || failed_changed) && complete && failed)
+        condition_error(fe, "cannot set Complete=True and Failed=true conditions");
+    if ((complete_changed || target_changed) && complete && target)
+        condition_error(fe, "cannot set Complete=True and FailureTarget=true conditions");
+    if ((complete_changed || completion_changed) && completion && !complete) {
+        jp_strfmt(val, sizeof(val), "\"%s\"", completion);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.completionTime", val,
+                     "cannot set completionTime when there is no Complete=True condition");
+    }
+    if ((complete_changed || completion_changed) && !completion && complete)
+        jp_ferrs_add(fe, JP_FERR_REQUIRED, "status.completionTime", NULL,
+                     "completionTime is required for Complete jobs");
+    if ((start_changed || completion_changed) && start && completion &&
+        jp_json_time(st, "completionTime", NULL) < jp_json_time(st, "startTime", NULL)) {
+        jp_strfmt(val, sizeof(val), "\"%s\"", completion);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.completionTime", val,
+                     "completionTime cannot be set before startTime");
+    }
+    if ((failed_changed || target_changed) && failed && !target)
+        condition_error(
+            fe, "cannot set Failed=True condition without the FailureTarget=true condition");
+    if ((complete_changed || met != omet) && complete && !met)
+        condition_error(fe,
+                        "cannot set Complete=True condition without the SuccessCriteriaMet=true "
+                        "condition");
+    long long active = jp_json_int(st, 0, "active", NULL);
+    if ((finished_changed || active_changed) && finished && active > 0) {
+        jp_strfmt(val, sizeof(val), "%lld", active);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.active", val,
+                     "active>0 is invalid for finished job");
+    }
+    if ((finished_changed || start_changed) && finished && !start)
+        jp_ferrs_add(fe, JP_FERR_REQUIRED, "status.startTime", NULL,
+                     "startTime is required for finished job");
+    json_t *unc = json_object_get(st, "uncountedTerminatedPods");
+    if ((finished_changed || status_changed(obj, old, "uncountedTerminatedPods")) && finished &&
+        (json_array_size(json_object_get(unc, "succeeded")) +
+             json_array_size(json_object_get(unc, "failed")) >
+         0)) {
+        char *dump = jp_go_dump("&batch.UncountedTerminatedPods", unc);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.uncountedTerminatedPods", dump,
+                     "uncountedTerminatedPods needs to be empty for finished job");
+        free(dump);
+    }
+    long long terminating = jp_json_int(st, 0, "terminating", NULL);
+    if ((finished_changed || status_changed(obj, old, "terminating")) && finished &&
+        terminating > 0) {
+        jp_strfmt(val, sizeof(val), "%lld", terminating);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.terminating", val,
+                     "terminating>0 is invalid for finished job");
+    }
+    json_t *ready = json_object_get(st, "ready");
+    if ((status_changed(obj, old, "ready") || active_changed) && ready &&
+        json_integer_value(ready) > active) {
+        jp_strfmt(val, sizeof(val), "%lld", (long long)json_integer_value(ready));
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.ready", val,
+                     "cannot set more ready pods than active");
+    }
+    static const char *const terminal[] = {"Failed", "Complete", "FailureTarget"};
+    for (int i = 0; i < 3; i++)
+        if (condition_true(ost, terminal[i]) && !condition_true(st, terminal[i])) {
+            char text[96];
+            jp_strfmt(text, sizeof(text), "cannot disable the terminal %s=True condition",
+                      terminal[i]);
+            condition_error(fe, text);
+        }
+    long long f = jp_json_int(st, 0, "failed", NULL), of = jp_json_int(ost, 0, "failed", NULL);
+    if (f < of) {
+        jp_strfmt(val, sizeof(val), "%lld", f);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.failed", val,
+                     "cannot decrease the failed counter");
+    }
+    const json_t *spec = json_object_get(obj, "spec");
+    const char *mode = jp_json_str(spec, "completionMode", NULL);
+    bool indexed = mode && strcmp(mode, "Indexed") == 0;
+    bool scalable = indexed && json_equal(json_object_get(spec, "completions"),
+                                          json_object_get(spec, "parallelism"));
+    long long s = jp_json_int(st, 0, "succeeded", NULL),
+              os = jp_json_int(ost, 0, "succeeded", NULL);
+    if (s < os && !scalable) {
+        jp_strfmt(val, sizeof(val), "%lld", s);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.succeeded", val,
+                     "cannot decrease the succeeded counter");
+    }
+    const char *oc = jp_json_str(ost, "completionTime", NULL);
+    if (completion && oc && strcmp(completion, oc) != 0) {
+        jp_strfmt(val, sizeof(val), "\"%s\"", completion);
+        jp_ferrs_add(fe, JP_FERR_INVALID, "status.completionTime", val,
+                     "completionTime cannot be mutated");
+    }
+    if (start_changed && jp_json_str(ost, "startTime", NULL) &&
+        !json_is_true(json_object_get(spec, "suspend")))
+        jp_ferrs_add(fe, JP_FERR_REQUIRED, "status.startTime", NULL,
+                     "startTime cannot be removed for unsuspended job");
+    if (omet && !met) condition_error(fe, "cannot disable the SuccessCriteriaMet=True condition");
+    if (ocomplete && !omet && met)
+        condition_error(
+            fe, "cannot set SuccessCriteriaMet=True for Job already has Complete=true conditions");
+    if (met && failed)
+        condition_error(fe, "cannot set SuccessCriteriaMet=True and Failed=true conditions");
+    if (met && target)
+        condition_error(fe, "cannot set SuccessCriteriaMet=True and FailureTarget=true conditions");
+    if (json_object_get(spec, "successPolicy") && !met && complete)
+        condition_error(
+            fe,
+            "cannot set Complete=True for Job with SuccessPolicy unless SuccessCriteriaMet=True");
+}
+
 static void join_containers(const json_t *spec, const char *key, struct jp_buf *out)
 {
     size_t i;
@@ -669,6 +809,7 @@ const struct jp_kind_ops jp_job_ops = {
     .defaults = defaults,
     .prepare_create = prepare_create,
     .validate = validate,
+    .validate_status = validate_status,
     .row = row,
     .columns = columns,
     .field_labels = field_labels,

@@ -66,6 +66,52 @@ static bool ip_used(const struct jp_obj *o, void *arg)
     return !s->used;
 }
 
+struct port_search {
+    json_int_t port;
+    bool used;
+};
+
+static bool node_port_used(const struct jp_obj *o, void *arg)
+{
+    struct port_search *s = arg;
+    json_t *obj = jp_api_parse(o);
+    size_t i;
+    json_t *p;
+    json_array_foreach(jp_json_path(obj, "spec", "ports", NULL), i, p) s->used |=
+        jp_json_int(p, 0, "nodePort", NULL) == s->port;
+    json_decref(obj);
+    return !s->used;
+}
+
+/* NodePort and LoadBalancer services get a free port in 30000-32767 for every port without one
+ * (kube-apiserver's default node port range). */
+static void allocate_node_ports(struct jp_write_ctx *ctx, json_t *spec)
+{
+    const char *type = jp_json_str(spec, "type", NULL);
+    if (type == NULL || (strcmp(type, "NodePort") && strcmp(type, "LoadBalancer"))) return;
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
+        if (jp_json_int(p, 0, "nodePort", NULL) != 0) continue;
+        for (int attempt = 0; attempt < 256; attempt++) {
+            uint32_t r;
+            jp_rand_bytes(&r, sizeof(r));
+            struct port_search s = {30000 + (json_int_t)(r % 2768), false};
+            jp_store_scan(ctx->store, (uint16_t)jp_kind_index(ctx->kind), NULL, NULL, NULL,
+                          node_port_used, &s);
+            size_t j;
+            json_t *q;
+            json_array_foreach(json_object_get(spec, "ports"), j, q) s.used |=
+                jp_json_int(q, 0, "nodePort", NULL) == s.port;
+            if (!s.used) {
+                json_object_set_new(p, "nodePort", json_integer(s.port));
+                break;
+            }
+        }
+    }
+}
+
 static void prepare_create(struct jp_write_ctx *ctx, json_t *obj)
 {
     json_t *spec = jp_json_ensure(obj, "spec", NULL);
@@ -92,6 +138,31 @@ static void prepare_create(struct jp_write_ctx *ctx, json_t *obj)
     const char *ip = jp_json_str(spec, "clusterIP", NULL);
     if (ip && !json_is_array(json_object_get(spec, "clusterIPs")))
         json_object_set_new(spec, "clusterIPs", json_pack("[s]", ip));
+    allocate_node_ports(ctx, spec);
+}
+
+/* An update that leaves out what the server assigned keeps it (kube-apiserver does the same). */
+static void prepare_update(struct jp_write_ctx *ctx, json_t *obj, const json_t *old)
+{
+    json_t *spec = jp_json_ensure(obj, "spec", NULL);
+    const json_t *ospec = json_object_get(old, "spec");
+    static const char *const keep[] = {"clusterIP", "clusterIPs"};
+    for (int i = 0; i < 2; i++)
+        if (!json_object_get(spec, keep[i]) && json_object_get(ospec, keep[i]))
+            json_object_set(spec, keep[i], json_object_get(ospec, keep[i]));
+    size_t i, j;
+    json_t *p, *op;
+    json_array_foreach(json_object_get(spec, "ports"), i, p)
+    {
+        if (json_object_get(p, "nodePort")) continue;
+        json_array_foreach(json_object_get(ospec, "ports"), j, op)
+        {
+            if (json_equal(json_object_get(p, "port"), json_object_get(op, "port")) &&
+                json_object_get(op, "nodePort"))
+                json_object_set(p, "nodePort", json_object_get(op, "nodePort"));
+        }
+    }
+    allocate_node_ports(ctx, spec);
 }
 
 static void validate(const json_t *obj, const json_t *old, struct jp_ferrs *fe)
@@ -226,6 +297,7 @@ static const struct jp_column columns[] = {
 const struct jp_kind_ops jp_service_ops = {
     .defaults = defaults,
     .prepare_create = prepare_create,
+    .prepare_update = prepare_update,
     .validate = validate,
     .row = row,
     .columns = columns,

@@ -114,6 +114,62 @@ static void special_types(void **state)
     expect("V1ManagedFieldsEntry", "fieldsV1", JP_F_ANY);
 }
 
+static void expect_proto(const char *tname, const char *fname, unsigned in, unsigned num)
+{
+    const struct jp_field *f = field(tname, fname);
+    assert_int_equal(f->proto_in, in);
+    assert_int_equal(f->proto, num);
+}
+
+/* Field numbers from k8s.io/api's generated.proto, and the Go shapes behind zero values. */
+static void protobuf_numbers(void **state)
+{
+    (void)state;
+    expect_proto("V1ObjectMeta", "name", 0, 1);
+    expect_proto("V1ObjectMeta", "generateName", 0, 2);
+    expect_proto("V1ObjectMeta", "namespace", 0, 3);
+    expect_proto("V1ObjectMeta", "creationTimestamp", 0, 8);
+    expect_proto("V1ObjectMeta", "labels", 0, 11);
+    expect_proto("V1ObjectMeta", "annotations", 0, 12);
+    expect_proto("V1Job", "metadata", 0, 1);
+    expect_proto("V1Job", "spec", 0, 2);
+    expect_proto("V1Job", "status", 0, 3);
+    expect_proto("V1JobSpec", "parallelism", 0, 1);
+    expect_proto("V1JobSpec", "completions", 0, 2);
+    expect_proto("V1JobSpec", "template", 0, 6);
+    expect_proto("V1JobSpec", "podReplacementPolicy", 0, 14);
+    expect_proto("V1PodTemplateSpec", "metadata", 0, 1);
+    expect_proto("V1PodTemplateSpec", "spec", 0, 2);
+    expect_proto("V1PodSpec", "volumes", 0, 1);
+    expect_proto("V1PodSpec", "containers", 0, 2);
+    expect_proto("V1PodSpec", "restartPolicy", 0, 3);
+    expect_proto("V1Container", "name", 0, 1);
+    expect_proto("V1Container", "image", 0, 2);
+    expect_proto("V1Container", "command", 0, 3);
+    expect_proto("V1Container", "args", 0, 4);
+    expect_proto("V1Container", "resources", 0, 8);
+    expect_proto("V1ServicePort", "targetPort", 0, 4);
+    expect_proto("V1Secret", "data", 0, 2);
+    expect_proto("V1ConfigMap", "data", 0, 2);
+    /* Inline-embedded structs with a tag are a nested message on the wire. */
+    expect_proto("V1Volume", "name", 0, 1);
+    expect_proto("V1Volume", "hostPath", 2, 1);
+    expect_proto("V1Volume", "emptyDir", 2, 2);
+    expect_proto("V1Probe", "exec", 1, 1);
+    expect_proto("V1Probe", "initialDelaySeconds", 0, 2);
+    expect_proto("V1SecretKeySelector", "name", 1, 1);
+    expect_proto("V1SecretKeySelector", "key", 0, 2);
+    /* The inline TypeMeta is not on the wire: the envelope carries it. */
+    expect_proto("V1Job", "kind", 0, 0);
+    expect_proto("V1Job", "apiVersion", 0, 0);
+
+    assert_int_equal(field("V1JobSpec", "parallelism")->go, JP_GO_POINTER | JP_GO_OMITEMPTY);
+    assert_int_equal(field("V1Container", "name")->go, 0);
+    assert_int_equal(field("V1Container", "tty")->go, JP_GO_OMITEMPTY);
+    assert_int_equal(field("V1ContainerPort", "containerPort")->go, 0);
+    assert_int_equal(field("V1ContainerPort", "hostPort")->go, JP_GO_OMITEMPTY);
+}
+
 static void misses(void **state)
 {
     (void)state;
@@ -149,6 +205,15 @@ static void invariants(void **state)
                 assert_non_null(jp_schema_field(&jp_schema_types[f->ref], f->merge_key));
             }
             if (!container) assert_int_equal(f->elem, 0);
+            /* Only the roots' apiVersion and kind are off the wire. */
+            if (f->proto == 0) {
+                assert_true(strcmp(f->name, "kind") == 0 || strcmp(f->name, "apiVersion") == 0);
+                assert_int_equal(f->proto_in, 0);
+            }
+            for (unsigned k = 0; k < j; k++) {
+                const struct jp_field *g = &jp_schema_fields[t->first + k];
+                assert_false(f->proto != 0 && f->proto == g->proto && f->proto_in == g->proto_in);
+            }
         }
     }
     assert_int_equal(next, jp_schema_field_count);
@@ -158,8 +223,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(job_spec),      cmocka_unit_test(patch_strategies),
-        cmocka_unit_test(special_types), cmocka_unit_test(misses),
-        cmocka_unit_test(invariants),
+        cmocka_unit_test(special_types), cmocka_unit_test(protobuf_numbers),
+        cmocka_unit_test(misses),        cmocka_unit_test(invariants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
