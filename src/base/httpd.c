@@ -3,6 +3,7 @@
 #include "base/httpd.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "base/timefmt.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -11,9 +12,13 @@
 #include <sys/socket.h>
 
 /* MHD 0.9.75's epoll mode keeps returning a 0 ms timeout for a TLS peer that stalls mid-handshake
- * (and during each handshake): after this many zero timeouts without an epoll event we wait 1 ms
- * instead, which bounds the CPU a stalled client can burn without slowing real traffic. */
+ * (and during each handshake): after this many zero timeouts without an epoll event or visible
+ * work we wait 1 ms instead, which bounds the CPU a stalled client can burn. A large response
+ * also returns 0 after every TLS record it writes (with no epoll event: the socket stays
+ * writable), so a run that took long enough to have written something counts as work; without
+ * that, LISTs were throttled to one 16 KB record per millisecond. */
 #define ZERO_TIMEOUT_STREAK 4
+#define RUN_DID_WORK_NS     8000 /* an idle MHD_run takes 1-3 us; writing a TLS record takes more */
 
 struct jp_httpd {
     uv_loop_t *loop;
@@ -55,7 +60,9 @@ static void poll_cb(uv_poll_t *p, int status, int events)
 static void drive(struct jp_httpd *h)
 {
     if (h->daemon == NULL) return;
+    int64_t start = jp_mono_ns();
     MHD_run(h->daemon);
+    if (jp_mono_ns() - start > RUN_DID_WORK_NS) h->zero_streak = 0;
     MHD_UNSIGNED_LONG_LONG timeout;
     if (MHD_get_timeout(h->daemon, &timeout) != MHD_YES) {
         h->zero_streak = 0;
