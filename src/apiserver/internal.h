@@ -24,6 +24,7 @@ struct jp_apiserver {
     char *discovery_agg_api_b, *discovery_agg_apis_b; /* aggregated v2beta1 */
     char **group_docs; /* legacy APIResourceList per group-version, see discovery.c */
     struct watch *watches;
+    uv_timer_t watch_flush;       /* wakes watchers with new events once per commit batch */
     struct metric_series *series; /* metrics.c */
     size_t nseries, cseries;
     bool stopping;

@@ -304,6 +304,8 @@ int jp_apiserver_start(uv_loop_t *loop, struct jp_store *store,
         free(s);
         return jp_err_wrap(err, "apiserver");
     }
+    uv_timer_init(loop, &s->watch_flush);
+    s->watch_flush.data = s;
     *out = s;
     return 0;
 }
@@ -313,6 +315,11 @@ uint16_t jp_apiserver_port(const struct jp_apiserver *s)
     return jp_httpd_port(s->httpd);
 }
 
+static void server_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 void jp_apiserver_close(struct jp_apiserver *s)
 {
     s->stopping = true;
@@ -320,5 +327,5 @@ void jp_apiserver_close(struct jp_apiserver *s)
     jp_httpd_close(s->httpd);
     discovery_free(s);
     metrics_free(s);
-    free(s);
+    uv_close((uv_handle_t *)&s->watch_flush, server_closed);
 }

@@ -2,7 +2,12 @@
  * events for the current state (resourceVersion unset or 0), replay from the store's watch log
  * for an older resourceVersion (410 Expired when it no longer holds it), Table rows with the
  * column definitions only on the first event, bookmarks, timeoutSeconds, and hang-up detection
- * while the stream waits. */
+ * while the stream waits.
+ *
+ * Cost control: the initial state is a snapshot of object references rendered into the stream
+ * only as the client reads it (so 100 watchers of 30,000 pods don't each buffer 40 MB), and
+ * events only mark a watcher dirty; one 0 ms timer wakes every dirty watcher once per commit
+ * batch instead of once per event. */
 #include "api/selector.h"
 #include "apiserver/internal.h"
 #include "base/alloc.h"
@@ -15,6 +20,7 @@
 #define WATCH_BUFFER_MAX  (64u << 20) /* a client this far behind is cut off */
 #define DEFAULT_TIMEOUT_S 1800
 #define BOOKMARK_EVERY_MS 60000
+#define SNAPSHOT_CHUNK    64 /* initial objects rendered per read */
 
 struct watch {
     struct jp_apiserver *srv;
@@ -25,25 +31,43 @@ struct watch {
     bool table, bookmarks, columns_sent;
     char *table_type;
     char *include;
-    struct jp_buf out;
-    size_t sent; /* bytes of out already handed to MHD */
+    struct jp_obj **snapshot; /* initial state still to send, in key order */
+    size_t snap_n, snap_next;
+    struct jp_buf out; /* rendered bytes not yet handed to MHD */
+    size_t sent;
+    struct jp_buf live; /* events that arrived while the snapshot was still being sent */
     struct jp_httpd_susp *susp;
     struct jp_store_sub *sub;
     uv_timer_t timeout, bookmark;
     int open_handles;
+    bool dirty;   /* has new bytes: wake on the next flush */
     bool ended;   /* no more events: finish the stream */
     bool errored; /* the client is gone or too slow: abort */
-    bool freed_by_mhd;
     struct watch *prev, *next;
 };
 
 static void wake(struct watch *w)
 {
+    w->dirty = false;
     if (w->susp) {
         struct jp_httpd_susp *s = w->susp;
         w->susp = NULL;
         jp_httpd_resume(s);
     }
+}
+
+static void flush_cb(uv_timer_t *t)
+{
+    struct jp_apiserver *s = t->data;
+    for (struct watch *w = s->watches; w; w = w->next)
+        if (w->dirty) wake(w);
+}
+
+static void mark_dirty(struct watch *w)
+{
+    w->dirty = true;
+    if (!uv_is_active((uv_handle_t *)&w->srv->watch_flush))
+        uv_timer_start(&w->srv->watch_flush, flush_cb, 0, 0);
 }
 
 static bool matches(const struct watch *w, const struct jp_obj *o)
@@ -54,21 +78,28 @@ static bool matches(const struct watch *w, const struct jp_obj *o)
            jp_field_selector_matches(w->fields, w->kind, o);
 }
 
+static void render(struct watch *w, struct jp_buf *b, const char *type, const struct jp_obj *o)
+{
+    jp_buf_printf(b, "{\"type\":\"%s\",\"object\":", type);
+    if (w->table) {
+        table_begin(b, w->kind, !w->columns_sent, 0, NULL);
+        table_row(b, o, jp_now_ns(), w->include, true);
+        table_end(b);
+        w->columns_sent = true;
+    } else {
+        jp_buf_append(b, o->json, o->len);
+    }
+    jp_buf_printf(b, "}\n");
+}
+
 static void append_event(struct watch *w, const char *type, const struct jp_obj *o)
 {
     if (w->errored || w->ended) return;
-    jp_buf_printf(&w->out, "{\"type\":\"%s\",\"object\":", type);
-    if (w->table) {
-        table_begin(&w->out, w->kind, !w->columns_sent, 0, NULL);
-        table_row(&w->out, o, jp_now_ns(), w->include, true);
-        table_end(&w->out);
-        w->columns_sent = true;
-    } else {
-        jp_buf_append(&w->out, o->json, o->len);
-    }
-    jp_buf_printf(&w->out, "}\n");
-    if (w->out.len - w->sent > WATCH_BUFFER_MAX) w->errored = true;
-    wake(w);
+    /* while the snapshot is still going out, later events wait behind it */
+    struct jp_buf *b = w->snap_next < w->snap_n ? &w->live : &w->out;
+    render(w, b, type, o);
+    if ((w->out.len - w->sent) + w->live.len > WATCH_BUFFER_MAX) w->errored = true;
+    mark_dirty(w);
 }
 
 static void on_event(const struct jp_event *ev, void *arg)
@@ -80,8 +111,8 @@ static void on_event(const struct jp_event *ev, void *arg)
     /* an object moving in or out of the selection is ADDED or DELETED for this watcher */
     if (ev->type == JP_EV_DELETED) {
         if (now || before) append_event(w, "DELETED", ev->obj);
-    } else if (now && (before || ev->type == JP_EV_ADDED)) {
-        append_event(w, ev->type == JP_EV_ADDED ? "ADDED" : "MODIFIED", ev->obj);
+    } else if (now && before) {
+        append_event(w, "MODIFIED", ev->obj);
     } else if (now) {
         append_event(w, "ADDED", ev->obj);
     } else if (before) {
@@ -89,10 +120,12 @@ static void on_event(const struct jp_event *ev, void *arg)
     }
 }
 
-static bool initial(const struct jp_obj *o, void *arg)
+static bool snapshot_add(const struct jp_obj *o, void *arg)
 {
     struct watch *w = arg;
-    if (matches(w, o)) append_event(w, "ADDED", o);
+    if (!matches(w, o)) return true;
+    w->snapshot = jp_xrealloc(w->snapshot, (w->snap_n + 1) * sizeof(*w->snapshot));
+    w->snapshot[w->snap_n++] = jp_obj_ref(o);
     return true;
 }
 
@@ -111,12 +144,16 @@ static void watch_free(struct watch *w)
         s->watches = w->next;
     if (w->next) w->next->prev = w->prev;
     if (w->sub) jp_store_unsubscribe(s->store, w->sub);
+    for (size_t i = w->snap_next; i < w->snap_n; i++)
+        jp_obj_unref(w->snapshot[i]);
+    free(w->snapshot);
     jp_selector_free(w->labels);
     jp_selector_free(w->fields);
     free(w->ns);
     free(w->table_type);
     free(w->include);
     jp_buf_free(&w->out);
+    jp_buf_free(&w->live);
     uv_close((uv_handle_t *)&w->timeout, handle_closed);
     uv_close((uv_handle_t *)&w->bookmark, handle_closed);
 }
@@ -128,11 +165,32 @@ static void on_gone(void *arg)
     wake(w);
 }
 
+/* Renders the next slice of the initial state; once it is all out, the events that queued
+ * behind it follow. */
+static void refill(struct watch *w)
+{
+    size_t end = w->snap_next + SNAPSHOT_CHUNK;
+    if (end > w->snap_n) end = w->snap_n;
+    for (; w->snap_next < end; w->snap_next++) {
+        render(w, &w->out, "ADDED", w->snapshot[w->snap_next]);
+        jp_obj_unref(w->snapshot[w->snap_next]);
+    }
+    if (w->snap_next == w->snap_n && w->live.len) {
+        jp_buf_append(&w->out, w->live.data, w->live.len);
+        jp_buf_reset(&w->live);
+    }
+}
+
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct watch *w = cls;
     if (w->errored) return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (w->out.len == w->sent && w->snap_next < w->snap_n) {
+        jp_buf_reset(&w->out);
+        w->sent = 0;
+        refill(w);
+    }
     size_t pending = w->out.len - w->sent;
     if (pending > 0) {
         size_t n = pending < max ? pending : max;
@@ -170,7 +228,8 @@ static void bookmark_cb(uv_timer_t *t)
 {
     struct watch *w = t->data;
     char av[64];
-    jp_buf_printf(&w->out,
+    struct jp_buf *b = w->snap_next < w->snap_n ? &w->live : &w->out;
+    jp_buf_printf(b,
                   "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"%s\",\"apiVersion\":\"%s\","
                   "\"metadata\":{\"resourceVersion\":\"%llu\"}}}\n",
                   w->kind->kind, jp_kind_api_version(w->kind, av, sizeof(av)),
@@ -215,13 +274,15 @@ void serve_watch(struct apireq *q, const struct route *r)
     const char *bm = req_arg(q, "allowWatchBookmarks");
     w->bookmarks = bm && strcmp(bm, "true") == 0;
     jp_buf_init(&w->out, SIZE_MAX);
+    jp_buf_init(&w->live, SIZE_MAX);
     uv_timer_init(s->loop, &w->timeout);
     uv_timer_init(s->loop, &w->bookmark);
     w->timeout.data = w->bookmark.data = w;
     w->open_handles = 2;
     uint64_t current = jp_store_revision(s->store);
     if (rv == 0) {
-        jp_store_scan(s->store, (uint16_t)jp_kind_index(r->kind), w->ns, NULL, NULL, initial, w);
+        jp_store_scan(s->store, (uint16_t)jp_kind_index(r->kind), w->ns, NULL, NULL, snapshot_add,
+                      w);
     } else if ((uint64_t)rv > current) {
         /* the client has seen the future (a store from another server?): start from now */
     } else if (jp_store_replay(s->store, (uint64_t)rv, replay_cb, w) < 0) {
@@ -232,6 +293,7 @@ void serve_watch(struct apireq *q, const struct route *r)
                       (long long)rv, (unsigned long long)jp_store_oldest_replayable(s->store));
         w->ended = true;
     }
+    w->dirty = false; /* the response is queued below: no wake needed */
     if (!w->ended) {
         w->sub = jp_store_subscribe(s->store, on_event, w);
         uv_timer_start(&w->timeout, timeout_cb, (uint64_t)timeout * 1000, 0);
@@ -257,6 +319,7 @@ fail:
 
 void watch_close_all(struct jp_apiserver *s)
 {
+    uv_timer_stop(&s->watch_flush);
     for (struct watch *w = s->watches; w; w = w->next) {
         w->ended = true;
         if (w->sub) {

@@ -102,8 +102,8 @@ static void on_event(const struct jp_event *ev, void *arg)
 
 static struct jp_write_ctx ctx_for(struct jp_gc *gc, const struct jp_obj *o)
 {
-    struct jp_write_ctx c = {.store = gc->store, .kind = &jp_kinds[o->kind], .ns = o->ns,
-                             .fv = JP_FV_IGNORE};
+    struct jp_write_ctx c = {
+        .store = gc->store, .kind = &jp_kinds[o->kind], .ns = o->ns, .fv = JP_FV_IGNORE};
     return c;
 }
 
@@ -114,7 +114,8 @@ static void delete_background(struct jp_gc *gc, const struct jp_obj *o)
     json_t *opts = json_pack("{s:s}", "propagationPolicy", "Background");
     struct jp_write_result r;
     struct jp_status *st = NULL;
-    if (jp_api_delete(&c, o->name, opts, &r, &st) == 0) jp_write_result_free(&r);
+    if (jp_api_delete(&c, o->name, opts, &r, &st) == 0)
+        jp_write_result_free(&r);
     else if (st->reason != JP_NOT_FOUND)
         jp_log(JP_WARN, "gc", "delete %s %s/%s: %s", jp_kinds[o->kind].plural, o->ns, o->name,
                st->message);
@@ -124,8 +125,8 @@ static void delete_background(struct jp_gc *gc, const struct jp_obj *o)
 }
 
 /* Rewrites o through the update path with fn applied to its JSON. */
-static void update(struct jp_gc *gc, const struct jp_obj *o, void (*fn)(json_t *obj, const char *arg),
-                   const char *arg)
+static void update(struct jp_gc *gc, const struct jp_obj *o,
+                   void (*fn)(json_t *obj, const char *arg), const char *arg)
 {
     struct jp_write_ctx c = ctx_for(gc, o);
     json_t *obj = jp_api_parse(o);

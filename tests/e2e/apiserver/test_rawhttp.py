@@ -147,8 +147,14 @@ class RawHTTP(Case):
             with self.subTest(method=method, path=path):
                 self.status(method, path, "{}", {"Content-Type": "application/merge-patch+json"}, code=405,
                             reason="MethodNotAllowed", what="wrong verb")
-        st, _, data = self.s.http("GET", "/api/v1/namespaces/default/pods/" + "a" * 100000)
-        self.assertTrue(400 <= st < 500, "100 KB path: %s %r" % (st, data[:200]))
+        # the server refuses a request line beyond its buffer and may close before the client
+        # has finished sending it: either a 4xx or a connection cut is a refusal
+        try:
+            st, _, data = self.s.http("GET", "/api/v1/namespaces/default/pods/" + "a" * 100000)
+            self.assertTrue(400 <= st < 500, "100 KB path: %s %r" % (st, data[:200]))
+        except (ssl.SSLError, ConnectionError):
+            pass
+        self.assertEqual(self.s.http("GET", "/healthz")[0], 200)
 
     def test_deep_nesting(self):
         for body in (b"[" * 100000 + b"]" * 100000, b'{"a":' * 100000 + b"1" + b"}" * 100000,
