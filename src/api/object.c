@@ -297,6 +297,61 @@ struct jp_proj *jp_object_serialize(const struct jp_kind *kind, json_t *obj, cha
     return p;
 }
 
+/* Skips one JSON value starting at p (already valid JSON: it was written by us or jansson
+ * parsed it); returns the position after it. */
+static const char *skip_value(const char *p, const char *end)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (; p < end; p++) {
+        char c = *p;
+        if (in_string) {
+            if (c == '\\')
+                p++;
+            else if (c == '"')
+                in_string = false;
+            if (!in_string && depth == 0) return p + 1;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (--depth == 0) return p + 1;
+            if (depth < 0) return p; /* end of the enclosing object */
+        } else if (depth == 0 && (c == ',' || c == ' ' || c == '\n')) {
+            return p; /* end of a number or literal */
+        }
+    }
+    return end;
+}
+
+/* Finds the value of a top-level member in compact JSON text (no whitespace between tokens). */
+static bool find_member(const char *json, size_t len, const char *key, size_t *off, size_t *vlen)
+{
+    const char *p = json, *end = json + len;
+    if (p == end || *p != '{') return false;
+    p++;
+    size_t klen = strlen(key);
+    while (p < end && *p == '"') {
+        const char *kstart = p + 1;
+        const char *kend = skip_value(p, end) - 1; /* the closing quote */
+        p = kend + 1;
+        if (p >= end || *p != ':') return false;
+        p++;
+        const char *v = p;
+        p = skip_value(p, end);
+        if ((size_t)(kend - kstart) == klen && memcmp(kstart, key, klen) == 0) {
+            *off = (size_t)(v - json);
+            *vlen = (size_t)(p - v);
+            return true;
+        }
+        if (p < end && *p == ',') p++;
+    }
+    return false;
+}
+
 struct jp_obj *jp_object_load(const struct jp_kind *kind, uint16_t kind_index, const char *ns,
                               const char *name, const char *json, size_t len)
 {
@@ -305,10 +360,12 @@ struct jp_obj *jp_object_load(const struct jp_kind *kind, uint16_t kind_index, c
         json_decref(obj);
         return NULL;
     }
-    char *out;
-    size_t outlen;
-    /* re-serializing also re-derives the metadata offsets */
-    struct jp_proj *p = jp_object_serialize(kind, obj, &out, &outlen);
+    /* the stored bytes are what we serialized: keep them, only the projection is rebuilt */
+    struct jp_proj *p = project(kind, obj);
     json_decref(obj);
-    return jp_obj_new(kind_index, ns, name, out, outlen, p, jp_proj_free);
+    if (!find_member(json, len, "metadata", &p->meta_off, &p->meta_len)) {
+        jp_proj_free(p);
+        return NULL;
+    }
+    return jp_obj_new(kind_index, ns, name, jp_xstrndup(json, len), len, p, jp_proj_free);
 }
