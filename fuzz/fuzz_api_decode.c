@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jp_proj *p = jp_object_serialize(k, obj, &json, &len);
     json_t *back = json_loadb(json, len, 0, NULL);
     FUZZ_CHECK(back && json_equal(back, obj), "serialized object does not parse back equal");
-    FUZZ_CHECK(p->meta_len == 0 || json_object_get(obj, "metadata"), "metadata offsets without metadata");
+    FUZZ_CHECK(p->meta_len == 0 || json_object_get(obj, "metadata"),
+               "metadata offsets without metadata");
     json_decref(back);
     jp_proj_free(p);
     free(json);

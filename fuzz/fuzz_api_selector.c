@@ -10,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sample_labels[] = {"{}",
-                                            "{\"app\":\"web\"}",
-                                            "{\"app\":\"web\",\"tier\":\"1\"}",
-                                            "{\"a\":\"\",\"b\":\"x\"}",
-                                            "{\"job-name\":\"oneshot\",\"x\":\"10\"}"};
+static const char *const sample_labels[] = {
+    "{}", "{\"app\":\"web\"}", "{\"app\":\"web\",\"tier\":\"1\"}", "{\"a\":\"\",\"b\":\"x\"}",
+    "{\"job-name\":\"oneshot\",\"x\":\"10\"}"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
