@@ -8,6 +8,7 @@
 #include "base/timefmt.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -319,7 +320,7 @@ static int read_value(struct dec *d, struct msg *m, enum jp_ftype t, const char 
 {
     const uint8_t *at = m->p;
     uint64_t x = 0;
-    struct msg s;
+    struct msg s = {NULL, NULL};
     *v = NULL;
     *zero = false;
     if (count(d, at, 1) < 0) return -1;
@@ -638,14 +639,15 @@ static int read_unknown(struct dec *d, struct msg m, struct unknown *u)
         if (num == 3) u->encoding = sub;
         if (num == 4) u->type = sub;
     }
-    if (u->encoding.p != u->encoding.end)
+    /* Quoted at most 64 bytes of them: they are the client's, not ours. */
+    size_t el = (size_t)(u->encoding.end - u->encoding.p), tl = (size_t)(u->type.end - u->type.p);
+    if (el != 0)
         return fail(d, u->encoding.p, "content encoding \"%.*s\" is not supported",
-                    (int)(u->encoding.end - u->encoding.p), (const char *)u->encoding.p);
-    size_t tl = (size_t)(u->type.end - u->type.p);
+                    (int)(el < 64 ? el : 64), (const char *)u->encoding.p);
     if (tl != 0 &&
         !(tl == strlen(JP_PROTO_MEDIA_TYPE) && !memcmp(u->type.p, JP_PROTO_MEDIA_TYPE, tl)))
-        return fail(d, u->type.p, "content type \"%.*s\" is not supported", (int)tl,
-                    (const char *)u->type.p);
+        return fail(d, u->type.p, "content type \"%.*s\" is not supported",
+                    (int)(tl < 64 ? tl : 64), (const char *)u->type.p);
     if (check_text(d, &u->api_version, "apiVersion") < 0) return -1;
     return check_text(d, &u->kind, "kind");
 }

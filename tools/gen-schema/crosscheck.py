@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Checks the schema gen.py builds against the Kubernetes Go types, and derives
-patch-strategies.tsv from their struct tags. Maintenance tool, not part of the build: run it
-when moving to a new client-node release, with checkouts of k8s.io/api and k8s.io/apimachinery
-at the matching release branch (e.g. release-1.36):
+patch-strategies.tsv and proto-fields.tsv from their struct tags. Maintenance tool, not part of
+the build: run it when moving to a new client-node release, with checkouts of k8s.io/api and
+k8s.io/apimachinery at the matching release branch (e.g. release-1.36):
 
     tools/gen-schema/run.sh --dump-models /tmp/models.json
     tools/gen-schema/crosscheck.py --models /tmp/models.json \\
@@ -11,9 +11,11 @@ at the matching release branch (e.g. release-1.36):
 It walks the models and the Go structs side by side from gen.ROOTS, matching fields by JSON
 name, and reports: fields only one side has, JSON types that disagree (this is what checks
 gen.QUANTITY_FIELDS and the IntOrString/Time/MicroTime/bytes mapping), Go struct names that
-gen.go_name() gets wrong, and patch strategies that differ from patch-strategies.tsv."""
+gen.go_name() gets wrong, and patch strategies, protobuf field numbers or Go field shapes
+(pointer, omitempty) that differ from the two TSV files. --write-tsv rewrites both instead."""
 
 import argparse
+import collections
 import os
 import re
 import sys
@@ -131,6 +133,25 @@ def load_packages(roots):
     return pkgs
 
 
+# One JSON field of a Go struct. proto: its protobuf field number, None when it has no protobuf
+# tag (then it is not on the wire at all: the inline TypeMeta). proto_in: the number of the
+# inline-embedded struct it comes from when that struct has a tag (Volume's VolumeSource is
+# field 2 on the wire, flattened in JSON), else 0.
+GoField = collections.namedtuple(
+    "GoField", "ftype elem ref tags proto proto_in pointer omitempty")
+
+
+def proto_number(where, tags):
+    """The field number of a protobuf:"bytes,N,opt,name=x" tag, or None without one."""
+    tag = tags.get("protobuf")
+    if tag is None:
+        return None
+    parts = tag.split(",")
+    if len(parts) < 2 or not parts[1].isdigit() or int(parts[1]) == 0:
+        raise SystemExit(f"crosscheck: {where}: cannot read protobuf tag {tag!r}")
+    return int(parts[1])
+
+
 class Go:
     def __init__(self, pkgs):
         self.pkgs = pkgs
@@ -173,18 +194,29 @@ class Go:
         raise SystemExit(f"crosscheck: Go type {key[0]}.{key[1]} not found")
 
     def fields(self, key):
-        """{json name: (ftype, elem, ref, tags)} of a struct, inline embeddings expanded."""
+        """{json name: GoField} of a struct, inline embeddings expanded."""
         out = {}
         for fname, texpr, tags, imports in self.pkgs[key[0]].structs[key[1]]:
-            json_name = tags.get("json", "").split(",")[0]
+            json_name, *opts = tags.get("json", "").split(",")
             if json_name == "-":
                 continue
-            if not json_name and (fname is None or "inline" in tags.get("json", "").split(",")[1:]):
+            where = f"{key[1]}.{fname or texpr}"
+            num = proto_number(where, tags)
+            if not json_name and (fname is None or "inline" in opts):
                 _, _, ref = self.resolve(key[0], imports, texpr)
-                out.update(self.fields(ref))
+                for name, f in self.fields(ref).items():
+                    if num is None:
+                        f = f._replace(proto=None, proto_in=0)
+                    elif f.proto_in:
+                        raise SystemExit(f"crosscheck: {where}: inline struct within an inline "
+                                         "struct on the wire; schema.h has one level")
+                    else:
+                        f = f._replace(proto_in=num)
+                    out[name] = f
                 continue
             ftype, elem, ref = self.resolve(key[0], imports, texpr)
-            out[json_name] = (ftype, elem, ref, tags)
+            out[json_name] = GoField(ftype, elem, ref, tags, num, 0, texpr.startswith("*"),
+                                     "omitempty" in opts)
         return out
 
 
@@ -210,9 +242,22 @@ GO_ROOTS = {
 }
 
 
+def proto_row(model, name, f):
+    """A proto-fields.tsv row (see gen.read_proto_tsv) for a Go field."""
+    if f.proto is None:
+        wire = "-"
+    elif f.proto_in:
+        wire = f"{f.proto_in}.{f.proto}"
+    else:
+        wire = str(f.proto)
+    flags = [n for n, on in (("pointer", f.pointer), ("omitempty", f.omitempty)) if on]
+    return (model, name, wire, ",".join(flags) or "-")
+
+
 def walk(types, go):
-    """Compares every generated type with its Go struct; returns (problems, tsv rows)."""
-    problems, rows, compared = [], [], 0
+    """Compares every generated type with its Go struct; returns (problems, patch rows, proto
+    rows)."""
+    problems, rows, protos, compared = [], [], [], 0
     if set(GO_ROOTS) != set(gen.ROOTS):
         problems.append("GO_ROOTS and gen.ROOTS name different roots")
     pairs, stack = {}, list(GO_ROOTS.items())
@@ -231,7 +276,9 @@ def walk(types, go):
                 side = "Go" if name in gofields else "the model"
                 problems.append(f"{model}.{name}: only in {side}")
                 continue
-            ftype, elem, ref, tags = gofields[name]
+            gf = gofields[name]
+            ftype, elem, ref, tags = gf.ftype, gf.elem, gf.ref, gf.tags
+            protos.append(proto_row(model, name, gf))
             compared += 1
             f = fields[name]
             if (ftype, elem) != (f["type"], f["elem"]):
@@ -247,7 +294,42 @@ def walk(types, go):
     if missing:
         problems.append(f"models without a Go struct: {sorted(missing)}")
     print(f"crosscheck: compared {compared} fields of {len(pairs)} types", file=sys.stderr)
-    return problems, sorted(rows)
+    return problems, sorted(rows), sorted(protos)
+
+
+def write_tsvs(args, rows, protos):
+    with open(args.tsv, "w", encoding="utf-8") as f:
+        f.write("# model type\tJSON field\tpatchStrategy\tpatchMergeKey (- for none)\n")
+        f.write("# From the patchStrategy/patchMergeKey struct tags of k8s.io/api and\n")
+        f.write(f"# k8s.io/apimachinery ({gen.K8S_BRANCH}), derived by crosscheck.py.\n")
+        f.writelines(f"{t}\t{n}\t{s}\t{k}\n" for t, n, s, k in rows)
+    with open(args.proto_tsv, "w", encoding="utf-8") as f:
+        f.write(gen.PROTO_TSV_HEADER.format(branch=gen.K8S_BRANCH))
+        f.writelines("\t".join(r) + "\n" for r in protos)
+
+
+def compare_tsvs(args, rows, protos, problems):
+    try:
+        current = set(gen.read_patch_tsv(args.tsv).items())
+    except (OSError, gen.SchemaError) as e:
+        current = set()
+        problems.append(f"{args.tsv}: {e}")
+    derived = {((t, f), (s, None if k == "-" else k)) for t, f, s, k in rows}
+    for (t, f), v in sorted(current - derived):
+        problems.append(f"{args.tsv}: {t}.{f} {v} is not what the Go tags say")
+    for (t, f), v in sorted(derived - current):
+        problems.append(f"{args.tsv}: missing {t}.{f} {v}")
+    try:
+        current = set(gen.read_proto_tsv(args.proto_tsv).items())
+    except (OSError, gen.SchemaError) as e:
+        current = set()
+        problems.append(f"{args.proto_tsv}: {e}")
+    derived = {((t, f), gen.parse_proto_row(args.proto_tsv, 0, [t, f, w, g]))
+               for t, f, w, g in protos}
+    for (t, f), v in sorted(current - derived):
+        problems.append(f"{args.proto_tsv}: {t}.{f} {v} is not what the Go struct says")
+    for (t, f), v in sorted(derived - current):
+        problems.append(f"{args.proto_tsv}: missing or different {t}.{f} {v}")
 
 
 def main():
@@ -257,36 +339,25 @@ def main():
     ap.add_argument("--apimachinery", required=True, help="checkout of k8s.io/apimachinery")
     ap.add_argument("--tsv", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                  "patch-strategies.tsv"))
-    ap.add_argument("--write-tsv", action="store_true", help="rewrite --tsv from the Go tags")
+    ap.add_argument("--proto-tsv", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                       "proto-fields.tsv"))
+    ap.add_argument("--write-tsv", action="store_true",
+                    help="rewrite --tsv and --proto-tsv from the Go tags")
     args = ap.parse_args()
 
     models = gen.load_models(args.models)
     types = gen.build(models, {})  # without strategies: they are what is being derived
     go = Go(load_packages({"api": args.api, "apimachinery": args.apimachinery}))
-    problems, rows = walk(types, go)
-
-    lines = [f"{t}\t{f}\t{s}\t{k}\n" for t, f, s, k in rows]
+    problems, rows, protos = walk(types, go)
     if args.write_tsv:
-        with open(args.tsv, "w", encoding="utf-8") as f:
-            f.write("# model type\tJSON field\tpatchStrategy\tpatchMergeKey (- for none)\n")
-            f.write("# From the patchStrategy/patchMergeKey struct tags of k8s.io/api and\n")
-            f.write(f"# k8s.io/apimachinery ({gen.K8S_BRANCH}), derived by crosscheck.py.\n")
-            f.writelines(lines)
+        write_tsvs(args, rows, protos)
     else:
-        try:
-            current = set(gen.read_patch_tsv(args.tsv).items())
-        except (OSError, gen.SchemaError) as e:
-            current = set()
-            problems.append(f"{args.tsv}: {e}")
-        derived = {((t, f), (s, None if k == "-" else k)) for t, f, s, k in rows}
-        for (t, f), v in sorted(current - derived):
-            problems.append(f"{args.tsv}: {t}.{f} {v} is not what the Go tags say")
-        for (t, f), v in sorted(derived - current):
-            problems.append(f"{args.tsv}: missing {t}.{f} {v}")
+        compare_tsvs(args, rows, protos, problems)
     for p in problems:
         print(f"crosscheck: {p}", file=sys.stderr)
-    print(f"crosscheck: {len(types)} types, {len(rows)} patch strategies, {len(problems)} problems",
-          file=sys.stderr)
+    untagged = sum(1 for r in protos if r[2] == "-")
+    print(f"crosscheck: {len(types)} types, {len(rows)} patch strategies, {len(protos)} protobuf "
+          f"fields ({untagged} without a tag), {len(problems)} problems", file=sys.stderr)
     return 1 if problems else 0
 
 

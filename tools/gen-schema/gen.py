@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Writes src/api/schema_gen.c and src/api/schema_types_gen.h, the compact type schema of
-src/api/schema.h, from the models of @kubernetes/client-node (as dumped by dump-models.mjs)
-and the patch strategies in patch-strategies.tsv. run.sh is the driver; crosscheck.py checks
-the tables below against the Kubernetes Go types.
+src/api/schema.h, from the models of @kubernetes/client-node (as dumped by dump-models.mjs),
+the patch strategies in patch-strategies.tsv and the protobuf field numbers and Go field shapes
+in proto-fields.tsv. run.sh is the driver; crosscheck.py checks the tables below against the
+Kubernetes Go types and derives both TSV files from them.
 
 Only names, JSON types and strategies are taken from the package; nothing else of it lands in
 the repository."""
@@ -81,6 +82,17 @@ STRATEGIES = {
     "retainKeys": "JP_PATCH_RETAIN_KEYS",
     "merge,retainKeys": "JP_PATCH_MERGE_RETAIN_KEYS",
 }
+
+GO_FLAGS = {"pointer": "JP_GO_POINTER", "omitempty": "JP_GO_OMITEMPTY"}
+
+PROTO_TSV_HEADER = (
+    "# model type\tJSON field\tprotobuf field\tGo field flags (- for none)\n"
+    "# protobuf field: N, or E.N for field N of the inline-embedded struct that is field E on\n"
+    "# the wire (Volume's VolumeSource), or - for a field with no protobuf tag (not on the wire).\n"
+    "# Go field flags: pointer (*T), omitempty (json tag). From the struct tags of k8s.io/api and\n"
+    "# k8s.io/apimachinery ({branch}), derived by crosscheck.py --write-tsv.\n"
+)
+PROTO_RE = re.compile(r"(?:([1-9][0-9]{0,2})\.)?([1-9][0-9]{0,4})|-")
 
 ARRAY_RE = re.compile(r"Array<(.+)>")
 MAP_RE = re.compile(r"\{ \[key: string\]: (.+); \}")
@@ -162,6 +174,82 @@ def read_patch_tsv(path):
     return rows
 
 
+def parse_proto_row(path, lineno, cols):
+    """(proto, proto_in, flags) of a proto-fields.tsv row split into columns."""
+    m = PROTO_RE.fullmatch(cols[2]) if len(cols) == 4 else None
+    flags = [] if len(cols) != 4 or cols[3] == "-" else cols[3].split(",")
+    if not m or any(f not in GO_FLAGS for f in flags):
+        raise SchemaError(f"{path}:{lineno}: want TYPE FIELD N|E.N|- FLAGS|-: {cols!r}")
+    proto = int(m.group(2)) if m.group(2) else 0
+    proto_in = int(m.group(1)) if m.group(1) else 0
+    if proto > 0xFFFF or proto_in > 0xFF:
+        raise SchemaError(f"{path}:{lineno}: field number too large for struct jp_field")
+    return (proto, proto_in, tuple(flags))
+
+
+def read_proto_tsv(path):
+    rows = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            key = (cols[0], cols[1] if len(cols) > 1 else "")
+            if key in rows:
+                raise SchemaError(f"{path}:{lineno}: duplicate {key[0]}.{key[1]}")
+            rows[key] = parse_proto_row(path, lineno, cols)
+    return rows
+
+
+def apply_proto(types, protos):
+    """Sets proto, proto_in and go of every field; a generated field without a row fails, since
+    the protobuf decoder would silently drop it. Returns the fields that are not on the wire."""
+    missing = sorted(f"{t}.{n}" for t in types for n in types[t] if (t, n) not in protos)
+    if missing:
+        raise SchemaError(f"proto-fields.tsv has no row for {len(missing)} generated fields "
+                          f"(rerun crosscheck.py --write-tsv): {', '.join(missing)}")
+    unwired = []
+    for (tname, fname), (proto, proto_in, flags) in protos.items():
+        field = types.get(tname, {}).get(fname)
+        if field is None:
+            raise SchemaError(f"proto-fields.tsv: {tname}.{fname} is not a generated field")
+        field.update(proto=proto, proto_in=proto_in, go=flags)
+        if not proto:
+            if tname not in ROOTS or fname not in ("apiVersion", "kind"):
+                raise SchemaError(f"{tname}.{fname} has no protobuf field number; only the "
+                                  "roots' apiVersion and kind may lack one")
+            unwired.append(f"{tname}.{fname}")
+    for tname, fields in types.items():
+        seen = {}
+        for fname, f in sorted(fields.items()):
+            slot = (f["proto_in"], f["proto"])
+            if f["proto"] and slot in seen:
+                raise SchemaError(f"{tname}: {fname} and {seen[slot]} share protobuf field {slot}")
+            seen[slot] = fname
+        embeds = {f["proto_in"] for f in fields.values() if f["proto_in"]}
+        direct = {f["proto"] for f in fields.values() if not f["proto_in"] and f["proto"]}
+        if embeds & direct:
+            raise SchemaError(f"{tname}: protobuf field {sorted(embeds & direct)} is both an "
+                              "inline struct and a field")
+    return sorted(unwired)
+
+
+def report_unwired(unwired):
+    """Lists the fields without a protobuf tag, grouped: expected are only the inline TypeMeta's
+    apiVersion and kind of the roots, which travel in the envelope instead."""
+    groups = {}
+    for tf in unwired:
+        t, f = tf.split(".", 1)
+        groups.setdefault(t, []).append(f)
+    by_fields = {}
+    for t, fs in sorted(groups.items()):
+        by_fields.setdefault(", ".join(fs), []).append(t)
+    for fs, ts in sorted(by_fields.items()):
+        print(f"gen-schema: no protobuf tag (not on the wire): {fs} of {len(ts)} types: "
+              f"{', '.join(ts)}", file=sys.stderr)
+
+
 def apply_patch(types, patch):
     for (tname, fname), (strategy, key) in patch.items():
         field = types.get(tname, {}).get(fname)
@@ -181,8 +269,9 @@ def apply_patch(types, patch):
         field["merge_key"] = key
 
 
-def build(models, patch):
-    """{model: {json name: field}} for every model reachable from ROOTS."""
+def build(models, patch, protos=None):
+    """{model: {json name: field}} for every model reachable from ROOTS. protos (from
+    read_proto_tsv) is left out only by crosscheck.py, which derives it."""
     types = {}
     for t in reachable(models, ROOTS):
         fields = {}
@@ -190,13 +279,15 @@ def build(models, patch):
             if attr["baseName"] in fields:
                 raise SchemaError(f"{t}: duplicate field {attr['baseName']!r}")
             f = classify(models, t, attr)
-            f.update(patch="JP_PATCH_REPLACE", merge_key=None)
+            f.update(patch="JP_PATCH_REPLACE", merge_key=None, proto=0, proto_in=0, go=())
             fields[attr["baseName"]] = f
         types[t] = fields
     missing = {k for k in QUANTITY_FIELDS if k[1] not in types.get(k[0], {})}
     if missing:
         raise SchemaError(f"QUANTITY_FIELDS names fields that are not generated: {sorted(missing)}")
     apply_patch(types, patch)
+    if protos is not None:
+        report_unwired(apply_proto(types, protos))
     return types
 
 
@@ -212,8 +303,9 @@ def c_string(s):
 
 
 HEADER_COMMENT = (
-    "/* Generated by tools/gen-schema/run.sh from {pkg} and\n"
-    " * tools/gen-schema/patch-strategies.tsv. Do not edit: rerun the generator instead. */\n"
+    "/* Generated by tools/gen-schema/run.sh from {pkg},\n"
+    " * tools/gen-schema/patch-strategies.tsv and tools/gen-schema/proto-fields.tsv.\n"
+    " * Do not edit: rerun the generator instead. */\n"
 )
 
 
@@ -232,7 +324,9 @@ def render_field(name, f):
     elem = f["elem"] or "0"
     ref = f"JP_T_{f['ref']}" if f["ref"] else "0"
     key = c_string(f["merge_key"]) if f["merge_key"] else "NULL"
-    return f"    {{{c_string(name)}, {f['type']}, {elem}, {ref}, {f['patch']}, {key}}},\n"
+    go = " | ".join(GO_FLAGS[g] for g in f["go"]) or "0"
+    return (f"    {{{c_string(name)}, {f['type']}, {elem}, {ref}, {f['patch']}, {key}, "
+            f"{f['proto']}, {f['proto_in']}, {go}}},\n")
 
 
 def render_c(types, order):
@@ -271,11 +365,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", required=True, help="JSON written by dump-models.mjs")
     ap.add_argument("--patch", required=True, help="patch-strategies.tsv")
+    ap.add_argument("--proto", required=True, help="proto-fields.tsv")
     ap.add_argument("--out-c", required=True)
     ap.add_argument("--out-h", required=True)
     args = ap.parse_args()
     try:
-        types = build(load_models(args.models), read_patch_tsv(args.patch))
+        types = build(load_models(args.models), read_patch_tsv(args.patch),
+                      read_proto_tsv(args.proto))
         order = bytesort(types)
         c_text, h_text = render_c(types, order), render_h(order)
     except SchemaError as e:

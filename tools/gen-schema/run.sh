@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates src/api/schema_gen.c and src/api/schema_types_gen.h from the models of
-# @kubernetes/client-node (installed once into a cache outside the repo) and patch-strategies.tsv.
+# @kubernetes/client-node (installed once into a cache outside the repo), patch-strategies.tsv and
+# proto-fields.tsv.
 #
 #   tools/gen-schema/run.sh                  write the outputs into src/api/
 #   tools/gen-schema/run.sh --check          fail if the committed outputs are not current (CI)
@@ -57,6 +58,7 @@ if [ "$mode" = dump ]; then
 fi
 
 /usr/bin/python3 "$here/gen.py" --models "$tmp/models.json" --patch "$here/patch-strategies.tsv" \
+    --proto "$here/proto-fields.tsv" \
     --out-c "$tmp/schema_gen.raw.c" --out-h "$tmp/schema_types_gen.raw.h"
 # Format as the repo's format check would, so the committed files pass it unchanged.
 cd "$root"
