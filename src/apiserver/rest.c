@@ -9,7 +9,7 @@
 #include "base/timefmt.h"
 #include "codec/yaml.h"
 
-#include <openssl/evp.h>
+#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,29 +108,29 @@ static bool list_visit(const struct jp_obj *o, void *arg)
 static char *encode_continue(const struct jp_obj *last)
 {
     char *plain = jp_xasprintf("%s/%s", last->ns, last->name);
-    size_t n = strlen(plain);
-    char *out = jp_xmalloc(4 * ((n + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, (unsigned char *)plain, (int)n);
+    gnutls_datum_t in = {(unsigned char *)plain, (unsigned)strlen(plain)}, out = {NULL, 0};
+    if (gnutls_base64_encode2(&in, &out) < 0) abort(); /* only when out of memory: fatal */
+    char *token = jp_xstrndup((char *)out.data, out.size);
+    gnutls_free(out.data);
     free(plain);
-    return out;
+    return token;
 }
 
 static int decode_continue(const char *token, char **ns, char **name)
 {
-    size_t n = strlen(token);
-    if (n == 0 || n % 4 || n > 2048) return -1;
-    unsigned char *plain = jp_xmalloc(n);
-    int len = EVP_DecodeBlock(plain, (const unsigned char *)token, (int)n);
-    if (len < 0) {
-        free(plain);
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(token), body = strspn(token, alphabet);
+    /* GnuTLS skips line breaks inside base64; a token has none, and '=' only as padding */
+    if (n == 0 || n % 4 || n > 2048 || n - body > 2 || strspn(token + body, "=") != n - body)
         return -1;
-    }
-    while (len > 0 && token[n - 1] == '=' && plain[len - 1] == '\0')
-        len--, n--;
-    char *s = jp_xstrndup((char *)plain, (size_t)len);
-    free(plain);
+    gnutls_datum_t in = {(unsigned char *)token, (unsigned)n}, plain = {NULL, 0};
+    if (gnutls_base64_decode2(&in, &plain) < 0) return -1;
+    char *s = jp_xstrndup((char *)plain.data, plain.size);
+    size_t len = plain.size;
+    gnutls_free(plain.data);
     char *slash = strchr(s, '/');
-    if (slash == NULL || strlen(s) != (size_t)len) {
+    if (slash == NULL || strlen(s) != len) {
         free(s);
         return -1;
     }
