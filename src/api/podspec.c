@@ -80,6 +80,87 @@ static void one_of(struct jp_ferrs *fe, const char *field, const char *value,
     free(q);
 }
 
+/* A resource.Quantity as a number (it was already checked against the quantity grammar when the
+ * body was decoded): decimal digits with an optional SI or binary suffix, or an exponent. */
+static bool quantity_value(const json_t *q, long double *out)
+{
+    if (json_is_number(q)) {
+        *out = (long double)json_number_value(q);
+        return true;
+    }
+    const char *s = json_string_value(q);
+    if (s == NULL) return false;
+    char *end;
+    long double v = strtold(s, &end);
+    if (end == s) return false;
+    static const struct {
+        const char *suffix;
+        long double mult;
+    } units[] = {{"Ki", 1024.0L},
+                 {"Mi", 1048576.0L},
+                 {"Gi", 1073741824.0L},
+                 {"Ti", 1099511627776.0L},
+                 {"Pi", 1125899906842624.0L},
+                 {"Ei", 1152921504606846976.0L},
+                 {"n", 1e-9L},
+                 {"u", 1e-6L},
+                 {"m", 1e-3L},
+                 {"k", 1e3L},
+                 {"M", 1e6L},
+                 {"G", 1e9L},
+                 {"T", 1e12L},
+                 {"P", 1e15L},
+                 {"E", 1e18L},
+                 {"", 1.0L}};
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix) == 0) {
+            *out = v * units[i].mult;
+            return true;
+        }
+    }
+    return false; /* e.g. "1e3" was consumed by strtold already; anything else is odd */
+}
+
+/* requests must not exceed limits; neither may be negative (ValidateResourceRequirements). */
+static void validate_resources(const json_t *res, const char *field, struct jp_ferrs *fe)
+{
+    json_t *req = json_object_get(res, "requests"), *lim = json_object_get(res, "limits");
+    static const char *const parts[] = {"limits", "requests"};
+    for (int i = 0; i < 2; i++) {
+        const char *name;
+        json_t *q;
+        json_object_foreach(json_object_get(res, parts[i]), name, q)
+        {
+            long double v;
+            if (quantity_value(q, &v) && v < 0) {
+                char path[600];
+                jp_strfmt(path, sizeof(path), "%s.%s[%s]", field, parts[i], name);
+                char *val = json_is_string(q) ? jp_go_quote(json_string_value(q)) : jp_xstrdup("-");
+                jp_ferrs_add(fe, JP_FERR_INVALID, path, val, "must be greater than or equal to 0");
+                free(val);
+            }
+        }
+    }
+    const char *name;
+    json_t *q;
+    json_object_foreach(req, name, q)
+    {
+        json_t *l = json_object_get(lim, name);
+        long double rv, lv;
+        if (l == NULL || !quantity_value(q, &rv) || !quantity_value(l, &lv) || rv <= lv) continue;
+        char path[600];
+        jp_strfmt(path, sizeof(path), "%s.requests[%s]", field, name);
+        char *val =
+            json_is_string(q) ? jp_go_quote(json_string_value(q)) : json_dumps(q, JSON_ENCODE_ANY);
+        char *limit =
+            json_is_string(l) ? jp_xstrdup(json_string_value(l)) : json_dumps(l, JSON_ENCODE_ANY);
+        jp_ferrs_add(fe, JP_FERR_INVALID, path, val, "must be less than or equal to %s limit of %s",
+                     name, limit);
+        free(val);
+        free(limit);
+    }
+}
+
 static void validate_container(const json_t *c, const char *field, const json_t *volumes,
                                json_t *names, struct jp_ferrs *fe)
 {
@@ -96,6 +177,8 @@ static void validate_container(const json_t *c, const char *field, const json_t 
         json_object_set_new(names, name, json_true());
         free(q);
     }
+    jp_strfmt(path, sizeof(path), "%s.resources", field);
+    validate_resources(json_object_get(c, "resources"), path, fe);
     const char *image = jp_json_str(c, "image", NULL);
     jp_strfmt(path, sizeof(path), "%s.image", field);
     if (image == NULL || *image == '\0') jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, NULL);

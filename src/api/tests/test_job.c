@@ -147,6 +147,16 @@ static void create_rules(void **state)
     expect("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"image\":\"x\"}]}}}}",
            "spec.template.spec.containers[0].name: Required value");
     expect(
+        "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+        "\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"1Gi\"},\"limits\":{\"cpu\":"
+        "\"1500m\",\"memory\":\"1024Mi\"}}}]}}}}",
+        "spec.template.spec.containers[0].resources.requests[cpu]: Invalid value: \"2\": must be "
+        "less than or equal to cpu limit of 1500m");
+    expect("{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\","
+           "\"resources\":{\"requests\":{\"memory\":\"1Gi\"},\"limits\":{\"memory\":\"1024Mi\"}}}]}"
+           "}}}",
+           NULL);
+    expect(
         "{\"metadata\":{\"name\":\"Bad_Name\"}}",
         "metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain must consist "
         "of lower case alphanumeric characters, '-' or '.', and must start and end with an "
