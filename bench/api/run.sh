@@ -127,7 +127,7 @@ stop_server() {
 api() { curl -s --cacert "$srv_dir/ca.crt" -H "Authorization: Bearer $token" "$@"; }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-# Private memory: RSS minus the shared libraries' file pages (GnuTLS, OpenSSL, SQLite, ...).
+# Private memory: RSS minus the shared libraries' file pages (GnuTLS, SQLite, libc, ...).
 anon_kb() { awk '/^RssAnon:/ { print $2 }' "/proc/$1/status"; }
 file_kb() { awk '/^RssFile:/ { print $2 }' "/proc/$1/status"; }
 
