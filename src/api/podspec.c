@@ -310,7 +310,7 @@ char *jp_go_dump(const char *go_type, const json_t *v)
 {
     /* Kubernetes prints a %#v dump of its internal struct; we print the type and the object's
      * JSON, which carries the same information in a form users can read. */
-    char *json = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *json = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
     char *out = jp_xasprintf("%s%s", go_type, json ? json : "{}");
     free(json);
     return out;

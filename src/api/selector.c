@@ -337,7 +337,8 @@ static int req_cmp(const void *a, const void *b)
 void jp_label_selector_string(const struct jp_selector *s, struct jp_buf *out)
 {
     if (s == NULL) return;
-    struct req *sorted = jp_xmalloc((s->n ? s->n : 1) * sizeof(*sorted));
+    if (s->n == 0) return;
+    struct req *sorted = jp_xmalloc(s->n * sizeof(*sorted));
     memcpy(sorted, s->reqs, s->n * sizeof(*sorted));
     qsort(sorted, s->n, sizeof(*sorted), req_cmp); /* apimachinery sorts by key */
     for (size_t i = 0; i < s->n; i++) {

@@ -120,7 +120,7 @@ static void validate_selector(const json_t *obj, struct jp_ferrs *fe)
         jp_ferrs_add(fe, JP_FERR_INVALID, "spec.selector", "empty selector",
                      "empty selector is invalid for deployment");
     } else if (!jp_label_selector_matches_json(s, tlabels)) {
-        char *dump = jp_go_dump("map[string]string", tlabels ? tlabels : json_object());
+        char *dump = jp_go_dump("map[string]string", tlabels);
         jp_ferrs_add(fe, JP_FERR_INVALID, "spec.template.metadata.labels", dump,
                      "`selector` does not match template `labels`");
         free(dump);

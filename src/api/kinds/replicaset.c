@@ -50,7 +50,7 @@ static void validate(const json_t *obj, const json_t *old, struct jp_ferrs *fe)
     } else {
         json_t *tl = jp_json_path(spec, "template", "metadata", "labels", NULL);
         if (!jp_label_selector_matches_json(s, tl)) {
-            char *dump = jp_go_dump("map[string]string", tl ? tl : json_object());
+            char *dump = jp_go_dump("map[string]string", tl);
             jp_ferrs_add(fe, JP_FERR_INVALID, "spec.template.metadata.labels", dump,
                          "`selector` does not match template `labels`");
             free(dump);

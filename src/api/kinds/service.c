@@ -271,9 +271,9 @@ static void row(const json_t *obj, struct jp_cells *c)
     jp_buf_reset(&b);
     struct jp_selector *sel = NULL;
     struct jp_status *err = NULL;
-    json_t *wrapped = json_pack(
-        "{s:O}", "matchLabels",
-        json_object_get(spec, "selector") ? json_object_get(spec, "selector") : json_object());
+    json_t *sel_labels = json_object_get(spec, "selector");
+    json_t *wrapped = json_pack("{s:O}", "matchLabels", sel_labels ? sel_labels : json_null());
+    if (!sel_labels) json_object_set_new(wrapped, "matchLabels", json_object());
     if (jp_label_selector_from_json(wrapped, &sel, &err) == 0) jp_label_selector_string(sel, &b);
     json_decref(wrapped);
     jp_selector_free(sel);
