@@ -473,3 +473,30 @@ int jp_api_replace(struct jp_write_ctx *c, const struct jp_obj *cur, json_t *obj
 {
     return jp_api__update_object(c, cur, obj, out, st);
 }
+
+int jp_api_bind_pod(struct jp_store *s, const struct jp_obj *pod, const char *node,
+                    struct jp_status **st)
+{
+    const struct jp_kind *k = &jp_kinds[pod->kind];
+    json_t *obj = jp_api_parse(pod);
+    if (jp_json_str(obj, "spec", "nodeName", NULL)) {
+        *st = jp_status_new(JP_CONFLICT, "pod %s is already assigned to node \"%s\"", pod->name,
+                            jp_json_str(obj, "spec", "nodeName", NULL));
+        json_decref(obj);
+        return -1;
+    }
+    json_object_set_new(jp_json_ensure(obj, "spec", NULL), "nodeName", json_string(node));
+    json_t *status = jp_json_ensure(obj, "status", NULL);
+    json_t *conds = json_object_get(status, "conditions");
+    if (!json_is_array(conds)) {
+        conds = json_array();
+        json_object_set_new(status, "conditions", conds);
+    }
+    char *now = jp_api__now_rfc3339();
+    json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s}", "type", "PodScheduled", "status",
+                                           "True", "lastProbeTime", "lastTransitionTime", now));
+    free(now);
+    jp_obj_unref(jp_api_store_put(s, k, obj));
+    json_decref(obj);
+    return 0;
+}

@@ -46,6 +46,10 @@ int jp_api_patch(struct jp_write_ctx *c, const char *name, const char *content_t
  * validation, no-op detection) but no client preconditions: for controllers that read cur. */
 int jp_api_replace(struct jp_write_ctx *c, const struct jp_obj *cur, json_t *obj,
                    struct jp_write_result *out, struct jp_status **st);
+/* Binds a pending pod to a node (what the pods/binding subresource does): spec.nodeName and a
+ * PodScheduled=True condition in one write. */
+int jp_api_bind_pod(struct jp_store *s, const struct jp_obj *pod, const char *node,
+                    struct jp_status **st);
 /* DELETE with DeleteOptions (may be NULL). */
 int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *options,
                   struct jp_write_result *out, struct jp_status **st);

@@ -4,6 +4,7 @@
 #ifndef JP_APISERVER_H
 #define JP_APISERVER_H
 
+#include "agent/agent.h"
 #include "base/err.h"
 #include "pki/pki.h"
 #include "store/store.h"
@@ -16,6 +17,7 @@ struct jp_apiserver_opts {
     const char *host;         /* 127.0.0.1 unless told otherwise */
     uint16_t port;            /* 6443; 0 picks a free one */
     const struct jp_pki *pki; /* NULL serves plain HTTP without authentication (tests only) */
+    struct jp_agent *agent;   /* the node agent for pods/log; NULL: containers never start */
 };
 
 struct jp_apiserver;

@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 struct watch;
+struct jp_agent;
 
 struct jp_apiserver {
     uv_loop_t *loop;
@@ -27,6 +28,7 @@ struct jp_apiserver {
     uv_timer_t watch_flush;       /* wakes watchers with new events once per commit batch */
     struct metric_series *series; /* metrics.c */
     size_t nseries, cseries;
+    struct jp_agent *agent; /* serves pods/log; NULL without a node */
     bool stopping;
 };
 
@@ -73,6 +75,7 @@ struct apireq {
     const char *content_type;
     struct jp_warnings warnings;
     struct watch *watch;
+    bool streaming; /* a streamed response (log follow) is queued */
     int64_t start_ns;
     /* metric labels, filled in by dispatch */
     const char *m_verb, *m_group, *m_version, *m_resource, *m_scope;
@@ -90,6 +93,9 @@ void reply_json(struct apireq *q, int status, struct jp_buf *body /* stolen */);
 void reply_status(struct apireq *q, struct jp_status *st);
 void reply_error(struct apireq *q, enum jp_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* logs.c */
+void serve_pod_log(struct apireq *q, const struct route *r);
 
 /* discovery.c */
 void discovery_build(struct jp_apiserver *s);

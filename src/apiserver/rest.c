@@ -490,7 +490,7 @@ out:
     jp_selector_free(l.fields);
 }
 
-/* pods/{name}/log until the node agent serves real logs: the answers Kubernetes gives for a pod
+/* pods/{name}/log without a node agent (API-only tests): the answers Kubernetes gives for a pod
  * whose container has not started. */
 static void pod_log(struct apireq *q, const struct route *r, const struct jp_obj *o)
 {
@@ -551,6 +551,8 @@ static void object(struct apireq *q, const struct route *r)
             reply_status(q, st);
         } else if (!strcmp(sub, "scale")) {
             reply_scale(q, k, o);
+        } else if (!strcmp(sub, "log") && q->srv->agent) {
+            serve_pod_log(q, r);
         } else if (!strcmp(sub, "log")) {
             pod_log(q, r, o);
         } else if (!strcmp(sub, "finalize")) {

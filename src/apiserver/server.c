@@ -245,13 +245,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     if (q->ready) return q->suspended ? MHD_YES : queue(q);
-    if (q->watch || q->suspended) return MHD_YES;
+    if (q->watch || q->streaming || q->suspended) return MHD_YES;
     if (q->too_large) {
         reply_error(q, JP_TOO_LARGE, "the request is too large");
         return queue(q);
     }
     dispatch(q, url);
-    if (q->watch) return MHD_YES;
+    if (q->watch || q->streaming) return MHD_YES;
     if (q->ready && !q->suspended) return queue(q);
     return MHD_YES;
 }
@@ -278,6 +278,7 @@ int jp_apiserver_start(uv_loop_t *loop, struct jp_store *store,
     s->loop = loop;
     s->store = store;
     s->pki = opts->pki;
+    s->agent = opts->agent;
     discovery_build(s);
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, opts->pki ? opts->pki->server_crt : NULL},

@@ -86,3 +86,19 @@ int jp_read_file(const char *dir, const char *name, size_t max, char **data, siz
     *data = jp_buf_steal(&b, len);
     return 0;
 }
+
+char *jp_self_exe(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n <= 0) return jp_xstrdup("/proc/self/exe");
+    buf[n] = '\0';
+    return jp_xstrdup(buf);
+}
+
+char *jp_sibling_exe(const char *self, const char *name)
+{
+    const char *slash = strrchr(self, '/');
+    if (slash == NULL) return jp_xstrdup(name);
+    return jp_xasprintf("%.*s/%s", (int)(slash - self), self, name);
+}

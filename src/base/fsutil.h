@@ -17,4 +17,8 @@ int jp_write_file_atomic(const char *dir, const char *name, const void *data, si
 int jp_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
                  struct jp_err **err);
 
+/* The running program's path (/proc/self/exe), and a program beside it. OUT: caller frees. */
+char *jp_self_exe(void);
+char *jp_sibling_exe(const char *self, const char *name);
+
 #endif

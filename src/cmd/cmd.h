@@ -4,5 +4,6 @@
 
 int jp_cmd_server(int argc, char **argv);
 int jp_cmd_version(int argc, char **argv);
+int jp_cmd_shim(int argc, char **argv);
 
 #endif

@@ -11,7 +11,8 @@ static const struct verb {
     int (*run)(int argc, char **argv);
     const char *help;
 } verbs[] = {
-    {"server", jp_cmd_server, "run the Kubernetes API server (and, later, the node) until stopped"},
+    {"server", jp_cmd_server, "run the Kubernetes API server and the node until stopped"},
+    {"shim", jp_cmd_shim, "the per-container monitor (started by the node agent)"},
     {"version", jp_cmd_version, "print the version"},
 };
 

@@ -1,5 +1,6 @@
 /* jobplane server: flags, then the steps - credentials, store, bootstrap objects, API server,
  * kubeconfig - then the loop until SIGINT/SIGTERM. */
+#include "agent/agent.h"
 #include "api/kinds.h"
 #include "apiserver/apiserver.h"
 #include "base/alloc.h"
@@ -9,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "controllers/bootstrap.h"
 #include "controllers/gc.h"
+#include "controllers/scheduler.h"
 #include "pki/pki.h"
 #include "store/store.h"
 
@@ -30,6 +32,10 @@ struct server_config {
     int nsans;
     int verbosity;
     enum jp_log_format log_format;
+    double backoff_scale;
+    bool host_fallback;
+    bool no_node;
+    char *kuard;
 };
 
 static void usage(FILE *out)
@@ -45,6 +51,14 @@ static void usage(FILE *out)
             "(repeatable)\n"
             "  --sync full|normal        SQLite synchronous mode (default full: no acknowledged "
             "write is lost on power loss)\n"
+            "  --backoff-scale F         multiply the kubelet's restart and image-pull back-offs "
+            "(10 s doubling to 5 m) by F, e.g. 0.01 for quick local loops (default 1)\n"
+            "  --no-host-fallback        images other than the built-in ones fail to pull instead "
+            "of running their command on the host filesystem\n"
+            "  --no-node                 serve the API only: no scheduler, no node agent (pods "
+            "stay Pending)\n"
+            "  --kuard PATH              the program behind the built-in kuard image (default: "
+            "kuard beside this binary)\n"
             "  --logging-format text|json\n"
             "  -v N                      log verbosity\n");
 }
@@ -91,6 +105,10 @@ static int parse_args(int argc, char **argv, struct server_config *c)
         {"tls-san", required_argument, NULL, 's'},
         {"sync", required_argument, NULL, 'y'},
         {"logging-format", required_argument, NULL, 'f'},
+        {"backoff-scale", required_argument, NULL, 'b'},
+        {"no-host-fallback", no_argument, NULL, 'n'},
+        {"kuard", required_argument, NULL, 'k'},
+        {"no-node", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -134,6 +152,26 @@ static int parse_args(int argc, char **argv, struct server_config *c)
                 return 2;
             }
             break;
+        case 'b': {
+            char *end;
+            double f = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(f > 0 && f <= 100)) {
+                fprintf(stderr, "jobplane server: --backoff-scale wants a number in (0, 100]\n");
+                return 2;
+            }
+            c->backoff_scale = f;
+            break;
+        }
+        case 'n':
+            c->host_fallback = false;
+            break;
+        case 'N':
+            c->no_node = true;
+            break;
+        case 'k':
+            free(c->kuard);
+            c->kuard = jp_xstrdup(optarg);
+            break;
         case 'v':
             if (jp_parse_int(optarg, 10, 0, 10, &n, NULL) < 0) {
                 fprintf(stderr, "jobplane server: -v wants 0..10\n");
@@ -173,7 +211,12 @@ static void on_signal(uv_signal_t *h, int signum)
 
 int jp_cmd_server(int argc, char **argv)
 {
-    struct server_config c = {.host = jp_xstrdup("127.0.0.1"), .port = 6443, .sync_full = true};
+    struct server_config c = {.host = jp_xstrdup("127.0.0.1"),
+                              .port = 6443,
+                              .sync_full = true,
+                              .backoff_scale = 1.0,
+                              .host_fallback = true};
+    char *self = NULL, *kuard = NULL;
     int rc = parse_args(argc, argv, &c);
     if (rc >= 0) goto done;
     rc = 1;
@@ -185,6 +228,8 @@ int jp_cmd_server(int argc, char **argv)
     struct jp_apiserver *api = NULL;
     struct jp_bootstrap *boot = NULL;
     struct jp_gc *gc = NULL;
+    struct jp_scheduler *sched = NULL;
+    struct jp_agent *agent = NULL;
     uv_loop_t loop;
     uv_loop_init(&loop);
     c.sans[c.nsans] = NULL;
@@ -202,7 +247,22 @@ int jp_cmd_server(int argc, char **argv)
     gethostname(host, sizeof(host) - 1);
     if (jp_bootstrap_start(store, host, &boot, &err) < 0) goto fail_store;
     if (jp_gc_start(&loop, store, &gc, &err) < 0) goto fail_boot;
-    struct jp_apiserver_opts ao = {.host = c.host, .port = c.port, .pki = &pki};
+    if (c.no_node) goto serve;
+    sched = jp_scheduler_start(&loop, store, host);
+    self = jp_self_exe();
+    kuard = c.kuard ? jp_xstrdup(c.kuard) : jp_sibling_exe(self, "kuard");
+    char *data = jp_xstrdup(c.data_dir);
+    struct jp_agent_opts go = {.node_name = host,
+                               .data_dir = data,
+                               .self_exe = self,
+                               .kuard_exe = kuard,
+                               .backoff_scale = c.backoff_scale,
+                               .host_fallback = c.host_fallback};
+    int arc = jp_agent_start(&loop, store, &go, &agent, &err);
+    free(data);
+    if (arc < 0) goto fail_boot;
+serve:;
+    struct jp_apiserver_opts ao = {.host = c.host, .port = c.port, .pki = &pki, .agent = agent};
     if (jp_apiserver_start(&loop, store, &ao, &api, &err) < 0) goto fail_boot;
     bool v6 = strchr(c.host, ':') != NULL;
     char *url = jp_xasprintf("https://%s%s%s:%u", v6 ? "[" : "", c.host, v6 ? "]" : "",
@@ -224,8 +284,10 @@ int jp_cmd_server(int argc, char **argv)
     uv_close((uv_handle_t *)&sigterm, NULL);
     rc = 0;
 fail_api:
-    jp_apiserver_close(api);
+    jp_apiserver_close(api); /* before the agent: its log streams hold followers */
 fail_boot:
+    jp_agent_stop(agent);
+    jp_scheduler_stop(sched);
     jp_gc_stop(gc);
     jp_bootstrap_stop(boot);
 fail_store:
@@ -240,6 +302,9 @@ fail:
     uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
     uv_loop_close(&loop);
 done:
+    free(self);
+    free(kuard);
+    free(c.kuard);
     free(c.data_dir);
     free(c.host);
     return rc;

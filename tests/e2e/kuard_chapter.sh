@@ -15,9 +15,13 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-start_kuard() { # $1: log file; prints the port
+# Not inside $(...): a subshell's pids+=() would be lost and the server never killed.
+start_kuard() { # $1: log file
     "$KUARD" --address 127.0.0.1:0 >"$1" 2>&1 &
     pids+=($!)
+}
+
+port_of() { # $1: log file; prints the port
     for _ in $(seq 500); do
         port=$(sed -n 's/.*Serving on HTTP on [^:]*:\([0-9]*\).*/\1/p' "$1")
         [ -n "$port" ] && { echo "$port"; return; }
@@ -26,7 +30,8 @@ start_kuard() { # $1: log file; prints the port
     fail "kuard did not start: $(cat "$1")"
 }
 
-port=$(start_kuard "$work/queue.log")
+start_kuard "$work/queue.log"
+port=$(port_of "$work/queue.log")
 H=localhost:$port
 
 # --- the chapter, step 3 ---

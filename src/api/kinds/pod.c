@@ -270,6 +270,7 @@ static const struct jp_column columns[] = {
     {NULL, NULL, NULL, NULL, 0},
 };
 
+/* The accessors below index this list: keep spec.nodeName first and status.phase sixth. */
 static const char *const field_labels[] = {"spec.nodeName",
                                            "spec.restartPolicy",
                                            "spec.schedulerName",
@@ -303,3 +304,13 @@ const struct jp_kind_ops jp_pod_ops = {
     .field_labels = field_labels,
     .field_value = field_value,
 };
+
+const char *jp_pod_node_name(const struct jp_obj *pod)
+{
+    return jp_proj_of(pod)->fields[0];
+}
+
+const char *jp_pod_phase(const struct jp_obj *pod)
+{
+    return jp_proj_of(pod)->fields[5];
+}

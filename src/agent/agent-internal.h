@@ -1,0 +1,123 @@
+/* Shared inside src/agent: the agent, its pods and their containers. All loop-thread state. */
+#ifndef JP_AGENT_INTERNAL_H
+#define JP_AGENT_INTERNAL_H
+
+#include "agent/agent.h"
+#include "agent/shim.h"
+#include "api/record.h"
+
+#include <jansson.h>
+
+enum cstate { C_WAITING, C_RUNNING, C_TERMINATED };
+
+struct container {
+    struct pod *pod;
+    char *name;
+    bool init;
+    json_t *spec; /* borrowed from pod->spec */
+    enum cstate state;
+    char reason[64];   /* waiting reason (ContainerCreating, CrashLoopBackOff, ...) */
+    char message[512];
+    int restarts;      /* restartCount */
+    int attempt;       /* the newest attempt directory, -1 before the first */
+    int64_t started_ns;
+    struct jp_shim_exit term; /* state.terminated (when C_TERMINATED) */
+    struct jp_shim_exit last; /* lastState.terminated */
+    bool has_last;
+    bool fallback;            /* runs on the host filesystem (image not built in) */
+    /* the shim we wait for: our child (uv_process) or re-adopted (pidfd poll) */
+    uv_process_t proc;
+    uv_poll_t pidfd_poll;
+    int pidfd;
+    bool proc_open, poll_open;
+    int kill_sig; /* a signal still to deliver once the container's pid is known */
+    /* restart back-off */
+    uv_timer_t backoff;
+    int64_t backoff_ns;      /* the next delay; 0 before the first restart */
+    int64_t backoff_step_ns; /* when the delay last grew (monotonic) */
+    bool in_backoff;
+};
+
+struct pod {
+    struct jp_agent *agent;
+    char *uid, *ns, *name;
+    json_t *obj;  /* the pod as last seen */
+    json_t *spec; /* as first seen: a pod's spec is immutable but for images */
+    struct container *c; /* init containers first */
+    size_t n, ninit;
+    char *dir; /* DATA/pods/<uid> */
+    char phase[16];
+    char reason[64], message[256];
+    int64_t start_ns;
+    bool started;     /* the pod has been accepted and its containers are being run */
+    bool finished;    /* a terminal phase was reached (or found stored): nothing starts again */
+    bool frozen;      /* found settled at startup: the stored status stands as it is */
+    bool terminating; /* being deleted (or past its deadline): containers are being stopped */
+    bool delete_sent; /* the final delete was requested */
+    bool dirty;       /* status must be written */
+    bool wake;        /* must be synced on the next tick */
+    bool gone;        /* removed from the store */
+    int netns_pid;    /* the pod's network-namespace holder, 0 for none */
+    uv_timer_t kill_timer, deadline;
+    int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
+    int handles;      /* open uv handles; the pod is freed when the last one closes */
+    bool freeing;
+    struct pod *next;
+};
+
+struct jp_log_follow;
+
+struct jp_agent {
+    uv_loop_t *loop;
+    struct jp_store *store;
+    struct jp_agent_opts opts;
+    char *node, *pods_dir, *self_exe, *kuard_exe;
+    struct jp_store_sub *sub;
+    struct jp_recorder *events;
+    struct pod *pods;
+    struct jp_log_follow *follows;
+    uv_timer_t tick; /* syncs woken pods and writes dirty status once per loop turn */
+    bool netns;      /* pods get their own network namespace (needs root) */
+    bool stopping;
+    uint16_t kind_pods, kind_services, kind_secrets, kind_configmaps;
+};
+
+/* agent.c */
+struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name);
+void agent__wake(struct pod *p);
+void agent__dirty(struct pod *p);
+void agent__event(const struct pod *p, const struct container *c, const char *type,
+                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* pod.c */
+struct pod *pod__new(struct jp_agent *a, json_t *obj /* taken */);
+void pod__update(struct pod *p, json_t *obj /* taken */);
+void pod__sync(struct pod *p);
+void pod__container_exited(struct container *c);
+/* Stops the pod's timers and frees it once they are closed (it is already unlinked). */
+void pod__close(struct pod *p);
+void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a pod */
+bool pod__running(const struct pod *p); /* any shim still watched */
+/* spawn.c */
+char *spawn__attempt_dir(const struct container *c, int attempt);
+int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err);
+void spawn__adopt(struct container *c);
+void spawn__kill(struct container *c, int sig);
+int spawn__netns(struct pod *p, struct jp_err **err);
+int spawn__netns_recorded(const char *dir); /* a live holder recorded in dir, or 0 */
+void spawn__netns_release(struct pod *p);
+void spawn__remove_tree(const char *dir);
+/* logs.c */
+void agent__logs_stop(struct jp_agent *a);
+/* status.c */
+json_t *status__build(const struct pod *p, const json_t *old_status);
+void status__write(struct pod *p);
+/* image.c */
+int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, char **path,
+                   bool *fallback, char *why, size_t n);
+void image__id(const char *image, char *out, size_t n); /* status imageID */
+/* env.c */
+char **env__build(struct jp_agent *a, const struct pod *p, const json_t *container);
+char *env__expand(const char *s, char **env);
+void env__free(char **env);
+
+#endif

@@ -1,0 +1,247 @@
+/* The agent's registry: the pods bound to this node, kept in step with the store through a
+ * subscription. Store events only mark pods; a 0 ms timer then syncs the marked pods and writes
+ * every changed status once per loop turn, so a burst of exits becomes one batch of writes and
+ * no write ever happens inside the store's event dispatch. */
+#include "agent/agent-internal.h"
+#include "api/kinds.h"
+#include "api/write.h"
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name)
+{
+    for (struct pod *p = a->pods; p; p = p->next)
+        if (!p->gone && !strcmp(p->ns, ns) && !strcmp(p->name, name)) return p;
+    return NULL;
+}
+
+static struct pod *find_uid(struct jp_agent *a, const char *uid)
+{
+    for (struct pod *p = a->pods; p; p = p->next)
+        if (!strcmp(p->uid, uid)) return p;
+    return NULL;
+}
+
+static void tick(uv_timer_t *t);
+
+static void arm(struct jp_agent *a)
+{
+    if (!a->stopping && !uv_is_active((uv_handle_t *)&a->tick))
+        uv_timer_start(&a->tick, tick, 0, 0);
+}
+
+void agent__wake(struct pod *p)
+{
+    p->wake = true;
+    arm(p->agent);
+}
+
+void agent__dirty(struct pod *p)
+{
+    p->dirty = true;
+    arm(p->agent);
+}
+
+void agent__event(const struct pod *p, const struct container *c, const char *type,
+                  const char *reason, const char *fmt, ...)
+{
+    char msg[1024], path[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (c) snprintf(path, sizeof(path), "spec.%s{%s}", c->init ? "initContainers" : "containers", c->name);
+    struct jp_event_about about = {"Pod", "v1", p->ns, p->name, p->uid, NULL, c ? path : NULL};
+    jp_record(p->agent->events, &about, type, reason, "%s", msg);
+}
+
+static void unlink_pod(struct jp_agent *a, struct pod *p)
+{
+    for (struct pod **pp = &a->pods; *pp; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+    }
+}
+
+static void tick(uv_timer_t *t)
+{
+    struct jp_agent *a = t->data;
+    for (struct pod *p = a->pods, *next; p; p = next) {
+        next = p->next;
+        if (!p->wake) continue;
+        p->wake = false;
+        pod__sync(p);
+    }
+    for (struct pod *p = a->pods, *next; p; p = next) {
+        next = p->next;
+        if (p->freeing) {
+            unlink_pod(a, p);
+            continue;
+        }
+        if (p->dirty && !p->gone) status__write(p);
+    }
+}
+
+static bool on_node(const struct jp_agent *a, const struct jp_obj *o)
+{
+    return o && strcmp(jp_pod_node_name(o), a->node) == 0;
+}
+
+static void add(struct jp_agent *a, const struct jp_obj *o)
+{
+    struct pod *p = pod__new(a, jp_api_parse(o));
+    p->next = a->pods;
+    a->pods = p;
+    agent__wake(p);
+}
+
+static void on_event(const struct jp_event *ev, void *arg)
+{
+    struct jp_agent *a = arg;
+    if (ev->obj->kind != a->kind_pods || !on_node(a, ev->obj)) return;
+    struct pod *p = find_uid(a, jp_proj_of(ev->obj)->uid);
+    if (ev->type == JP_EV_DELETED) {
+        if (p) {
+            p->gone = true;
+            agent__wake(p);
+        }
+        return;
+    }
+    if (p == NULL) {
+        add(a, ev->obj);
+        return;
+    }
+    pod__update(p, jp_api_parse(ev->obj));
+    agent__wake(p);
+}
+
+static bool scan_pod(const struct jp_obj *o, void *arg)
+{
+    struct jp_agent *a = arg;
+    if (on_node(a, o)) add(a, o);
+    return true;
+}
+
+/* What a pod directory left by a deleted pod still runs is stopped, then the directory goes. */
+static void reap_orphans(struct jp_agent *a)
+{
+    DIR *d = opendir(a->pods_dir);
+    if (d == NULL) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || find_uid(a, e->d_name)) continue;
+        char *dir = jp_xasprintf("%s/%s", a->pods_dir, e->d_name);
+        DIR *cd = opendir(dir);
+        struct dirent *ce;
+        while (cd && (ce = readdir(cd)) != NULL) {
+            if (ce->d_name[0] == '.') continue;
+            for (int attempt = 0; attempt < 100000; attempt++) {
+                char *adir = jp_xasprintf("%s/%s/%d", dir, ce->d_name, attempt);
+                struct jp_shim_state st;
+                bool more = access(adir, F_OK) == 0;
+                if (more && jp_shim_state_read(adir, &st, NULL) == 0 && st.pid > 0 &&
+                    getpgid(st.pid) == st.pid)
+                    kill(-st.pid, SIGKILL);
+                free(adir);
+                if (!more) break;
+            }
+        }
+        if (cd) closedir(cd);
+        int holder = spawn__netns_recorded(dir);
+        if (holder > 0) kill(holder, SIGKILL);
+        jp_log(JP_INFO, "agent", "removing %s: its pod no longer exists", dir);
+        spawn__remove_tree(dir);
+        free(dir);
+    }
+    closedir(d);
+}
+
+int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
+                   struct jp_agent **out, struct jp_err **err)
+{
+    char *pods_dir = jp_xasprintf("%s/pods", opts->data_dir);
+    if (jp_mkdir_private(pods_dir, err) < 0) {
+        free(pods_dir);
+        return -1;
+    }
+    struct jp_agent *a = jp_xcalloc(1, sizeof(*a));
+    a->loop = loop;
+    a->store = store;
+    a->opts = *opts;
+    a->node = jp_xstrdup(opts->node_name);
+    a->pods_dir = pods_dir;
+    a->self_exe = jp_xstrdup(opts->self_exe);
+    a->kuard_exe = jp_xstrdup(opts->kuard_exe);
+    a->opts.node_name = a->node;
+    a->opts.data_dir = NULL;
+    a->opts.self_exe = a->self_exe;
+    a->opts.kuard_exe = a->kuard_exe;
+    if (a->opts.backoff_scale <= 0) a->opts.backoff_scale = 1.0;
+    a->netns = geteuid() == 0;
+    a->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
+    a->kind_services = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "services"));
+    a->kind_secrets = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "secrets"));
+    a->kind_configmaps = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "configmaps"));
+    a->events = jp_recorder_new(store, "kubelet", a->node);
+    uv_timer_init(loop, &a->tick);
+    a->tick.data = a;
+    jp_store_scan(store, a->kind_pods, NULL, NULL, NULL, scan_pod, a);
+    reap_orphans(a);
+    a->sub = jp_store_subscribe(store, on_event, a);
+    jp_log(JP_INFO, "agent", "node %s: process runtime, %s, images: built-in kuard%s", a->node,
+           a->netns ? "a network namespace per pod" : "pods share the host network (not root)",
+           a->opts.host_fallback ? ", others run on the host filesystem" : "");
+    *out = a;
+    return 0;
+}
+
+static void tick_closed(uv_handle_t *h)
+{
+    struct jp_agent *a = h->data;
+    free(a->node);
+    free(a->pods_dir);
+    free(a->self_exe);
+    free(a->kuard_exe);
+    free(a);
+}
+
+/* Containers keep running: they belong to the shims, and the next server re-adopts them. */
+void jp_agent_stop(struct jp_agent *a)
+{
+    if (a == NULL) return;
+    a->stopping = true;
+    jp_store_unsubscribe(a->store, a->sub);
+    agent__logs_stop(a);
+    for (struct pod *p = a->pods, *next; p; p = next) {
+        next = p->next;
+        for (size_t i = 0; i < p->n; i++) {
+            struct container *c = &p->c[i];
+            if (c->proc_open) {
+                c->proc_open = false;
+                c->proc.data = p;
+                uv_close((uv_handle_t *)&c->proc, pod__handle_closed);
+            }
+            if (c->poll_open) {
+                c->poll_open = false;
+                c->pidfd_poll.data = p;
+                uv_close((uv_handle_t *)&c->pidfd_poll, pod__handle_closed);
+                close(c->pidfd);
+            }
+        }
+        if (!p->freeing) pod__close(p);
+    }
+    a->pods = NULL;
+    jp_recorder_free(a->events);
+    uv_close((uv_handle_t *)&a->tick, tick_closed);
+}

@@ -1,0 +1,55 @@
+/* The node agent: runs the pods bound to this node as Linux processes, each container under a
+ * shim, restarts them per restartPolicy with the kubelet's back-off, terminates them gracefully
+ * on deletion, reports their status through the API, serves their logs, and re-adopts running
+ * containers after a restart of the server. See docs/internals/agent.md. */
+#ifndef JP_AGENT_H
+#define JP_AGENT_H
+
+#include "api/status.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "store/store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct jp_agent_opts {
+    const char *node_name;
+    const char *data_dir;  /* containers live under DATA/pods */
+    const char *self_exe;  /* this binary, for "jobplane shim" */
+    const char *kuard_exe; /* the built-in kuard image's /kuard */
+    double backoff_scale;  /* 1.0: the kubelet's 10 s doubling to 300 s; tests use less */
+    bool host_fallback;    /* run unknown images' commands on the host filesystem */
+};
+
+struct jp_agent;
+
+int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
+                   struct jp_agent **out, struct jp_err **err);
+void jp_agent_stop(struct jp_agent *a);
+
+/* pods/NAME/log: options as the API takes them. */
+struct jp_log_opts {
+    const char *container; /* NULL: the only (or first) container */
+    bool previous, timestamps, follow;
+    int64_t tail_lines;    /* -1: all */
+    int64_t since_ns;      /* 0: from the start; an absolute time otherwise */
+    int64_t limit_bytes;   /* 0: no limit */
+};
+
+/* Appends the log text; 0, or -1 with a Status (404 pod, 400 container/previous). */
+int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const struct jp_log_opts *o,
+                 struct jp_buf *out, struct jp_status **st);
+
+/* A follower for `kubectl logs -f`: called with new text as it is written; ends (done=true)
+ * when the container has exited and its output is drained. */
+struct jp_log_follow;
+struct jp_log_follow *jp_agent_log_follow(struct jp_agent *a, const char *ns, const char *pod,
+                                          const struct jp_log_opts *o,
+                                          void (*fn)(const char *text, size_t n, bool done,
+                                                     void *arg),
+                                          void *arg, struct jp_status **st);
+void jp_agent_log_follow_stop(struct jp_log_follow *f);
+
+#endif

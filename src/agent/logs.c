@@ -1,0 +1,339 @@
+/* pods/NAME/log: the CRI-format files the shims write (DIR/log, and DIR/log.1 after a
+ * rotation), turned back into the container's output with the API's options. Only the files of
+ * an attempt directory the agent created are read, by fixed names, without following symlinks.
+ * A follower polls its file: cheap for the handful of `kubectl logs -f` a machine has, and it
+ * survives rotation and restarts of the server alike. */
+#include "agent/agent-internal.h"
+#include "base/alloc.h"
+#include "base/timefmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FOLLOW_POLL_MS 50
+#define READ_MAX       (4 * JP_SHIM_LOG_MAX)
+
+/* One CRI record parsed in place. */
+struct record {
+    const char *ts;
+    size_t ts_len;
+    int64_t t;
+    bool partial;
+    const char *text;
+    size_t len;
+};
+
+static bool parse_record(const char *line, size_t n, struct record *r)
+{
+    const char *sp1 = memchr(line, ' ', n);
+    if (sp1 == NULL) return false;
+    const char *rest = sp1 + 1, *end = line + n;
+    const char *sp2 = memchr(rest, ' ', (size_t)(end - rest));
+    if (sp2 == NULL || sp2 + 2 > end) return false;
+    r->ts = line;
+    r->ts_len = (size_t)(sp1 - line);
+    r->partial = sp2[1] == 'P';
+    r->text = sp2 + 3 <= end ? sp2 + 3 : end;
+    r->len = (size_t)(end - r->text);
+    char ts[64];
+    snprintf(ts, sizeof(ts), "%.*s", (int)(r->ts_len < 63 ? r->ts_len : 63), line);
+    r->t = 0;
+    jp_time_parse(ts, &r->t, NULL);
+    return true;
+}
+
+struct render {
+    const struct jp_log_opts *o;
+    bool mid_line; /* the last record was partial: no timestamp before its continuation */
+};
+
+/* Appends the output of the complete records in data; returns the bytes consumed. */
+static size_t render(struct render *st, const char *data, size_t len, struct jp_buf *out)
+{
+    size_t pos = 0;
+    while (pos < len) {
+        const char *nl = memchr(data + pos, '\n', len - pos);
+        if (nl == NULL) break;
+        struct record r;
+        size_t n = (size_t)(nl - (data + pos));
+        if (parse_record(data + pos, n, &r) && (st->o->since_ns == 0 || r.t >= st->o->since_ns)) {
+            if (st->o->timestamps && !st->mid_line) {
+                jp_buf_append(out, r.ts, r.ts_len);
+                jp_buf_appendc(out, ' ');
+            }
+            jp_buf_append(out, r.text, r.len);
+            if (!r.partial) jp_buf_appendc(out, '\n');
+            st->mid_line = r.partial;
+        }
+        pos += n + 1;
+    }
+    return pos;
+}
+
+/* Keeps the last n lines of b. */
+static void tail(struct jp_buf *b, int64_t n)
+{
+    if (n < 0) return;
+    size_t i = b->len, lines = 0;
+    if (i > 0 && b->data[i - 1] == '\n') i--;
+    while (i > 0) {
+        if (b->data[i - 1] == '\n' && ++lines == (size_t)n) break;
+        i--;
+    }
+    if (n == 0) i = b->len;
+    memmove(b->data, b->data + i, b->len - i);
+    b->len -= i;
+}
+
+static int read_all(int fd, struct jp_buf *b)
+{
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return (int)n;
+        if (jp_buf_append(b, buf, (size_t)n) < 0) return -1;
+    }
+}
+
+static int open_log(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* Finds the container and the attempt the options mean, or explains why there is none. */
+static const struct container *pick(struct jp_agent *a, const char *ns, const char *pod,
+                                    const struct jp_log_opts *o, int *attempt,
+                                    struct jp_status **st)
+{
+    struct pod *p = agent__find(a, ns, pod);
+    const char *want = o->container;
+    if (p == NULL) {
+        *st = jp_status_new(JP_BAD_REQUEST, "container \"%s\" in pod \"%s\" is waiting to start: "
+                                            "ContainerCreating",
+                            want ? want : "", pod);
+        return NULL;
+    }
+    const struct container *c = NULL;
+    if (want == NULL && p->n - p->ninit == 1) c = &p->c[p->ninit];
+    for (size_t i = 0; want && i < p->n; i++)
+        if (!strcmp(p->c[i].name, want)) c = &p->c[i];
+    if (c == NULL && want == NULL) {
+        struct jp_buf names;
+        jp_buf_init(&names, 1 << 16);
+        for (size_t i = p->ninit; i < p->n; i++)
+            jp_buf_printf(&names, "%s%s", i > p->ninit ? " " : "", p->c[i].name);
+        jp_buf_appendc(&names, '\0');
+        *st = jp_status_new(JP_BAD_REQUEST,
+                            "a container name must be specified for pod %s, choose one of: [%s]",
+                            pod, names.data);
+        jp_buf_free(&names);
+        return NULL;
+    }
+    if (c == NULL) {
+        *st = jp_status_new(JP_BAD_REQUEST, "container %s is not valid for pod %s", want, pod);
+        return NULL;
+    }
+    *attempt = o->previous ? c->attempt - 1 : c->attempt;
+    if (*attempt < 0 && o->previous) {
+        *st = jp_status_new(JP_BAD_REQUEST,
+                            "previous terminated container \"%s\" in pod \"%s\" not found",
+                            c->name, pod);
+        return NULL;
+    }
+    if (*attempt < 0) {
+        *st = jp_status_new(JP_BAD_REQUEST, "container \"%s\" in pod \"%s\" is waiting to start: %s",
+                            c->name, pod, c->reason[0] ? c->reason : "ContainerCreating");
+        return NULL;
+    }
+    return c;
+}
+
+/* Renders what the attempt logged so far; *fd_out keeps the current file open at its end. */
+static int render_existing(const char *dir, struct render *r, struct jp_buf *out, int *fd_out,
+                           struct jp_buf *rest)
+{
+    struct jp_buf raw;
+    jp_buf_init(&raw, READ_MAX);
+    int old = open_log(dir, JP_SHIM_LOG ".1");
+    if (old >= 0) {
+        read_all(old, &raw);
+        close(old);
+    }
+    int fd = open_log(dir, JP_SHIM_LOG);
+    if (fd >= 0) read_all(fd, &raw);
+    size_t used = render(r, raw.data, raw.len, out);
+    if (rest) jp_buf_append(rest, raw.data + used, raw.len - used);
+    jp_buf_free(&raw);
+    if (fd_out)
+        *fd_out = fd;
+    else if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+static void limit(struct jp_buf *b, int64_t max)
+{
+    if (max > 0 && b->len > (size_t)max) b->len = (size_t)max;
+}
+
+int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const struct jp_log_opts *o,
+                 struct jp_buf *out, struct jp_status **st)
+{
+    int attempt;
+    const struct container *c = pick(a, ns, pod, o, &attempt, st);
+    if (c == NULL) return -1;
+    char *dir = spawn__attempt_dir(c, attempt);
+    struct render r = {o, false};
+    struct jp_buf text;
+    jp_buf_init(&text, SIZE_MAX);
+    render_existing(dir, &r, &text, NULL, NULL);
+    free(dir);
+    tail(&text, o->tail_lines);
+    limit(&text, o->limit_bytes);
+    jp_buf_append(out, text.data, text.len);
+    jp_buf_free(&text);
+    return 0;
+}
+
+/* ---- following ---- */
+
+struct jp_log_follow {
+    struct jp_agent *agent;
+    char *dir;
+    struct jp_log_opts opts;
+    struct render r;
+    int fd;
+    struct jp_buf pending; /* an incomplete record */
+    int64_t left;          /* limitBytes still allowed, -1 for no limit */
+    uv_timer_t timer;
+    void (*fn)(const char *text, size_t n, bool done, void *arg);
+    void *arg;
+    bool done;
+    struct jp_log_follow *next;
+};
+
+static void deliver(struct jp_log_follow *f, struct jp_buf *text, bool done)
+{
+    if (f->left >= 0 && (int64_t)text->len > f->left) {
+        text->len = (size_t)f->left;
+        done = true;
+    }
+    if (f->left >= 0) f->left -= (int64_t)text->len;
+    if (text->len || done) f->fn(text->data, text->len, done, f->arg);
+    f->done |= done;
+}
+
+static bool exited(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, JP_SHIM_EXIT);
+    return access(path, F_OK) == 0;
+}
+
+/* The shim rotated the file: the open one is finished, read on in the new one. */
+static bool rotated(struct jp_log_follow *f)
+{
+    struct stat now, open_st;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", f->dir, JP_SHIM_LOG);
+    if (stat(path, &now) < 0) return false;
+    if (f->fd >= 0 && fstat(f->fd, &open_st) == 0 && open_st.st_ino == now.st_ino) return false;
+    return true;
+}
+
+static void poll_cb(uv_timer_t *t)
+{
+    struct jp_log_follow *f = t->data;
+    if (f->done) return;
+    bool was_done = exited(f->dir); /* checked before reading: no output is missed */
+    struct jp_buf text;
+    jp_buf_init(&text, SIZE_MAX);
+    for (int round = 0; round < 2; round++) {
+        if (f->fd < 0) f->fd = open_log(f->dir, JP_SHIM_LOG);
+        if (f->fd >= 0) read_all(f->fd, &f->pending);
+        size_t used = render(&f->r, f->pending.data, f->pending.len, &text);
+        memmove(f->pending.data, f->pending.data + used, f->pending.len - used);
+        f->pending.len -= used;
+        if (!rotated(f)) break;
+        if (f->fd >= 0) close(f->fd);
+        f->fd = -1;
+    }
+    deliver(f, &text, was_done);
+    jp_buf_free(&text);
+    if (f->done) uv_timer_stop(t);
+}
+
+struct jp_log_follow *jp_agent_log_follow(struct jp_agent *a, const char *ns, const char *pod,
+                                          const struct jp_log_opts *o,
+                                          void (*fn)(const char *text, size_t n, bool done,
+                                                     void *arg),
+                                          void *arg, struct jp_status **st)
+{
+    int attempt;
+    const struct container *c = pick(a, ns, pod, o, &attempt, st);
+    if (c == NULL) return NULL;
+    struct jp_log_follow *f = jp_xcalloc(1, sizeof(*f));
+    f->agent = a;
+    f->dir = spawn__attempt_dir(c, attempt);
+    f->opts = *o;
+    f->opts.container = NULL;
+    f->r = (struct render){&f->opts, false};
+    f->fn = fn;
+    f->arg = arg;
+    f->left = o->limit_bytes > 0 ? o->limit_bytes : -1;
+    jp_buf_init(&f->pending, READ_MAX);
+    struct jp_buf text;
+    jp_buf_init(&text, SIZE_MAX);
+    render_existing(f->dir, &f->r, &text, &f->fd, &f->pending);
+    tail(&text, o->tail_lines);
+    f->next = a->follows;
+    a->follows = f;
+    uv_timer_init(a->loop, &f->timer);
+    f->timer.data = f;
+    uv_timer_start(&f->timer, poll_cb, FOLLOW_POLL_MS, FOLLOW_POLL_MS);
+    /* a previous instance has ended: what it logged is all there is */
+    deliver(f, &text, o->previous);
+    jp_buf_free(&text);
+    return f;
+}
+
+static void follow_closed(uv_handle_t *h)
+{
+    struct jp_log_follow *f = h->data;
+    jp_buf_free(&f->pending);
+    free(f->dir);
+    free(f);
+}
+
+void jp_agent_log_follow_stop(struct jp_log_follow *f)
+{
+    if (f == NULL) return;
+    for (struct jp_log_follow **pp = &f->agent->follows; *pp; pp = &(*pp)->next) {
+        if (*pp == f) {
+            *pp = f->next;
+            break;
+        }
+    }
+    if (f->fd >= 0) close(f->fd);
+    uv_close((uv_handle_t *)&f->timer, follow_closed);
+}
+
+/* At shutdown every follower ends its stream; the API server then stops it. */
+void agent__logs_stop(struct jp_agent *a)
+{
+    for (struct jp_log_follow *f = a->follows; f; f = f->next) {
+        uv_timer_stop(&f->timer);
+        if (!f->done) {
+            f->done = true;
+            f->fn("", 0, true, f->arg);
+        }
+    }
+}

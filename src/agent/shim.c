@@ -1,0 +1,406 @@
+/* The container monitor. It must stay small and dependable: no event loop, no server state.
+ * Detached in its own session it survives the server; it forks the container, relays output
+ * into the log, waits, and records the exit atomically - the agent trusts only those files. */
+#include "agent/shim.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/fsutil.h"
+#include "base/timefmt.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES (16u << 10) /* longer lines are written as partial ("P") records */
+
+/* ---- spec and records ---- */
+
+static json_t *str_array(char **v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err)
+{
+    json_t *doc = json_pack("{s:o,s:o,s:s,s:I,s:I,s:I}", "argv", str_array(spec->argv), "env",
+                            str_array(spec->env), "cwd", spec->cwd ? spec->cwd : "/", "uid",
+                            (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "logMax",
+                            (json_int_t)(spec->log_max ? spec->log_max : JP_SHIM_LOG_MAX));
+    if (spec->netns) json_object_set_new(doc, "netns", json_string(spec->netns));
+    if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    int rc = jp_write_file_atomic(dir, JP_SHIM_SPEC, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+static int read_json(const char *dir, const char *name, json_t **out, struct jp_err **err)
+{
+    char *text;
+    size_t len;
+    if (jp_read_file(dir, name, 1 << 20, &text, &len, err) < 0) return -1;
+    json_error_t jerr;
+    *out = json_loadb(text, len, 0, &jerr);
+    free(text);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        return jp_err_set(err, JP_INTERNAL, 0, "%s/%s: %s", dir, name, jerr.text);
+    }
+    return 0;
+}
+
+static int64_t time_of(const json_t *doc, const char *key)
+{
+    int64_t ns = 0;
+    const char *s = json_string_value(json_object_get(doc, key));
+    if (s) jp_time_parse(s, &ns, NULL);
+    return ns;
+}
+
+int jp_shim_exit_read(const char *dir, struct jp_shim_exit *out, struct jp_err **err)
+{
+    json_t *doc;
+    if (read_json(dir, JP_SHIM_EXIT, &doc, err) < 0) return -1;
+    memset(out, 0, sizeof(*out));
+    out->exit_code = (int)json_integer_value(json_object_get(doc, "exitCode"));
+    out->signal = (int)json_integer_value(json_object_get(doc, "signal"));
+    const char *r = json_string_value(json_object_get(doc, "reason"));
+    const char *m = json_string_value(json_object_get(doc, "message"));
+    snprintf(out->reason, sizeof(out->reason), "%s", r ? r : "Error");
+    snprintf(out->message, sizeof(out->message), "%s", m ? m : "");
+    out->started_ns = time_of(doc, "startedAt");
+    out->finished_ns = time_of(doc, "finishedAt");
+    json_decref(doc);
+    return 0;
+}
+
+int jp_shim_state_read(const char *dir, struct jp_shim_state *out, struct jp_err **err)
+{
+    json_t *doc;
+    if (read_json(dir, JP_SHIM_STATE, &doc, err) < 0) return -1;
+    out->shim_pid = (int)json_integer_value(json_object_get(doc, "shimPid"));
+    out->shim_start = (uint64_t)json_integer_value(json_object_get(doc, "shimStart"));
+    out->pid = (int)json_integer_value(json_object_get(doc, "pid"));
+    out->started_ns = time_of(doc, "startedAt");
+    json_decref(doc);
+    return 0;
+}
+
+uint64_t jp_proc_starttime(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the command field may hold spaces and parentheses: count from the last ')' */
+    char *p = strrchr(buf, ')');
+    if (p == NULL) return 0;
+    unsigned long long v = 0;
+    /* fields after ')': state(3) ... starttime is field 22 */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+                      "%*d %llu",
+               &v) != 1)
+        return 0;
+    return v;
+}
+
+/* ---- the monitor ---- */
+
+struct logfile {
+    const char *dir;
+    int fd;
+    size_t size, max;
+};
+
+static void log_open(struct logfile *l)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", l->dir, JP_SHIM_LOG);
+    l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    struct stat st;
+    l->size = l->fd >= 0 && fstat(l->fd, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+static void log_rotate(struct logfile *l)
+{
+    char from[4096], to[4096];
+    snprintf(from, sizeof(from), "%s/%s", l->dir, JP_SHIM_LOG);
+    snprintf(to, sizeof(to), "%s/%s.1", l->dir, JP_SHIM_LOG);
+    if (l->fd >= 0) close(l->fd);
+    rename(from, to); /* the older rotation is replaced */
+    log_open(l);
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return; /* a full disk loses log lines, never the container */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* One CRI log record: "<RFC3339Nano> <stream> <F|P> <text>\n". */
+static void log_record(struct logfile *l, const char *stream, bool partial, const char *text,
+                       size_t n)
+{
+    char ts[JP_TIME_BUFLEN];
+    jp_time_format(ts, jp_now_ns(), JP_TIME_NANO_TRIM);
+    char head[96];
+    int h = snprintf(head, sizeof(head), "%s %s %c ", ts, stream, partial ? 'P' : 'F');
+    if (l->size + (size_t)h + n + 1 > l->max && l->size > 0) log_rotate(l);
+    if (l->fd < 0) return;
+    write_all(l->fd, head, (size_t)h);
+    write_all(l->fd, text, n);
+    write_all(l->fd, "\n", 1);
+    l->size += (size_t)h + n + 1;
+}
+
+struct stream {
+    const char *name;
+    int fd;
+    struct jp_buf line;
+};
+
+static void drain_lines(struct logfile *l, struct stream *s, bool flush)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < s->line.len; i++) {
+        if (s->line.data[i] == '\n') {
+            log_record(l, s->name, false, s->line.data + start, i - start);
+            start = i + 1;
+        } else if (i - start + 1 >= LINE_MAX_BYTES) {
+            log_record(l, s->name, true, s->line.data + start, i - start + 1);
+            start = i + 1;
+        }
+    }
+    if (flush && start < s->line.len) {
+        log_record(l, s->name, false, s->line.data + start, s->line.len - start);
+        start = s->line.len;
+    }
+    memmove(s->line.data, s->line.data + start, s->line.len - start);
+    s->line.len -= start;
+}
+
+/* Reads what is available; returns false at end of file. */
+static bool pump(struct logfile *l, struct stream *s)
+{
+    char buf[65536];
+    ssize_t n = read(s->fd, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    if (n <= 0) {
+        drain_lines(l, s, true);
+        close(s->fd);
+        s->fd = -1;
+        return false;
+    }
+    jp_buf_append(&s->line, buf, (size_t)n);
+    drain_lines(l, s, false);
+    return true;
+}
+
+static char *now_text(void)
+{
+    char ts[JP_TIME_BUFLEN];
+    jp_time_format(ts, jp_now_ns(), JP_TIME_SECONDS);
+    return jp_xstrdup(ts);
+}
+
+static void record_exit(const char *dir, int code, int sig, const char *reason, const char *message,
+                        const char *started)
+{
+    char *finished = now_text();
+    json_t *doc = json_pack("{s:i,s:i,s:s,s:s,s:s,s:s}", "exitCode", code, "signal", sig, "reason",
+                            reason, "message", message ? message : "", "startedAt",
+                            started ? started : finished, "finishedAt", finished);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    struct jp_err *err = NULL;
+    if (jp_write_file_atomic(dir, JP_SHIM_EXIT, text, strlen(text), &err) < 0) {
+        fprintf(stderr, "jobplane shim: %s\n", err->msg);
+        jp_err_free(err);
+    }
+    free(text);
+    json_decref(doc);
+    free(finished);
+}
+
+static char **strings(json_t *a)
+{
+    char **v = jp_xcalloc(json_array_size(a) + 1, sizeof(char *));
+    size_t i;
+    json_t *s;
+    json_array_foreach(a, i, s) v[i] = jp_xstrdup(json_string_value(s) ? json_string_value(s) : "");
+    return v;
+}
+
+/* In the child: everything between fork and exec. Never returns. */
+static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int errfd, int status)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++)
+        signal(s, SIG_DFL);
+    setsid(); /* its own session and process group: the agent signals the whole group */
+    int e = 0;
+    const char *netns = json_string_value(json_object_get(spec, "netns"));
+    if (netns) {
+        int fd = open(netns, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) e = errno ? errno : EINVAL;
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
+        e = errno;
+    const char *cwd = json_string_value(json_object_get(spec, "cwd"));
+    if (e == 0 && cwd && chdir(cwd) < 0) e = errno;
+    /* no descriptor of the shim (or the server before it) reaches the container */
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != status) close(fd);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    json_int_t gid = json_integer_value(json_object_get(spec, "gid"));
+    json_int_t uid = json_integer_value(json_object_get(spec, "uid"));
+    if (e == 0 && gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0)) e = errno;
+    if (e == 0 && uid >= 0 && setuid((uid_t)uid) < 0) e = errno;
+    char **argv = strings(json_object_get(spec, "argv"));
+    char **env = strings(json_object_get(spec, "env"));
+    const char *path = json_string_value(json_object_get(spec, "path"));
+    if (e == 0 && argv[0]) {
+        /* PATH lookup uses the container's PATH, not the shim's */
+        for (char **p = env; *p; p++)
+            if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
+        execvpe(path ? path : argv[0], argv, env);
+        e = errno;
+    }
+    if (e == 0) e = ENOENT;
+    ssize_t w = write(status, &e, sizeof(e));
+    (void)w;
+    _exit(127);
+}
+
+static void start_failure_message(json_t *spec, int e, char *msg, size_t n, int *code)
+{
+    const char *arg0 = json_string_value(json_array_get(json_object_get(spec, "argv"), 0));
+    if (arg0 == NULL) arg0 = "";
+    *code = e == EACCES || e == ENOEXEC || e == EISDIR || e == EPERM ? 126 : 127;
+    if (e == ENOENT && strchr(arg0, '/') == NULL)
+        snprintf(msg, n, "exec: \"%s\": executable file not found in $PATH", arg0);
+    else if (e == ENOENT)
+        snprintf(msg, n, "exec: \"%s\": stat %s: no such file or directory", arg0, arg0);
+    else
+        snprintf(msg, n, "exec: \"%s\": %s", arg0, strerror(e));
+}
+
+int jp_shim_main(const char *dir)
+{
+    setsid(); /* leave the server's session: the shim outlives it */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    json_t *spec;
+    struct jp_err *err = NULL;
+    if (read_json(dir, JP_SHIM_SPEC, &spec, &err) < 0) {
+        record_exit(dir, 128, 0, "StartError", err->msg, NULL);
+        jp_err_free(err);
+        return 1;
+    }
+    int outp[2], errp[2], statusp[2];
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(statusp, O_CLOEXEC) < 0) {
+        record_exit(dir, 128, 0, "StartError", strerror(errno), NULL);
+        return 1;
+    }
+    char *started = now_text();
+    pid_t child = fork();
+    if (child < 0) {
+        record_exit(dir, 128, 0, "StartError", strerror(errno), started);
+        return 1;
+    }
+    if (child == 0) exec_container(spec, outp[1], errp[1], statusp[1]);
+    close(outp[1]);
+    close(errp[1]);
+    close(statusp[1]);
+    int e = 0;
+    ssize_t got;
+    while ((got = read(statusp[0], &e, sizeof(e))) < 0 && errno == EINTR) {
+    }
+    close(statusp[0]);
+    if (got == (ssize_t)sizeof(e)) { /* exec failed: the container never ran */
+        waitpid(child, NULL, 0);
+        char msg[600];
+        int code;
+        start_failure_message(spec, e, msg, sizeof(msg), &code);
+        record_exit(dir, code, 0, "StartError", msg, started);
+        return 0;
+    }
+    json_t *state = json_pack("{s:i,s:I,s:i,s:s}", "shimPid", (int)getpid(), "shimStart",
+                              (json_int_t)jp_proc_starttime(getpid()), "pid", (int)child,
+                              "startedAt", started);
+    char *text = json_dumps(state, JSON_COMPACT);
+    if (jp_write_file_atomic(dir, JP_SHIM_STATE, text, strlen(text), &err) < 0) jp_err_free(err);
+    free(text);
+    json_decref(state);
+    struct logfile l = {dir, -1, 0, (size_t)json_integer_value(json_object_get(spec, "logMax"))};
+    if (l.max == 0) l.max = JP_SHIM_LOG_MAX;
+    log_open(&l);
+    struct stream s[2] = {{"stdout", outp[0], {0}}, {"stderr", errp[0], {0}}};
+    jp_buf_init(&s[0].line, SIZE_MAX);
+    jp_buf_init(&s[1].line, SIZE_MAX);
+    int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+    int status = 0;
+    bool exited = false;
+    while (!exited || s[0].fd >= 0 || s[1].fd >= 0) {
+        struct pollfd p[3];
+        int n = 0;
+        for (int i = 0; i < 2; i++)
+            if (s[i].fd >= 0) p[n++] = (struct pollfd){s[i].fd, POLLIN, 0};
+        if (!exited && pidfd >= 0) p[n++] = (struct pollfd){pidfd, POLLIN, 0};
+        /* after the exit, output left in the pipes is read for a moment: a grandchild that keeps
+         * them open must not keep the shim (and the container's status) forever */
+        int timeout = exited ? 200 : (pidfd >= 0 ? -1 : 500);
+        int r = poll(p, (nfds_t)n, timeout);
+        if (r < 0 && errno != EINTR) break;
+        if (r == 0 && exited) break;
+        for (int i = 0; i < 2; i++) {
+            if (s[i].fd < 0) continue;
+            for (int j = 0; j < n; j++)
+                if (p[j].fd == s[i].fd && (p[j].revents & (POLLIN | POLLHUP | POLLERR))) pump(&l, &s[i]);
+        }
+        if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true;
+    }
+    if (!exited) waitpid(child, &status, 0);
+    for (int i = 0; i < 2; i++) {
+        if (s[i].fd >= 0) drain_lines(&l, &s[i], true);
+        jp_buf_free(&s[i].line);
+    }
+    int code = 0, sig = 0;
+    if (WIFEXITED(status)) {
+        code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        sig = WTERMSIG(status);
+        code = 128 + sig; /* what a shell reports: SIGTERM 143, SIGKILL 137 */
+    }
+    record_exit(dir, code, sig, code == 0 ? "Completed" : "Error", NULL, started);
+    free(started);
+    json_decref(spec);
+    return 0;
+}

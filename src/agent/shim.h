@@ -1,0 +1,59 @@
+/* The per-container monitor ("jobplane shim DIR"): started by the agent for every container
+ * attempt, it starts the container from DIR/spec.json, writes its output to DIR/log in the CRI
+ * log format, and records how it ended in DIR/exit.json. It outlives a crash or restart of the
+ * server, which re-adopts running shims from their DIR/state.json. See docs/internals/agent.md
+ * for the files. */
+#ifndef JP_AGENT_SHIM_H
+#define JP_AGENT_SHIM_H
+
+#include "base/err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define JP_SHIM_SPEC "spec.json"
+#define JP_SHIM_STATE "state.json"
+#define JP_SHIM_EXIT "exit.json"
+#define JP_SHIM_LOG "log"
+#define JP_SHIM_LOG_MAX (10u << 20) /* per file; one rotated file is kept */
+
+/* What the agent asks for. */
+struct jp_shim_spec {
+    char **argv; /* argv[0]: a path, or a name looked up in the container's PATH */
+    char *path;  /* what to execute instead of argv[0] (a built-in image's binary), or NULL */
+    char **env;  /* "K=V" */
+    char *cwd;
+    char *netns; /* a path to join (e.g. /proc/PID/ns/net), or NULL */
+    int64_t uid, gid; /* -1: keep */
+    size_t log_max;
+};
+
+int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err);
+
+/* The shim's record of a finished container. */
+struct jp_shim_exit {
+    int exit_code;
+    int signal;       /* 0 unless killed by a signal */
+    char reason[32];  /* Completed, Error, StartError */
+    char message[512];
+    int64_t started_ns, finished_ns;
+};
+
+/* Reads DIR/exit.json; JP_NOT_FOUND while the container runs (or the shim died before). */
+int jp_shim_exit_read(const char *dir, struct jp_shim_exit *out, struct jp_err **err);
+/* Reads DIR/state.json: the shim's pid and start time (for re-adoption) and the container's. */
+struct jp_shim_state {
+    int shim_pid;
+    uint64_t shim_start; /* /proc/PID/stat starttime: tells a reused pid apart */
+    int pid;
+    int64_t started_ns;
+};
+int jp_shim_state_read(const char *dir, struct jp_shim_state *out, struct jp_err **err);
+/* The starttime field of /proc/PID/stat, or 0 when the process does not exist. */
+uint64_t jp_proc_starttime(int pid);
+
+/* The "jobplane shim DIR" verb. */
+int jp_shim_main(const char *dir);
+
+#endif

@@ -1,0 +1,370 @@
+/* Starting, watching, signalling and re-adopting containers. Every start is a new attempt
+ * directory DATA/pods/<uid>/<container>/<attempt>, created with mkdir (which fails if it exists),
+ * so no attempt - and so no container instance - ever runs twice, even across a crash. The shim
+ * is our child while this server runs; after a restart it is found again from the files it and
+ * we left (state.json, shim.json) and watched through a pidfd. */
+#include "agent/agent-internal.h"
+#include "api/object.h"
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "base/timefmt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SHIM_RECORD "shim.json" /* the agent's own note of the shim it started */
+#define NETNS_RECORD "netns.json"
+
+char *spawn__attempt_dir(const struct container *c, int attempt)
+{
+    return jp_xasprintf("%s/%s/%d", c->pod->dir, c->name, attempt);
+}
+
+/* The shim has gone: what it recorded is how the container ended. */
+static void shim_gone(struct container *c)
+{
+    char *dir = spawn__attempt_dir(c, c->attempt);
+    struct jp_err *err = NULL;
+    struct jp_shim_exit ex;
+    if (jp_shim_exit_read(dir, &ex, &err) < 0) {
+        jp_err_free(err);
+        /* the shim died without a record (killed by hand?): its container may live on */
+        struct jp_shim_state st;
+        if (jp_shim_state_read(dir, &st, NULL) == 0 && st.pid > 0 && getpgid(st.pid) == st.pid)
+            kill(-st.pid, SIGKILL);
+        memset(&ex, 0, sizeof(ex));
+        ex.exit_code = 137;
+        snprintf(ex.reason, sizeof(ex.reason), "ContainerStatusUnknown");
+        snprintf(ex.message, sizeof(ex.message),
+                 "The container's monitor ended without recording how the container exited");
+        ex.started_ns = c->started_ns;
+        ex.finished_ns = jp_now_ns();
+    }
+    free(dir);
+    c->term = ex;
+    pod__container_exited(c);
+}
+
+static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
+{
+    (void)status, (void)sig;
+    struct container *c = proc->data;
+    c->proc_open = false;
+    proc->data = c->pod; /* what the close callback expects */
+    uv_close((uv_handle_t *)proc, pod__handle_closed);
+    shim_gone(c);
+}
+
+static void on_pidfd(uv_poll_t *h, int status, int events)
+{
+    (void)status, (void)events;
+    struct container *c = h->data;
+    c->poll_open = false;
+    h->data = c->pod;
+    uv_close((uv_handle_t *)h, pod__handle_closed);
+    close(c->pidfd);
+    c->pidfd = -1;
+    shim_gone(c);
+}
+
+static int64_t security_id(const struct pod *p, const json_t *spec, const char *field)
+{
+    if (geteuid() != 0) return -1; /* only root can become someone else */
+    int64_t v = jp_json_int(spec, -1, "securityContext", field, NULL);
+    if (v < 0) v = jp_json_int(p->spec, -1, "securityContext", field, NULL);
+    return v;
+}
+
+static int new_attempt_dir(struct container *c, char **out, struct jp_err **err)
+{
+    char *cdir = jp_xasprintf("%s/%s", c->pod->dir, c->name);
+    int rc = jp_mkdir_private(c->pod->dir, err);
+    if (rc == 0) rc = jp_mkdir_private(cdir, err);
+    free(cdir);
+    if (rc < 0) return -1;
+    for (int attempt = c->attempt + 1;; attempt++) {
+        char *dir = spawn__attempt_dir(c, attempt);
+        if (mkdir(dir, 0700) == 0) {
+            c->attempt = attempt;
+            *out = dir;
+            return 0;
+        }
+        int e = errno;
+        free(dir);
+        if (e != EEXIST) return jp_err_set(err, JP_INTERNAL, e, "creating attempt %d of %s: %s",
+                                           attempt, c->name, strerror(e));
+    }
+}
+
+static void write_shim_record(const char *dir, int pid)
+{
+    char text[96];
+    int n = snprintf(text, sizeof(text), "{\"shimPid\":%d,\"shimStart\":%llu}", pid,
+                     (unsigned long long)jp_proc_starttime(pid));
+    struct jp_err *err = NULL;
+    if (jp_write_file_atomic(dir, SHIM_RECORD, text, (size_t)n, &err) < 0) {
+        jp_log(JP_WARN, "agent", "%s", err->msg);
+        jp_err_free(err);
+    }
+}
+
+int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err)
+{
+    struct pod *p = c->pod;
+    struct jp_agent *a = p->agent;
+    char *dir = NULL;
+    if (new_attempt_dir(c, &dir, err) < 0) return -1;
+    char **env = env__build(a, p, c->spec);
+    /* $(VAR) in command and args expands from the container's environment */
+    for (size_t i = 0; argv[i]; i++) {
+        char *x = env__expand(argv[i], env);
+        free(argv[i]);
+        argv[i] = x;
+    }
+    char netns[64];
+    snprintf(netns, sizeof(netns), "/proc/%d/ns/net", p->netns_pid);
+    const char *wd = jp_json_str(c->spec, "workingDir", NULL);
+    struct jp_shim_spec spec = {
+        .argv = argv,
+        .path = (char *)path,
+        .env = env,
+        .cwd = (char *)(wd && *wd ? wd : "/"),
+        .netns = p->netns_pid ? netns : NULL,
+        .uid = security_id(p, c->spec, "runAsUser"),
+        .gid = security_id(p, c->spec, "runAsGroup"),
+    };
+    int rc = jp_shim_spec_write(dir, &spec, err);
+    env__free(env);
+    if (rc < 0) goto out;
+    char *args[] = {a->self_exe, "shim", dir, NULL};
+    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    uv_process_options_t o = {
+        .exit_cb = on_exit_cb,
+        .file = a->self_exe,
+        .args = args,
+        .flags = UV_PROCESS_DETACHED,
+        .stdio_count = 3,
+        .stdio = stdio,
+    };
+    int e = uv_spawn(a->loop, &c->proc, &o);
+    if (e < 0) {
+        /* libuv initialized the handle; it must still be closed */
+        p->handles++;
+        c->proc.data = p;
+        uv_close((uv_handle_t *)&c->proc, pod__handle_closed);
+        rc = jp_err_set(err, JP_INTERNAL, 0, "starting the monitor of %s: %s", c->name,
+                        uv_strerror(e));
+        goto out;
+    }
+    c->proc.data = c;
+    p->handles++;
+    c->proc_open = true;
+    write_shim_record(dir, c->proc.pid);
+    c->state = C_RUNNING;
+    c->started_ns = jp_now_ns();
+    c->reason[0] = c->message[0] = '\0';
+out:
+    free(dir);
+    return rc;
+}
+
+/* A shim from before a restart: alive (and the same process, not a reused pid)? */
+static int find_shim(const char *dir, int64_t *started_ns)
+{
+    struct jp_shim_state st = {0};
+    if (jp_shim_state_read(dir, &st, NULL) == 0) {
+        *started_ns = st.started_ns;
+    } else {
+        /* started but not yet running its container when we went down */
+        char *text;
+        size_t len;
+        if (jp_read_file(dir, SHIM_RECORD, 4096, &text, &len, NULL) < 0) return 0;
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        free(text);
+        st.shim_pid = (int)json_integer_value(json_object_get(doc, "shimPid"));
+        st.shim_start = (uint64_t)json_integer_value(json_object_get(doc, "shimStart"));
+        json_decref(doc);
+    }
+    if (st.shim_pid <= 0 || st.shim_start == 0) return 0;
+    return jp_proc_starttime(st.shim_pid) == st.shim_start ? st.shim_pid : 0;
+}
+
+void spawn__adopt(struct container *c)
+{
+    char *dir = spawn__attempt_dir(c, c->attempt);
+    struct jp_shim_exit ex;
+    int64_t started = 0;
+    int pid = 0;
+    if (jp_shim_exit_read(dir, &ex, NULL) == 0) {
+        c->state = C_TERMINATED;
+        c->term = ex;
+    } else if ((pid = find_shim(dir, &started)) > 0) {
+        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd >= 0 && uv_poll_init(c->pod->agent->loop, &c->pidfd_poll, fd) == 0) {
+            c->pidfd = fd;
+            c->pidfd_poll.data = c;
+            c->pod->handles++;
+            c->poll_open = true;
+            uv_poll_start(&c->pidfd_poll, UV_READABLE, on_pidfd);
+            c->state = C_RUNNING;
+            c->started_ns = started ? started : jp_now_ns();
+            jp_log(JP_INFO, "agent", "re-adopted container %s of pod %s/%s (monitor pid %d)",
+                   c->name, c->pod->ns, c->pod->name, pid);
+        } else {
+            if (fd >= 0) close(fd);
+            pid = 0;
+        }
+    }
+    free(dir);
+    if (c->state == C_TERMINATED || pid > 0) return;
+    /* neither running nor recorded: lost while we were down */
+    memset(&c->term, 0, sizeof(c->term));
+    c->term.exit_code = 137;
+    snprintf(c->term.reason, sizeof(c->term.reason), "ContainerStatusUnknown");
+    snprintf(c->term.message, sizeof(c->term.message),
+             "The container could not be located when the pod was terminated");
+    c->term.finished_ns = jp_now_ns();
+    c->state = C_TERMINATED;
+}
+
+void spawn__kill(struct container *c, int sig)
+{
+    if (c->state != C_RUNNING) return;
+    char *dir = spawn__attempt_dir(c, c->attempt);
+    struct jp_shim_state st;
+    if (jp_shim_state_read(dir, &st, NULL) == 0 && st.pid > 0) {
+        /* the whole process group: a shell's children go too */
+        if (kill(-st.pid, sig) < 0 && errno == ESRCH) kill(st.pid, sig);
+        c->kill_sig = 0;
+    } else {
+        c->kill_sig = sig; /* the shim has not started it yet: pod.c retries */
+    }
+    free(dir);
+}
+
+/* ---- the pod's network namespace ---- */
+
+struct holder_arg {
+    int ready; /* write end of a pipe */
+};
+
+static int holder_main(void *arg)
+{
+    struct holder_arg *h = arg;
+    setsid();
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    memcpy(ifr.ifr_name, "lo", 3); /* only async-signal-safe calls in the child */
+    if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    if (s >= 0) close(s);
+    char ok = 1;
+    if (write(h->ready, &ok, 1) < 0) _exit(1);
+    close(h->ready);
+    for (int fd = 0; fd < 1024; fd++)
+        close(fd);
+    for (;;)
+        pause();
+}
+
+int spawn__netns_recorded(const char *dir)
+{
+    char *text;
+    size_t len;
+    if (jp_read_file(dir, NETNS_RECORD, 4096, &text, &len, NULL) < 0) return 0;
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    free(text);
+    int pid = (int)json_integer_value(json_object_get(doc, "pid"));
+    uint64_t start = (uint64_t)json_integer_value(json_object_get(doc, "start"));
+    json_decref(doc);
+    return pid > 0 && jp_proc_starttime(pid) == start ? pid : 0;
+}
+
+int spawn__netns(struct pod *p, struct jp_err **err)
+{
+    if (!p->agent->netns || p->netns_pid) return 0;
+    if ((p->netns_pid = spawn__netns_recorded(p->dir)) > 0) return 0;
+    if (jp_mkdir_private(p->dir, err) < 0) return -1;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) return jp_err_sys(err, "pipe");
+    static char stack[64 << 10] __attribute__((aligned(16)));
+    struct holder_arg h = {fds[1]};
+    /* clone, not fork+unshare: the namespace exists when clone returns */
+    int pid = clone(holder_main, stack + sizeof(stack), CLONE_NEWNET | SIGCHLD, &h);
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return jp_err_sys(err, "creating the network namespace of pod %s/%s", p->ns, p->name);
+    }
+    char ok = 0;
+    ssize_t n;
+    while ((n = read(fds[0], &ok, 1)) < 0 && errno == EINTR) {
+    }
+    close(fds[0]);
+    if (n != 1) {
+        waitpid(pid, NULL, 0);
+        return jp_err_set(err, JP_INTERNAL, 0, "the network namespace of pod %s/%s failed",
+                          p->ns, p->name);
+    }
+    p->netns_pid = pid;
+    char rec[96];
+    int m = snprintf(rec, sizeof(rec), "{\"pid\":%d,\"start\":%llu}", pid,
+                     (unsigned long long)jp_proc_starttime(pid));
+    if (jp_write_file_atomic(p->dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
+        spawn__netns_release(p);
+        return -1;
+    }
+    return 0;
+}
+
+void spawn__netns_release(struct pod *p)
+{
+    if (p->netns_pid <= 0) return;
+    kill(p->netns_pid, SIGKILL);
+    /* ours to reap when we created it; a holder from before a restart belongs to init */
+    waitpid(p->netns_pid, NULL, 0);
+    p->netns_pid = 0;
+}
+
+/* Removes a pod's directory: entries are unlinked relative to their parent, never followed. */
+static void remove_at(int dfd)
+{
+    DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0) continue;
+        int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) remove_at(sub);
+        unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
+}
+
+void spawn__remove_tree(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    remove_at(fd);
+    rmdir(dir);
+}

@@ -1,0 +1,16 @@
+/* jobplane shim DIR: the per-container monitor the node agent starts (see agent/shim.h). Not a
+ * user command: it is listed so that `ps` output explains itself. */
+#include "agent/shim.h"
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int jp_cmd_shim(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "Usage: jobplane shim DIR (started by the node agent, one per container)\n");
+        return 2;
+    }
+    return jp_shim_main(argv[1]);
+}
