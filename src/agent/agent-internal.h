@@ -16,15 +16,15 @@ struct container {
     bool init;
     json_t *spec; /* borrowed from pod->spec */
     enum cstate state;
-    char reason[64];   /* waiting reason (ContainerCreating, CrashLoopBackOff, ...) */
+    char reason[64]; /* waiting reason (ContainerCreating, CrashLoopBackOff, ...) */
     char message[512];
-    int restarts;      /* restartCount */
-    int attempt;       /* the newest attempt directory, -1 before the first */
+    int restarts; /* restartCount */
+    int attempt;  /* the newest attempt directory, -1 before the first */
     int64_t started_ns;
     struct jp_shim_exit term; /* state.terminated (when C_TERMINATED) */
     struct jp_shim_exit last; /* lastState.terminated */
     bool has_last;
-    bool fallback;            /* runs on the host filesystem (image not built in) */
+    bool fallback; /* runs on the host filesystem (image not built in) */
     /* the shim we wait for: our child (uv_process) or re-adopted (pidfd poll) */
     uv_process_t proc;
     uv_poll_t pidfd_poll;
@@ -41,8 +41,8 @@ struct container {
 struct pod {
     struct jp_agent *agent;
     char *uid, *ns, *name;
-    json_t *obj;  /* the pod as last seen */
-    json_t *spec; /* as first seen: a pod's spec is immutable but for images */
+    json_t *obj;         /* the pod as last seen */
+    json_t *spec;        /* as first seen: a pod's spec is immutable but for images */
     struct container *c; /* init containers first */
     size_t n, ninit;
     char *dir; /* DATA/pods/<uid> */
@@ -60,7 +60,7 @@ struct pod {
     int netns_pid;    /* the pod's network-namespace holder, 0 for none */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
-    int handles;      /* open uv handles; the pod is freed when the last one closes */
+    int handles;        /* open uv handles; the pod is freed when the last one closes */
     bool freeing;
     struct pod *next;
 };
@@ -96,7 +96,7 @@ void pod__container_exited(struct container *c);
 /* Stops the pod's timers and frees it once they are closed (it is already unlinked). */
 void pod__close(struct pod *p);
 void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a pod */
-bool pod__running(const struct pod *p); /* any shim still watched */
+bool pod__running(const struct pod *p);  /* any shim still watched */
 /* spawn.c */
 char *spawn__attempt_dir(const struct container *c, int attempt);
 int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err);

@@ -59,7 +59,9 @@ void agent__event(const struct pod *p, const struct container *c, const char *ty
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (c) snprintf(path, sizeof(path), "spec.%s{%s}", c->init ? "initContainers" : "containers", c->name);
+    if (c)
+        snprintf(path, sizeof(path), "spec.%s{%s}", c->init ? "initContainers" : "containers",
+                 c->name);
     struct jp_event_about about = {"Pod", "v1", p->ns, p->name, p->uid, NULL, c ? path : NULL};
     jp_record(p->agent->events, &about, type, reason, "%s", msg);
 }

@@ -33,9 +33,9 @@ void jp_agent_stop(struct jp_agent *a);
 struct jp_log_opts {
     const char *container; /* NULL: the only (or first) container */
     bool previous, timestamps, follow;
-    int64_t tail_lines;    /* -1: all */
-    int64_t since_ns;      /* 0: from the start; an absolute time otherwise */
-    int64_t limit_bytes;   /* 0: no limit */
+    int64_t tail_lines;  /* -1: all */
+    int64_t since_ns;    /* 0: from the start; an absolute time otherwise */
+    int64_t limit_bytes; /* 0: no limit */
 };
 
 /* Appends the log text; 0, or -1 with a Status (404 pod, 400 container/previous). */
@@ -45,11 +45,9 @@ int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const stru
 /* A follower for `kubectl logs -f`: called with new text as it is written; ends (done=true)
  * when the container has exited and its output is drained. */
 struct jp_log_follow;
-struct jp_log_follow *jp_agent_log_follow(struct jp_agent *a, const char *ns, const char *pod,
-                                          const struct jp_log_opts *o,
-                                          void (*fn)(const char *text, size_t n, bool done,
-                                                     void *arg),
-                                          void *arg, struct jp_status **st);
+struct jp_log_follow *jp_agent_log_follow(
+    struct jp_agent *a, const char *ns, const char *pod, const struct jp_log_opts *o,
+    void (*fn)(const char *text, size_t n, bool done, void *arg), void *arg, struct jp_status **st);
 void jp_agent_log_follow_stop(struct jp_log_follow *f);
 
 #endif

@@ -156,7 +156,8 @@ static char *field_ref(const struct pod *p, const char *path)
     if (strcmp(path, "metadata.name") == 0) return jp_xstrdup(p->name);
     if (strcmp(path, "metadata.namespace") == 0) return jp_xstrdup(p->ns);
     if (strcmp(path, "metadata.uid") == 0) return jp_xstrdup(p->uid);
-    if (strcmp(path, "spec.nodeName") == 0) return jp_xstrdup(jp_json_str(obj, "spec", "nodeName", NULL) ?: "");
+    if (strcmp(path, "spec.nodeName") == 0)
+        return jp_xstrdup(jp_json_str(obj, "spec", "nodeName", NULL) ?: "");
     if (strcmp(path, "spec.serviceAccountName") == 0)
         return jp_xstrdup(jp_json_str(obj, "spec", "serviceAccountName", NULL) ?: "");
     if (strcmp(path, "status.podIP") == 0 || strcmp(path, "status.hostIP") == 0 ||
@@ -218,7 +219,8 @@ static void env_from(struct jp_agent *a, const struct pod *p, const json_t *from
     json_object_foreach(json_object_get(obj, "data"), k, v)
     {
         char *name = jp_xasprintf("%s%s", prefix, k);
-        char *val = secret ? secret_value(json_string_value(v) ?: "") : jp_xstrdup(json_string_value(v) ?: "");
+        char *val = secret ? secret_value(json_string_value(v) ?: "")
+                           : jp_xstrdup(json_string_value(v) ?: "");
         env_set(e, name, val);
         free(name);
         free(val);

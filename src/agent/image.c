@@ -55,8 +55,9 @@ int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, ch
     /* the image's entrypoint is unknown; most images that run commands (busybox, python, perl)
      * have none, so args alone run as the command, as they would there */
     if (count(command) == 0 && count(args) == 0) {
-        snprintf(why, n, "image \"%s\" is not in the image store, so its default command is "
-                         "unknown: give the container a command",
+        snprintf(why, n,
+                 "image \"%s\" is not in the image store, so its default command is "
+                 "unknown: give the container a command",
                  image ? image : "");
         return -2;
     }

@@ -86,7 +86,7 @@ static void tail(struct jp_buf *b, int64_t n)
         i--;
     }
     if (n == 0) i = b->len;
-    memmove(b->data, b->data + i, b->len - i);
+    if (i > 0) memmove(b->data, b->data + i, b->len - i);
     b->len -= i;
 }
 
@@ -116,8 +116,9 @@ static const struct container *pick(struct jp_agent *a, const char *ns, const ch
     struct pod *p = agent__find(a, ns, pod);
     const char *want = o->container;
     if (p == NULL) {
-        *st = jp_status_new(JP_BAD_REQUEST, "container \"%s\" in pod \"%s\" is waiting to start: "
-                                            "ContainerCreating",
+        *st = jp_status_new(JP_BAD_REQUEST,
+                            "container \"%s\" in pod \"%s\" is waiting to start: "
+                            "ContainerCreating",
                             want ? want : "", pod);
         return NULL;
     }
@@ -144,13 +145,14 @@ static const struct container *pick(struct jp_agent *a, const char *ns, const ch
     *attempt = o->previous ? c->attempt - 1 : c->attempt;
     if (*attempt < 0 && o->previous) {
         *st = jp_status_new(JP_BAD_REQUEST,
-                            "previous terminated container \"%s\" in pod \"%s\" not found",
-                            c->name, pod);
+                            "previous terminated container \"%s\" in pod \"%s\" not found", c->name,
+                            pod);
         return NULL;
     }
     if (*attempt < 0) {
-        *st = jp_status_new(JP_BAD_REQUEST, "container \"%s\" in pod \"%s\" is waiting to start: %s",
-                            c->name, pod, c->reason[0] ? c->reason : "ContainerCreating");
+        *st =
+            jp_status_new(JP_BAD_REQUEST, "container \"%s\" in pod \"%s\" is waiting to start: %s",
+                          c->name, pod, c->reason[0] ? c->reason : "ContainerCreating");
         return NULL;
     }
     return c;
@@ -260,7 +262,7 @@ static void poll_cb(uv_timer_t *t)
         if (f->fd < 0) f->fd = open_log(f->dir, JP_SHIM_LOG);
         if (f->fd >= 0) read_all(f->fd, &f->pending);
         size_t used = render(&f->r, f->pending.data, f->pending.len, &text);
-        memmove(f->pending.data, f->pending.data + used, f->pending.len - used);
+        if (used > 0) memmove(f->pending.data, f->pending.data + used, f->pending.len - used);
         f->pending.len -= used;
         if (!rotated(f)) break;
         if (f->fd >= 0) close(f->fd);
@@ -271,11 +273,9 @@ static void poll_cb(uv_timer_t *t)
     if (f->done) uv_timer_stop(t);
 }
 
-struct jp_log_follow *jp_agent_log_follow(struct jp_agent *a, const char *ns, const char *pod,
-                                          const struct jp_log_opts *o,
-                                          void (*fn)(const char *text, size_t n, bool done,
-                                                     void *arg),
-                                          void *arg, struct jp_status **st)
+struct jp_log_follow *jp_agent_log_follow(
+    struct jp_agent *a, const char *ns, const char *pod, const struct jp_log_opts *o,
+    void (*fn)(const char *text, size_t n, bool done, void *arg), void *arg, struct jp_status **st)
 {
     int attempt;
     const struct container *c = pick(a, ns, pod, o, &attempt, st);

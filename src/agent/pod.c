@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_S           1000000000LL
-#define BACKOFF_FIRST_NS   (10 * NS_PER_S)
-#define BACKOFF_MAX_NS     (300 * NS_PER_S)
-#define BACKOFF_RESET_NS   (600 * NS_PER_S)
-#define KILL_POLL_MS       20
-#define DEFAULT_GRACE_S    30
+#define NS_PER_S         1000000000LL
+#define BACKOFF_FIRST_NS (10 * NS_PER_S)
+#define BACKOFF_MAX_NS   (300 * NS_PER_S)
+#define BACKOFF_RESET_NS (600 * NS_PER_S)
+#define KILL_POLL_MS     20
+#define DEFAULT_GRACE_S  30
 
 static void arm_deadline(struct pod *p);
 
@@ -57,7 +57,8 @@ static int newest_attempt(const struct container *c)
     return best;
 }
 
-/* After a restart of the server: what the containers did is on disk. */
+/* After a restart of the server: what the containers did is on disk. A pod that had settled
+ * keeps its stored status; only its attempts are found again, for its logs. */
 static void recover(struct pod *p)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -67,6 +68,7 @@ static void recover(struct pod *p)
         p->started = true;
         c->attempt = n;
         c->restarts = n;
+        if (p->frozen) continue;
         if (n > 0) {
             char *prev = spawn__attempt_dir(c, n - 1);
             c->has_last = jp_shim_exit_read(prev, &c->last, NULL) == 0;
@@ -74,6 +76,7 @@ static void recover(struct pod *p)
         }
         spawn__adopt(c);
     }
+    if (p->frozen) return;
     if (p->started) {
         int64_t t = jp_json_time(p->obj, "status", "startTime", NULL);
         p->start_ns = t ? t : jp_now_ns();
@@ -122,9 +125,8 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj)
         /* settled before: never run again, whatever is (or is not) on disk */
         p->finished = p->started = p->frozen = true;
         snprintf(p->phase, sizeof(p->phase), "%s", phase);
-    } else {
-        recover(p);
     }
+    recover(p);
     return p;
 }
 
@@ -250,8 +252,8 @@ static void restart(struct container *c)
     int64_t now = jp_mono_ns();
     if (c->backoff_step_ns && now - c->backoff_step_ns >= BACKOFF_RESET_NS) c->backoff_ns = 0;
     int64_t delay = c->backoff_ns;
-    c->backoff_ns = delay == 0 ? BACKOFF_FIRST_NS
-                               : (delay * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : delay * 2);
+    c->backoff_ns =
+        delay == 0 ? BACKOFF_FIRST_NS : (delay * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : delay * 2);
     c->backoff_step_ns = now;
     if (delay == 0) {
         start(c);
@@ -263,8 +265,9 @@ static void restart(struct container *c)
              c->name, p->name, p->ns, p->uid);
     c->state = C_WAITING;
     set_reason(c, "CrashLoopBackOff", msg);
-    agent__event(p, c, "Warning", "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)",
-                 c->name, p->name, p->ns, p->uid);
+    agent__event(p, c, "Warning", "BackOff",
+                 "Back-off restarting failed container %s in pod %s_%s(%s)", c->name, p->name,
+                 p->ns, p->uid);
     backoff_start(c, delay);
     agent__dirty(p);
 }
@@ -368,8 +371,8 @@ static void finish_termination(struct pod *p)
     struct jp_write_ctx ctx = {.store = p->agent->store, .kind = k, .ns = p->ns};
     struct jp_write_result res = {0};
     struct jp_status *st = NULL;
-    json_t *opts = json_pack("{s:i,s:{s:s}}", "gracePeriodSeconds", 0, "preconditions", "uid",
-                             p->uid);
+    json_t *opts =
+        json_pack("{s:i,s:{s:s}}", "gracePeriodSeconds", 0, "preconditions", "uid", p->uid);
     if (jp_api_delete(&ctx, p->name, opts, &res, &st) < 0) {
         jp_log(JP_WARN, "agent", "deleting pod %s/%s: %s", p->ns, p->name, st->message);
         jp_status_free(st);

@@ -7,6 +7,7 @@
 #include "base/fsutil.h"
 #include "base/timefmt.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -115,8 +116,9 @@ uint64_t jp_proc_starttime(int pid)
     if (p == NULL) return 0;
     unsigned long long v = 0;
     /* fields after ')': state(3) ... starttime is field 22 */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
-                      "%*d %llu",
+    if (sscanf(p + 2,
+               "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+               "%*d %llu",
                &v) != 1)
         return 0;
     return v;
@@ -198,7 +200,7 @@ static void drain_lines(struct logfile *l, struct stream *s, bool flush)
         log_record(l, s->name, false, s->line.data + start, s->line.len - start);
         start = s->line.len;
     }
-    memmove(s->line.data, s->line.data + start, s->line.len - start);
+    if (start > 0) memmove(s->line.data, s->line.data + start, s->line.len - start);
     s->line.len -= start;
 }
 
@@ -306,8 +308,9 @@ static void start_failure_message(json_t *spec, int e, char *msg, size_t n, int 
         snprintf(msg, n, "exec: \"%s\": executable file not found in $PATH", arg0);
     else if (e == ENOENT)
         snprintf(msg, n, "exec: \"%s\": stat %s: no such file or directory", arg0, arg0);
-    else
-        snprintf(msg, n, "exec: \"%s\": %s", arg0, strerror(e));
+    else /* Go's error text, which is lower case: "permission denied" */
+        snprintf(msg, n, "exec: \"%s\": %c%s", arg0, tolower((unsigned char)strerror(e)[0]),
+                 strerror(e) + 1);
 }
 
 int jp_shim_main(const char *dir)
@@ -352,9 +355,9 @@ int jp_shim_main(const char *dir)
         record_exit(dir, code, 0, "StartError", msg, started);
         return 0;
     }
-    json_t *state = json_pack("{s:i,s:I,s:i,s:s}", "shimPid", (int)getpid(), "shimStart",
-                              (json_int_t)jp_proc_starttime(getpid()), "pid", (int)child,
-                              "startedAt", started);
+    json_t *state =
+        json_pack("{s:i,s:I,s:i,s:s}", "shimPid", (int)getpid(), "shimStart",
+                  (json_int_t)jp_proc_starttime(getpid()), "pid", (int)child, "startedAt", started);
     char *text = json_dumps(state, JSON_COMPACT);
     if (jp_write_file_atomic(dir, JP_SHIM_STATE, text, strlen(text), &err) < 0) jp_err_free(err);
     free(text);
@@ -383,7 +386,8 @@ int jp_shim_main(const char *dir)
         for (int i = 0; i < 2; i++) {
             if (s[i].fd < 0) continue;
             for (int j = 0; j < n; j++)
-                if (p[j].fd == s[i].fd && (p[j].revents & (POLLIN | POLLHUP | POLLERR))) pump(&l, &s[i]);
+                if (p[j].fd == s[i].fd && (p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                    pump(&l, &s[i]);
         }
         if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true;
     }

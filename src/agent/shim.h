@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define JP_SHIM_SPEC "spec.json"
-#define JP_SHIM_STATE "state.json"
-#define JP_SHIM_EXIT "exit.json"
-#define JP_SHIM_LOG "log"
+#define JP_SHIM_SPEC    "spec.json"
+#define JP_SHIM_STATE   "state.json"
+#define JP_SHIM_EXIT    "exit.json"
+#define JP_SHIM_LOG     "log"
 #define JP_SHIM_LOG_MAX (10u << 20) /* per file; one rotated file is kept */
 
 /* What the agent asks for. */
@@ -24,7 +24,7 @@ struct jp_shim_spec {
     char *path;  /* what to execute instead of argv[0] (a built-in image's binary), or NULL */
     char **env;  /* "K=V" */
     char *cwd;
-    char *netns; /* a path to join (e.g. /proc/PID/ns/net), or NULL */
+    char *netns;      /* a path to join (e.g. /proc/PID/ns/net), or NULL */
     int64_t uid, gid; /* -1: keep */
     size_t log_max;
 };
@@ -34,8 +34,8 @@ int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct 
 /* The shim's record of a finished container. */
 struct jp_shim_exit {
     int exit_code;
-    int signal;       /* 0 unless killed by a signal */
-    char reason[32];  /* Completed, Error, StartError */
+    int signal;      /* 0 unless killed by a signal */
+    char reason[32]; /* Completed, Error, StartError */
     char message[512];
     int64_t started_ns, finished_ns;
 };

@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SHIM_RECORD "shim.json" /* the agent's own note of the shim it started */
+#define SHIM_RECORD  "shim.json" /* the agent's own note of the shim it started */
 #define NETNS_RECORD "netns.json"
 
 char *spawn__attempt_dir(const struct container *c, int attempt)
@@ -105,8 +105,9 @@ static int new_attempt_dir(struct container *c, char **out, struct jp_err **err)
         }
         int e = errno;
         free(dir);
-        if (e != EEXIST) return jp_err_set(err, JP_INTERNAL, e, "creating attempt %d of %s: %s",
-                                           attempt, c->name, strerror(e));
+        if (e != EEXIST)
+            return jp_err_set(err, JP_INTERNAL, e, "creating attempt %d of %s: %s", attempt,
+                              c->name, strerror(e));
     }
 }
 
@@ -151,7 +152,8 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     env__free(env);
     if (rc < 0) goto out;
     char *args[] = {a->self_exe, "shim", dir, NULL};
-    uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 2}};
+    uv_stdio_container_t stdio[3] = {
+        {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 2}};
     uv_process_options_t o = {
         .exit_cb = on_exit_cb,
         .file = a->self_exe,
@@ -319,8 +321,8 @@ int spawn__netns(struct pod *p, struct jp_err **err)
     close(fds[0]);
     if (n != 1) {
         waitpid(pid, NULL, 0);
-        return jp_err_set(err, JP_INTERNAL, 0, "the network namespace of pod %s/%s failed",
-                          p->ns, p->name);
+        return jp_err_set(err, JP_INTERNAL, 0, "the network namespace of pod %s/%s failed", p->ns,
+                          p->name);
     }
     p->netns_pid = pid;
     char rec[96];

@@ -66,8 +66,8 @@ static json_t *container_status(const struct container *c)
     char image_id[512];
     image__id(image, image_id, sizeof(image_id));
     json_t *s = json_pack("{s:s,s:o,s:o,s:b,s:i,s:s,s:s}", "name", c->name, "state", state,
-                          "lastState", last, "ready", running, "restartCount", c->restarts,
-                          "image", image, "imageID", c->attempt >= 0 ? image_id : "");
+                          "lastState", last, "ready", running, "restartCount", c->restarts, "image",
+                          image, "imageID", c->attempt >= 0 ? image_id : "");
     if (c->attempt >= 0) {
         char *id = container_id(c, c->attempt);
         json_object_set_new(s, "containerID", json_string(id));
@@ -107,7 +107,8 @@ static void condition(json_t *list, const json_t *old_status, const char *type, 
 }
 
 /* "containers with unready status: [a b]" */
-static char *names_where(const struct pod *p, size_t from, size_t to, bool (*pred)(const struct container *))
+static char *names_where(const struct pod *p, size_t from, size_t to,
+                         bool (*pred)(const struct container *))
 {
     struct jp_buf b;
     jp_buf_init(&b, 1 << 16);

@@ -94,13 +94,12 @@ void jp_record(struct jp_recorder *r, const struct jp_event_about *about, const 
     const char *known = json_string_value(json_object_get(r->seen, key));
     if (known && count_up(r, ns, known, now)) goto out;
     char *name = jp_xasprintf("%s.%llx", about->name, (unsigned long long)jp_now_ns());
-    json_t *ev = json_pack("{s:s,s:s,s:{s:s,s:s},s:o,s:s,s:s,s:{s:s},s:s,s:s,s:i,s:s,s:n,s:s,s:s}",
-                           "apiVersion", "v1", "kind", "Event", "metadata", "name", name,
-                           "namespace", ns, "involvedObject", involved(about), "reason", reason,
-                           "message", msg, "source", "component", r->component, "firstTimestamp",
-                           now, "lastTimestamp", now, "count", 1, "type", type, "eventTime",
-                           "reportingComponent", r->component, "reportingInstance",
-                           r->host ? r->host : "");
+    json_t *ev = json_pack(
+        "{s:s,s:s,s:{s:s,s:s},s:o,s:s,s:s,s:{s:s},s:s,s:s,s:i,s:s,s:n,s:s,s:s}", "apiVersion", "v1",
+        "kind", "Event", "metadata", "name", name, "namespace", ns, "involvedObject",
+        involved(about), "reason", reason, "message", msg, "source", "component", r->component,
+        "firstTimestamp", now, "lastTimestamp", now, "count", 1, "type", type, "eventTime",
+        "reportingComponent", r->component, "reportingInstance", r->host ? r->host : "");
     if (r->host) json_object_set_new(json_object_get(ev, "source"), "host", json_string(r->host));
     struct jp_write_ctx c = {.store = r->store, .kind = r->events, .ns = ns, .fv = JP_FV_IGNORE};
     struct jp_write_result res = {0};

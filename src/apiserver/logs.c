@@ -95,7 +95,8 @@ void serve_pod_log(struct apireq *q, const struct route *r)
     o.timestamps = bool_arg(q, "timestamps");
     o.follow = bool_arg(q, "follow");
     int64_t since_s = 0;
-    if (int_arg(q, "tailLines", 0, &o.tail_lines) < 0 || int_arg(q, "sinceSeconds", 1, &since_s) < 0 ||
+    if (int_arg(q, "tailLines", 0, &o.tail_lines) < 0 ||
+        int_arg(q, "sinceSeconds", 1, &since_s) < 0 ||
         int_arg(q, "limitBytes", 1, &o.limit_bytes) < 0)
         return;
     if (!req_arg(q, "tailLines")) o.tail_lines = -1;

@@ -9,7 +9,8 @@
 int jp_cmd_shim(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "Usage: jobplane shim DIR (started by the node agent, one per container)\n");
+        fprintf(stderr,
+                "Usage: jobplane shim DIR (started by the node agent, one per container)\n");
         return 2;
     }
     return jp_shim_main(argv[1]);

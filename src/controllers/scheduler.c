@@ -44,10 +44,10 @@ static void bind_all(uv_timer_t *t)
             jp_log(JP_WARN, "scheduler", "bind %s: %s", key, st->message);
             jp_status_free(st);
         } else {
-            struct jp_event_about about = {"Pod", "v1", o->ns, o->name, jp_proj_of(o)->uid, NULL,
-                                           NULL};
-            jp_record(s->events, &about, "Normal", "Scheduled",
-                      "Successfully assigned %s/%s to %s", o->ns, o->name, s->node);
+            struct jp_event_about about = {"Pod", "v1", o->ns, o->name, jp_proj_of(o)->uid,
+                                           NULL,  NULL};
+            jp_record(s->events, &about, "Normal", "Scheduled", "Successfully assigned %s/%s to %s",
+                      o->ns, o->name, s->node);
         }
         jp_obj_unref(o);
     }

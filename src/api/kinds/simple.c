@@ -4,6 +4,7 @@
 #include "api/meta.h"
 #include "base/buf.h"
 
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,10 +66,29 @@ const struct jp_kind_ops jp_configmap_ops = {
 
 /* ---- Secret ---- */
 
+/* stringData is write-only: it is merged into data, base64-encoded, as the API server does. */
 static void secret_defaults(json_t *obj)
 {
     if (!json_is_string(json_object_get(obj, "type")))
         json_object_set_new(obj, "type", json_string("Opaque"));
+    json_t *sd = json_object_get(obj, "stringData");
+    if (!json_is_object(sd)) return;
+    json_t *data = json_object_get(obj, "data");
+    if (!json_is_object(data)) {
+        data = json_object();
+        json_object_set_new(obj, "data", data);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(sd, k, v)
+    {
+        const char *text = json_string_value(v) ? json_string_value(v) : "";
+        gnutls_datum_t in = {(unsigned char *)text, (unsigned)strlen(text)}, out = {NULL, 0};
+        if (gnutls_base64_encode2(&in, &out) < 0) continue;
+        json_object_set_new(data, k, json_stringn((const char *)out.data, out.size));
+        gnutls_free(out.data);
+    }
+    json_object_del(obj, "stringData");
 }
 
 static void secret_row(const json_t *obj, struct jp_cells *c)

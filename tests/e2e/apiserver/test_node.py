@@ -1,0 +1,326 @@
+"""The node: the scheduler and agent of `jobplane server` run pods as processes, and the real
+kubectl shows what Kubernetes shows - STATUS transitions, logs (tail, previous, follow), exit
+codes, restarts with back-off, graceful deletion, deadlines, environment - and a kill -9 of the
+server neither stops nor forgets a container.
+
+Servers here run with --backoff-scale 0.02 (the kubelet's 10 s first back-off becomes 0.2 s).
+Non-kuard images run their command on the host filesystem (the documented fallback), so
+`sh`, `sleep` and `cat` come from this machine.
+"""
+import json
+import os
+import random
+import signal
+import time
+import unittest
+
+from jpserver import VERSIONS, KubectlCase, have_kubectl, wait_until
+
+KV = next((v for v in reversed(VERSIONS) if have_kubectl(v)), None)
+KUARD = "gcr.io/kuar-demo/kuard-amd64:blue"
+
+
+def pod(name, command, restart="Never", image="busybox", env=None, **spec):
+    c = {"name": "main", "image": image, "command": list(command)}
+    if env:
+        c["env"] = env
+    s = {"containers": [c], "restartPolicy": restart}
+    s.update(spec)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": s}
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Node(KubectlCase):
+    V = KV
+    server_args = ("--backoff-scale", "0.02")
+
+    def get(self, name):
+        st, obj = self.s.json("GET", "/api/v1/namespaces/default/pods/" + name, expect=200)
+        return obj
+
+    def phase(self, name):
+        return self.get(name).get("status", {}).get("phase")
+
+    def wait_phase(self, name, phases, timeout=60):
+        return wait_until(lambda: self.phase(name) in phases, timeout,
+                          "pod %s to reach %s (server log: %s)" % (name, phases, self.s.log(5)))
+
+    def main_status(self, name):
+        return self.get(name)["status"]["containerStatuses"][0]
+
+    # ---- the issue's "must hold" list -----------------------------------------------------
+    def test_kuard_pod_runs_then_completes_and_logs_its_keys(self):
+        watch = self.s.kubectl_bg(self.V, "get", "pods", "-w", "-v=6")
+        self.addCleanup(watch.proc.kill)
+        # -v=6 logs the watch request: from then on no transition can be missed
+        self.assertTrue(watch.wait_for(r"watch=true", 10, stream="err"), watch.err)
+        manifest = pod("kuard", ["/kuard", "--keygen-enable", "--keygen-exit-on-complete",
+                                 "--keygen-num-to-gen=2"], image=KUARD)
+        self.expect_out(self.k("apply", "-f", "-", stdin=json.dumps(manifest)), "pod/kuard created\n")
+        self.assertTrue(watch.wait_for(r"^kuard\s+1/1\s+Running\s+0\s", 30), "\n".join(watch.out))
+        self.assertTrue(watch.wait_for(r"^kuard\s+0/1\s+Completed\s+0\s", 120), "\n".join(watch.out))
+        r = self.k("logs", "kuard")
+        self.expect_rc(r)
+        done = [l for l in r.out.splitlines() if "Item done: SHA256:" in l]
+        self.assertEqual(len(done), 2, r.out)
+        self.assertRegex(done[0], r"\(ID 0 1/2\) Item done: SHA256:[A-Za-z0-9+/]{43}$")
+        st = self.main_status("kuard")
+        self.assertEqual(st["state"]["terminated"]["exitCode"], 0)
+        self.assertEqual(st["state"]["terminated"]["reason"], "Completed")
+        self.assertEqual(self.phase("kuard"), "Succeeded")
+        # every transition reached the watcher, in order
+        statuses = [l.split()[2] for l in watch.out[1:] if l.startswith("kuard")]
+        self.assertIn("Running", statuses)
+        self.assertLess(statuses.index("Running"), statuses.index("Completed"), statuses)
+        r = self.k("describe", "pod", "kuard")
+        self.expect_lines(r, [r".*Successfully assigned default/kuard to .*",
+                              r".*Container image \"%s\" already present on machine" % KUARD,
+                              r".*Created container: main", r".*Started container main"])
+
+    def test_exit_3_with_restart_never_is_error(self):
+        self.create(pod("three", ["sh", "-c", "echo to stderr >&2; exit 3"]))
+        self.wait_phase("three", ("Failed",))
+        r = self.k("get", "pod", "three")
+        self.expect_lines(r, [r"NAME.*", r"three\s+0/1\s+Error\s+0\s+\S+"])
+        r = self.k("describe", "pod", "three")
+        self.expect_lines(r, [r"\s+State:\s+Terminated", r"\s+Reason:\s+Error", r"\s+Exit Code:\s+3"])
+        self.expect_out(self.k("logs", "three"), "to stderr\n")
+
+    def test_on_failure_restarts_with_crash_loop_back_off_and_previous_logs(self):
+        self.create(pod("crash", ["sh", "-c", "echo attempt; exit 1"], restart="OnFailure"))
+        wait_until(lambda: self.main_status("crash")["restartCount"] >= 3, 60, "three restarts")
+        seen = set()
+
+        def crash_loop():
+            r = self.k("get", "pod", "crash", "--no-headers")
+            seen.add(r.out.split()[2] if r.out.split() else "")
+            return "CrashLoopBackOff" in seen
+        wait_until(crash_loop, 60, "STATUS CrashLoopBackOff")
+        st = self.main_status("crash")
+        self.assertEqual(st["lastState"]["terminated"]["exitCode"], 1)
+        self.assertEqual(self.phase("crash"), "Running")  # OnFailure: the pod keeps running
+        self.expect_out(self.k("logs", "crash", "--previous"), "attempt\n")
+        w = st["state"].get("waiting")
+        if w:
+            self.assertRegex(w["message"], r"^back-off \d+[ms0-9]* restarting failed container=main "
+                                           r"pod=crash_default\([0-9a-f-]{36}\)$")
+        r = self.k("get", "events", "--field-selector", "involvedObject.name=crash,reason=BackOff")
+        self.expect_lines(r, [r"LAST SEEN.*", r".*Back-off restarting failed container main in pod "
+                                                r"crash_default\([0-9a-f-]{36}\)"])
+
+    def test_previous_logs_without_a_previous_instance(self):
+        self.create(pod("once", ["sh", "-c", "echo only"]))
+        self.wait_phase("once", ("Succeeded",))
+        r = self.k("logs", "once", "--previous")
+        self.expect_rc(r, 1)
+        self.assertIn('previous terminated container "main" in pod "once" not found', r.err)
+
+    def test_delete_returns_within_the_grace_period(self):
+        self.create(pod("sleeper", ["sleep", "1000"]))
+        self.wait_phase("sleeper", ("Running",))
+        t0 = time.monotonic()
+        self.expect_out(self.k("delete", "pod", "sleeper"), 'pod "sleeper" deleted\n')
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertEqual(self.s.http("GET", "/api/v1/namespaces/default/pods/sleeper")[0], 404)
+
+    def test_sigterm_ignored_means_sigkill_after_the_grace_period(self):
+        self.create(pod("stubborn", ["sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"],
+                        terminationGracePeriodSeconds=2))
+        wait_until(lambda: "ready" in self.k("logs", "stubborn").out, 30, "the trap to be set")
+        watch = self.s.kubectl_bg(self.V, "get", "pods", "-w")
+        self.addCleanup(watch.proc.kill)
+        self.assertTrue(watch.wait_for(r"^stubborn\s", 10))
+        t0 = time.monotonic()
+        self.expect_rc(self.k("delete", "pod", "stubborn"))
+        took = time.monotonic() - t0
+        self.assertGreater(took, 1.5)
+        self.assertLess(took, 10)
+        self.assertTrue(watch.wait_for(r"^stubborn\s+\S+\s+Terminating\s", 10), "\n".join(watch.out))
+
+    def test_logs_follow_streams_and_ends_with_the_container(self):
+        self.create(pod("ticker", ["sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.3; done"]))
+        wait_until(lambda: self.main_status("ticker").get("state", {}).get("running"), 30, "running")
+        t0 = time.monotonic()
+        r = self.k("logs", "-f", "ticker", timeout=30)
+        self.expect_out(r, "".join("tick %d\n" % i for i in range(1, 6)))
+        self.assertGreater(time.monotonic() - t0, 0.5)  # it waited for the later lines
+        r = self.k("logs", "ticker", "--tail=2", "--timestamps")
+        lines = r.out.splitlines()
+        self.assertEqual(len(lines), 2, r.out)
+        self.assertRegex(lines[1], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z tick 5$")
+        self.expect_out(self.k("logs", "ticker", "--limit-bytes=9"), "tick 1\nti")
+
+    def test_command_not_found_ends_the_container_instead_of_pending(self):
+        self.create(pod("nocmd", ["/no/such/program"]))
+        self.wait_phase("nocmd", ("Failed",))
+        term = self.main_status("nocmd")["state"]["terminated"]
+        self.assertEqual(term["exitCode"], 127)
+        self.assertEqual(term["reason"], "StartError")
+        self.assertIn("no such file or directory", term["message"])
+        plain = os.path.join(self.s.tmp, "not-executable")
+        with open(plain, "w") as f:
+            f.write("echo hi\n")
+        os.chmod(plain, 0o644)
+        self.create(pod("notexec", [plain]))
+        self.wait_phase("notexec", ("Failed",))
+        term = self.main_status("notexec")["state"]["terminated"]
+        self.assertEqual(term["exitCode"], 126)
+        self.assertEqual(term["message"], 'exec: "%s": permission denied' % plain)
+
+    def test_environment_downward_api_config_maps_secrets_services(self):
+        self.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+                     "data": {"greeting": "hello", "COLOR": "blue"}})
+        self.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sec"},
+                     "stringData": {"token": "s3cr3t"}})
+        self.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "queue"},
+                     "spec": {"selector": {"app": "work-queue"},
+                              "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}})
+        env = [{"name": "MY_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+               {"name": "MY_NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+               {"name": "MY_LABEL", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['tier']"}}},
+               {"name": "GREETING", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "greeting"}}},
+               {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "sec", "key": "token"}}},
+               {"name": "COMPOSED", "value": "$(GREETING)-$(MY_NAME)-$$(MY_NS)"}]
+        p = pod("envy", ["sh", "-c", "env | sort"], env=env)
+        p["metadata"]["labels"] = {"tier": "batch"}
+        p["spec"]["containers"][0]["envFrom"] = [{"configMapRef": {"name": "cfg"}, "prefix": "CM_"}]
+        p["spec"]["containers"][0]["workingDir"] = "/tmp"
+        p["spec"]["containers"][0]["command"] = ["sh", "-c", "env | sort; echo PWD=$(pwd)"]
+        self.create(p)
+        self.wait_phase("envy", ("Succeeded",))
+        out = self.k("logs", "envy").out
+        for want in ("MY_NAME=envy", "MY_NS=default", "MY_LABEL=batch", "GREETING=hello", "TOKEN=s3cr3t",
+                     "COMPOSED=hello-envy-$(MY_NS)", "CM_COLOR=blue", "CM_greeting=hello",
+                     "HOSTNAME=envy", "QUEUE_SERVICE_PORT=8080", "QUEUE_SERVICE_PORT_HTTP=8080",
+                     "QUEUE_PORT_8080_TCP_PROTO=tcp", "PWD=/tmp"):
+            self.assertIn(want + "\n", out)
+        self.assertRegex(out, r"QUEUE_SERVICE_HOST=10\.\d+\.\d+\.\d+\n")
+
+    def test_active_deadline_fails_the_pod(self):
+        self.create(pod("late", ["sleep", "1000"], activeDeadlineSeconds=1))
+        self.wait_phase("late", ("Failed",), timeout=30)
+        st = self.get("late")["status"]
+        self.assertEqual(st["reason"], "DeadlineExceeded")
+        self.assertEqual(st["message"], "Pod was active on the node longer than the specified deadline")
+        self.assertEqual(st["containerStatuses"][0]["state"]["terminated"]["exitCode"], 143)
+
+    def test_init_containers_run_first_in_order(self):
+        p = pod("inits", ["cat", "/tmp/jp-e2e-init-%d" % os.getpid()])
+        marker = "/tmp/jp-e2e-init-%d" % os.getpid()
+        self.addCleanup(lambda: os.path.exists(marker) and os.unlink(marker))
+        p["spec"]["initContainers"] = [
+            {"name": "one", "image": "busybox", "command": ["sh", "-c", "echo one > " + marker]},
+            {"name": "two", "image": "busybox", "command": ["sh", "-c", "echo two >> " + marker]}]
+        self.create(p)
+        self.wait_phase("inits", ("Succeeded",))
+        self.expect_out(self.k("logs", "inits"), "one\ntwo\n")
+        inits = self.get("inits")["status"]["initContainerStatuses"]
+        self.assertEqual([s["state"]["terminated"]["reason"] for s in inits], ["Completed", "Completed"])
+
+    def test_failed_init_container_with_never_fails_the_pod(self):
+        p = pod("badinit", ["echo", "never runs"])
+        p["spec"]["initContainers"] = [{"name": "init", "image": "busybox", "command": ["false"]}]
+        self.create(p)
+        self.wait_phase("badinit", ("Failed",))
+        self.expect_lines(self.k("get", "pod", "badinit"), [r"NAME.*", r"badinit\s+0/1\s+Init:Error\s+0\s+\S+"])
+        self.assertIn("waiting", self.main_status("badinit")["state"])
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class NoFallback(KubectlCase):
+    V = KV
+    server_args = ("--backoff-scale", "0.02", "--no-host-fallback")
+
+    def test_unknown_image_fails_to_pull(self):
+        self.create(pod("nginx", ["nginx"], image="nginx:1.25"))
+
+        def status():
+            r = self.k("get", "pod", "nginx", "--no-headers")
+            return r.out.split()[2] if r.out.split() else ""
+        wait_until(lambda: status() in ("ErrImagePull", "ImagePullBackOff"), 30, "a pull failure")
+        wait_until(lambda: status() == "ImagePullBackOff", 30, "ImagePullBackOff")
+        st, obj = self.s.json("GET", "/api/v1/namespaces/default/pods/nginx", expect=200)
+        self.assertEqual(obj["status"]["phase"], "Pending")
+        self.assertEqual(obj["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
+                         'Back-off pulling image "nginx:1.25"')
+
+    def test_kuard_still_runs(self):
+        self.create(pod("k", ["/kuard", "--keygen-enable", "--keygen-exit-on-complete",
+                              "--keygen-num-to-gen=1"], image=KUARD,
+                        env=[{"name": "KUARD_RSA_BITS", "value": "1024"}]))
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/k")[1]
+                   .get("status", {}).get("phase") == "Succeeded", 60, "kuard to succeed")
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Survival(KubectlCase):
+    """kill -9 of the server while pods run: nothing stops, nothing is lost, nothing runs twice."""
+    V = KV
+    server_args = ("--backoff-scale", "0.02")
+
+    def test_kill9_loop_keeps_running_pods_and_true_exit_codes(self):
+        n = 12
+        expected = {}
+        for i in range(n):
+            code = i % 4  # 0 succeeds, others fail with their own code
+            expected["p%d" % i] = code
+            self.create(pod("p%d" % i, ["sh", "-c", "echo start; sleep %.1f; exit %d" % (0.5 + 0.4 * i, code)]))
+        rnd = random.Random(4)
+        for _ in range(5):
+            time.sleep(rnd.uniform(0.2, 0.9))
+            self.s.kill9()
+            time.sleep(rnd.uniform(0, 0.5))  # containers finish while nobody watches
+            self.s.start()
+        for name, code in expected.items():
+            want = "Succeeded" if code == 0 else "Failed"
+            wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[1]
+                       .get("status", {}).get("phase") == want, 60, "%s to be %s" % (name, want))
+            st = self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[1]["status"]["containerStatuses"][0]
+            self.assertEqual(st["state"]["terminated"]["exitCode"], code, name)
+            self.assertEqual(st["restartCount"], 0, name)
+            r = self.k("logs", name)
+            self.assertEqual(r.out, "start\n", "%s ran more than once? %r" % (name, r.out))
+        # one attempt directory per container: nothing was started twice
+        pods = os.path.join(self.s.data_dir, "pods")
+        for uid in os.listdir(pods):
+            self.assertEqual(os.listdir(os.path.join(pods, uid, "main")), ["0"])
+
+    def test_many_pods_complete_and_leave_nothing_behind(self):
+        n = 200
+        items = [pod("m%03d" % i, ["sh", "-c", "echo %d" % i]) for i in range(n)]
+        self.expect_rc(self.k("create", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                      "items": items})))
+        def all_done():
+            st, lst = self.s.json("GET", "/api/v1/namespaces/default/pods", expect=200)
+            return sum(1 for p in lst["items"] if p.get("status", {}).get("phase") == "Succeeded") == n
+        wait_until(all_done, 180, "all %d pods to succeed" % n, interval=0.2)
+        st, lst = self.s.json("GET", "/api/v1/namespaces/default/pods", expect=200)
+        for p in lst["items"]:
+            cs = p["status"]["containerStatuses"][0]
+            self.assertEqual(cs["state"]["terminated"]["exitCode"], 0, p["metadata"]["name"])
+        self.assertEqual(self.k("logs", "m123").out, "123\n")
+        pid = self.s.proc.pid
+        fds_before = len(os.listdir("/proc/%d/fd" % pid))
+        self.expect_rc(self.k("delete", "pods", "--all", "--wait=true", timeout=120))
+        pods_dir = os.path.join(self.s.data_dir, "pods")
+        wait_until(lambda: os.listdir(pods_dir) == [], 30, "the pod directories to go")
+        # no zombies and no leftover children of the server; descriptors did not grow
+        def children():
+            out = []
+            for d in os.listdir("/proc"):
+                if d.isdigit():
+                    try:
+                        with open("/proc/%s/stat" % d) as f:
+                            fields = f.read().rsplit(")", 1)[1].split()
+                        if int(fields[1]) == pid:
+                            out.append((d, fields[0]))
+                    except (OSError, IndexError):
+                        pass
+            return out
+        wait_until(lambda: children() == [], 10, "no children of the server (zombies: %r)" % children())
+        self.assertLessEqual(len(os.listdir("/proc/%d/fd" % pid)), fds_before)
+        self.assertEqual(self.s.processes(), [pid])  # no shim or namespace holder left
+
+
+if __name__ == "__main__":
+    unittest.main()
