@@ -4,6 +4,7 @@
  * A follower polls its file: cheap for the handful of `kubectl logs -f` a machine has, and it
  * survives rotation and restarts of the server alike. */
 #include "agent/agent-internal.h"
+#include "agent/cri.h"
 #include "base/alloc.h"
 #include "base/timefmt.h"
 
@@ -17,78 +18,6 @@
 
 #define FOLLOW_POLL_MS 50
 #define READ_MAX       (4 * JP_SHIM_LOG_MAX)
-
-/* One CRI record parsed in place. */
-struct record {
-    const char *ts;
-    size_t ts_len;
-    int64_t t;
-    bool partial;
-    const char *text;
-    size_t len;
-};
-
-static bool parse_record(const char *line, size_t n, struct record *r)
-{
-    const char *sp1 = memchr(line, ' ', n);
-    if (sp1 == NULL) return false;
-    const char *rest = sp1 + 1, *end = line + n;
-    const char *sp2 = memchr(rest, ' ', (size_t)(end - rest));
-    if (sp2 == NULL || sp2 + 2 > end) return false;
-    r->ts = line;
-    r->ts_len = (size_t)(sp1 - line);
-    r->partial = sp2[1] == 'P';
-    r->text = sp2 + 3 <= end ? sp2 + 3 : end;
-    r->len = (size_t)(end - r->text);
-    char ts[64];
-    snprintf(ts, sizeof(ts), "%.*s", (int)(r->ts_len < 63 ? r->ts_len : 63), line);
-    r->t = 0;
-    jp_time_parse(ts, &r->t, NULL);
-    return true;
-}
-
-struct render {
-    const struct jp_log_opts *o;
-    bool mid_line; /* the last record was partial: no timestamp before its continuation */
-};
-
-/* Appends the output of the complete records in data; returns the bytes consumed. */
-static size_t render(struct render *st, const char *data, size_t len, struct jp_buf *out)
-{
-    size_t pos = 0;
-    while (pos < len) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        if (nl == NULL) break;
-        struct record r;
-        size_t n = (size_t)(nl - (data + pos));
-        if (parse_record(data + pos, n, &r) && (st->o->since_ns == 0 || r.t >= st->o->since_ns)) {
-            if (st->o->timestamps && !st->mid_line) {
-                jp_buf_append(out, r.ts, r.ts_len);
-                jp_buf_appendc(out, ' ');
-            }
-            jp_buf_append(out, r.text, r.len);
-            if (!r.partial) jp_buf_appendc(out, '\n');
-            st->mid_line = r.partial;
-        }
-        pos += n + 1;
-    }
-    return pos;
-}
-
-/* Keeps the last n lines of b. */
-static void tail(struct jp_buf *b, int64_t n)
-{
-    if (n < 0) return;
-    size_t i = b->len, lines = 0;
-    if (i > 0 && b->data[i - 1] == '\n') i--;
-    while (i > 0) {
-        if (b->data[i - 1] == '\n' && ++lines == (size_t)n) break;
-        i--;
-    }
-    if (n == 0) i = b->len;
-    if (i > 0) memmove(b->data, b->data + i, b->len - i);
-    b->len -= i;
-}
 
 static int read_all(int fd, struct jp_buf *b)
 {
@@ -159,8 +88,8 @@ static const struct container *pick(struct jp_agent *a, const char *ns, const ch
 }
 
 /* Renders what the attempt logged so far; *fd_out keeps the current file open at its end. */
-static int render_existing(const char *dir, struct render *r, struct jp_buf *out, int *fd_out,
-                           struct jp_buf *rest)
+static int render_existing(const char *dir, struct jp_cri_render *r, struct jp_buf *out,
+                           int *fd_out, struct jp_buf *rest)
 {
     struct jp_buf raw;
     jp_buf_init(&raw, READ_MAX);
@@ -171,7 +100,7 @@ static int render_existing(const char *dir, struct render *r, struct jp_buf *out
     }
     int fd = open_log(dir, JP_SHIM_LOG);
     if (fd >= 0) read_all(fd, &raw);
-    size_t used = render(r, raw.data, raw.len, out);
+    size_t used = jp_cri_render(r, raw.data, raw.len, out);
     if (rest) jp_buf_append(rest, raw.data + used, raw.len - used);
     jp_buf_free(&raw);
     if (fd_out)
@@ -193,12 +122,12 @@ int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const stru
     const struct container *c = pick(a, ns, pod, o, &attempt, st);
     if (c == NULL) return -1;
     char *dir = spawn__attempt_dir(c, attempt);
-    struct render r = {o, false};
+    struct jp_cri_render r = {o, false};
     struct jp_buf text;
     jp_buf_init(&text, SIZE_MAX);
     render_existing(dir, &r, &text, NULL, NULL);
     free(dir);
-    tail(&text, o->tail_lines);
+    jp_cri_tail(&text, o->tail_lines);
     limit(&text, o->limit_bytes);
     jp_buf_append(out, text.data, text.len);
     jp_buf_free(&text);
@@ -211,7 +140,7 @@ struct jp_log_follow {
     struct jp_agent *agent;
     char *dir;
     struct jp_log_opts opts;
-    struct render r;
+    struct jp_cri_render r;
     int fd;
     struct jp_buf pending; /* an incomplete record */
     int64_t left;          /* limitBytes still allowed, -1 for no limit */
@@ -261,7 +190,7 @@ static void poll_cb(uv_timer_t *t)
     for (int round = 0; round < 2; round++) {
         if (f->fd < 0) f->fd = open_log(f->dir, JP_SHIM_LOG);
         if (f->fd >= 0) read_all(f->fd, &f->pending);
-        size_t used = render(&f->r, f->pending.data, f->pending.len, &text);
+        size_t used = jp_cri_render(&f->r, f->pending.data, f->pending.len, &text);
         if (used > 0) memmove(f->pending.data, f->pending.data + used, f->pending.len - used);
         f->pending.len -= used;
         if (!rotated(f)) break;
@@ -285,7 +214,7 @@ struct jp_log_follow *jp_agent_log_follow(
     f->dir = spawn__attempt_dir(c, attempt);
     f->opts = *o;
     f->opts.container = NULL;
-    f->r = (struct render){&f->opts, false};
+    f->r = (struct jp_cri_render){&f->opts, false};
     f->fn = fn;
     f->arg = arg;
     f->left = o->limit_bytes > 0 ? o->limit_bytes : -1;
@@ -293,7 +222,7 @@ struct jp_log_follow *jp_agent_log_follow(
     struct jp_buf text;
     jp_buf_init(&text, SIZE_MAX);
     render_existing(f->dir, &f->r, &text, &f->fd, &f->pending);
-    tail(&text, o->tail_lines);
+    jp_cri_tail(&text, o->tail_lines);
     f->next = a->follows;
     a->follows = f;
     uv_timer_init(a->loop, &f->timer);

@@ -119,6 +119,9 @@ int jp_time_parse(const char *s, int64_t *unix_ns, struct jp_err **err)
                     .tm_min = m,
                     .tm_sec = sec};
     int64_t t = (int64_t)timegm(&tm) - off;
+    /* nanoseconds since 1970 fit in int64 from 1677 to 2262 */
+    if (t > INT64_MAX / JP_NS_PER_SEC - 1 || t < INT64_MIN / JP_NS_PER_SEC + 1)
+        return jp_err_set(err, JP_BAD_REQUEST, 0, "time \"%s\" is out of range", s);
     *unix_ns = t * JP_NS_PER_SEC + nsec;
     return 0;
 bad:

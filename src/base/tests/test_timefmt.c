@@ -53,7 +53,9 @@ static void parse_roundtrip_and_offsets(void **state)
                          "2024-10-21T24:00:00Z",
                          "2024-10-21T01:21:05.Z",
                          "2024-10-21T01:21:05Zjunk",
-                         "2024-10-21T01:21:05+0900"};
+                         "2024-10-21T01:21:05+0900",
+                         "4504-11-28T03:46:54Z", /* beyond int64 nanoseconds (found by fuzzing) */
+                         "1600-01-01T00:00:00Z"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         _cleanup_(jp_err_freep) struct jp_err *err = NULL;
         assert_int_equal(jp_time_parse(bad[i], &t, &err), -1);
