@@ -25,11 +25,11 @@ struct container {
     struct jp_shim_exit last; /* lastState.terminated */
     bool has_last;
     bool fallback; /* runs on the host filesystem (image not built in) */
-    /* the shim we wait for: our child (uv_process) or re-adopted (pidfd poll) */
-    uv_process_t proc;
+    /* the shim we wait for, through a pidfd: our child, or one re-adopted after a restart */
     uv_poll_t pidfd_poll;
     int pidfd;
-    bool proc_open, poll_open;
+    int shim_pid;
+    bool poll_open;
     int kill_sig; /* a signal still to deliver once the container's pid is known */
     /* restart back-off */
     uv_timer_t backoff;

@@ -229,11 +229,6 @@ void jp_agent_stop(struct jp_agent *a)
         next = p->next;
         for (size_t i = 0; i < p->n; i++) {
             struct container *c = &p->c[i];
-            if (c->proc_open) {
-                c->proc_open = false;
-                c->proc.data = p;
-                uv_close((uv_handle_t *)&c->proc, pod__handle_closed);
-            }
             if (c->poll_open) {
                 c->poll_open = false;
                 c->pidfd_poll.data = p;

@@ -70,4 +70,3 @@ void jp_cri_tail(struct jp_buf *b, int64_t n)
     if (i > 0) memmove(b->data, b->data + i, b->len - i);
     b->len -= i;
 }
-

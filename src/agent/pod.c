@@ -139,7 +139,7 @@ void pod__update(struct pod *p, json_t *obj)
 bool pod__running(const struct pod *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->c[i].proc_open || p->c[i].poll_open) return true;
+        if (p->c[i].poll_open) return true;
     return false;
 }
 

@@ -11,13 +11,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,7 +48,7 @@ int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct 
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
-    int rc = jp_write_file_atomic(dir, JP_SHIM_SPEC, text, strlen(text), err);
+    int rc = jp_replace_file(dir, JP_SHIM_SPEC, text, strlen(text), err);
     free(text);
     return rc;
 }
@@ -255,6 +258,20 @@ static char **strings(json_t *a)
     return v;
 }
 
+/* A new network namespace starts with lo down; every container of the pod brings it up (it is
+ * idempotent), so no one has to wait for the namespace's holder. */
+static void loopback_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    memcpy(ifr.ifr_name, "lo", 3);
+    if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    if (s >= 0) close(s);
+}
+
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int errfd, int status)
 {
@@ -269,6 +286,7 @@ static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int 
     if (netns) {
         int fd = open(netns, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) e = errno ? errno : EINVAL;
+        if (e == 0) loopback_up();
     }
     int devnull = open("/dev/null", O_RDONLY);
     if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
@@ -359,7 +377,7 @@ int jp_shim_main(const char *dir)
         json_pack("{s:i,s:I,s:i,s:s}", "shimPid", (int)getpid(), "shimStart",
                   (json_int_t)jp_proc_starttime(getpid()), "pid", (int)child, "startedAt", started);
     char *text = json_dumps(state, JSON_COMPACT);
-    if (jp_write_file_atomic(dir, JP_SHIM_STATE, text, strlen(text), &err) < 0) jp_err_free(err);
+    if (jp_replace_file(dir, JP_SHIM_STATE, text, strlen(text), &err) < 0) jp_err_free(err);
     free(text);
     json_decref(state);
     struct logfile l = {dir, -1, 0, (size_t)json_integer_value(json_object_get(spec, "logMax"))};
@@ -407,4 +425,19 @@ int jp_shim_main(const char *dir)
     free(started);
     json_decref(spec);
     return 0;
+}
+
+int jp_shim_hold_main(const char *dir)
+{
+    (void)dir; /* named on the command line so that ps (and tests) can tell whose it is */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    for (;;)
+        pause();
 }

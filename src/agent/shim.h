@@ -55,5 +55,8 @@ uint64_t jp_proc_starttime(int pid);
 
 /* The "jobplane shim DIR" verb. */
 int jp_shim_main(const char *dir);
+/* "jobplane shim --hold DIR": keeps a pod's network namespace alive, doing nothing else; the
+ * agent starts it inside the new namespace and kills it when the pod's sandbox goes. */
+int jp_shim_hold_main(const char *dir) __attribute__((noreturn));
 
 #endif

@@ -14,8 +14,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@
 
 #define SHIM_RECORD  "shim.json" /* the agent's own note of the shim it started */
 #define NETNS_RECORD "netns.json"
+
+extern char **environ;
 
 char *spawn__attempt_dir(const struct container *c, int attempt)
 {
@@ -59,16 +63,6 @@ static void shim_gone(struct container *c)
     pod__container_exited(c);
 }
 
-static void on_exit_cb(uv_process_t *proc, int64_t status, int sig)
-{
-    (void)status, (void)sig;
-    struct container *c = proc->data;
-    c->proc_open = false;
-    proc->data = c->pod; /* what the close callback expects */
-    uv_close((uv_handle_t *)proc, pod__handle_closed);
-    shim_gone(c);
-}
-
 static void on_pidfd(uv_poll_t *h, int status, int events)
 {
     (void)status, (void)events;
@@ -78,7 +72,27 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
     uv_close((uv_handle_t *)h, pod__handle_closed);
     close(c->pidfd);
     c->pidfd = -1;
+    waitpid(c->shim_pid, NULL, WNOHANG); /* reaps our own child; ECHILD for an adopted one */
+    c->shim_pid = 0;
     shim_gone(c);
+}
+
+/* Watches a shim through a pidfd; false if it cannot be watched (it is gone already). */
+static bool watch_shim(struct container *c, int pid)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) return false;
+    if (uv_poll_init(c->pod->agent->loop, &c->pidfd_poll, fd) < 0) {
+        close(fd);
+        return false;
+    }
+    c->pidfd = fd;
+    c->shim_pid = pid;
+    c->pidfd_poll.data = c;
+    c->pod->handles++;
+    c->poll_open = true;
+    uv_poll_start(&c->pidfd_poll, UV_READABLE, on_pidfd);
+    return true;
 }
 
 static int64_t security_id(const struct pod *p, const json_t *spec, const char *field)
@@ -117,7 +131,7 @@ static void write_shim_record(const char *dir, int pid)
     int n = snprintf(text, sizeof(text), "{\"shimPid\":%d,\"shimStart\":%llu}", pid,
                      (unsigned long long)jp_proc_starttime(pid));
     struct jp_err *err = NULL;
-    if (jp_write_file_atomic(dir, SHIM_RECORD, text, (size_t)n, &err) < 0) {
+    if (jp_replace_file(dir, SHIM_RECORD, text, (size_t)n, &err) < 0) {
         jp_log(JP_WARN, "agent", "%s", err->msg);
         jp_err_free(err);
     }
@@ -151,31 +165,41 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     int rc = jp_shim_spec_write(dir, &spec, err);
     env__free(env);
     if (rc < 0) goto out;
+    /* posix_spawn, not fork: the server's page tables are not copied for every container */
     char *args[] = {a->self_exe, "shim", dir, NULL};
-    uv_stdio_container_t stdio[3] = {
-        {.flags = UV_IGNORE}, {.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = 2}};
-    uv_process_options_t o = {
-        .exit_cb = on_exit_cb,
-        .file = a->self_exe,
-        .args = args,
-        .flags = UV_PROCESS_DETACHED,
-        .stdio_count = 3,
-        .stdio = stdio,
-    };
-    int e = uv_spawn(a->loop, &c->proc, &o);
-    if (e < 0) {
-        /* libuv initialized the handle; it must still be closed */
-        p->handles++;
-        c->proc.data = p;
-        uv_close((uv_handle_t *)&c->proc, pod__handle_closed);
-        rc = jp_err_set(err, JP_INTERNAL, 0, "starting the monitor of %s: %s", c->name,
-                        uv_strerror(e));
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_init(&fa);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setflags(&at,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    /* the shim's own complaints (and a sanitizer's) go beside the container's files */
+    char *shim_log = jp_xasprintf("%s/shim.log", dir);
+    posix_spawn_file_actions_addopen(&fa, 2, shim_log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+                                     0600);
+    pid_t pid;
+    int e = posix_spawn(&pid, a->self_exe, &fa, &at, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    free(shim_log);
+    if (e != 0) {
+        rc =
+            jp_err_set(err, JP_INTERNAL, e, "starting the monitor of %s: %s", c->name, strerror(e));
         goto out;
     }
-    c->proc.data = c;
-    p->handles++;
-    c->proc_open = true;
-    write_shim_record(dir, c->proc.pid);
+    write_shim_record(dir, pid);
+    if (!watch_shim(c, pid)) {
+        waitpid(pid, NULL, 0);
+        rc = jp_err_set(err, JP_INTERNAL, errno, "watching the monitor of %s", c->name);
+        goto out;
+    }
     c->state = C_RUNNING;
     c->started_ns = jp_now_ns();
     c->reason[0] = c->message[0] = '\0';
@@ -215,19 +239,12 @@ void spawn__adopt(struct container *c)
         c->state = C_TERMINATED;
         c->term = ex;
     } else if ((pid = find_shim(dir, &started)) > 0) {
-        int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (fd >= 0 && uv_poll_init(c->pod->agent->loop, &c->pidfd_poll, fd) == 0) {
-            c->pidfd = fd;
-            c->pidfd_poll.data = c;
-            c->pod->handles++;
-            c->poll_open = true;
-            uv_poll_start(&c->pidfd_poll, UV_READABLE, on_pidfd);
+        if (watch_shim(c, pid)) {
             c->state = C_RUNNING;
             c->started_ns = started ? started : jp_now_ns();
             jp_log(JP_INFO, "agent", "re-adopted container %s of pod %s/%s (monitor pid %d)",
                    c->name, c->pod->ns, c->pod->name, pid);
         } else {
-            if (fd >= 0) close(fd);
             pid = 0;
         }
     }
@@ -260,29 +277,20 @@ void spawn__kill(struct container *c, int sig)
 
 /* ---- the pod's network namespace ---- */
 
-struct holder_arg {
-    int ready; /* write end of a pipe */
+struct hold_arg {
+    const char *exe;
+    char *const *argv;
 };
 
-static int holder_main(void *arg)
+/* The child of a vfork-style clone: it shares our memory until execve, so only system calls. */
+static int hold_exec(void *arg)
 {
-    struct holder_arg *h = arg;
+    const struct hold_arg *h = arg;
     setsid();
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr = {0};
-    memcpy(ifr.ifr_name, "lo", 3); /* only async-signal-safe calls in the child */
-    if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    if (s >= 0) close(s);
-    char ok = 1;
-    if (write(h->ready, &ok, 1) < 0) _exit(1);
-    close(h->ready);
-    for (int fd = 0; fd < 1024; fd++)
-        close(fd);
-    for (;;)
-        pause();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    execv(h->exe, h->argv);
+    _exit(127);
 }
 
 int spawn__netns_recorded(const char *dir)
@@ -298,37 +306,35 @@ int spawn__netns_recorded(const char *dir)
     return pid > 0 && jp_proc_starttime(pid) == start ? pid : 0;
 }
 
+/* The namespace lives as long as a holder process ("jobplane shim --hold DIR") sits in it. It is
+ * created by the clone itself (CLONE_NEWNET), so it exists when clone returns; CLONE_VM|VFORK
+ * spares copying the server's page tables. Loopback is brought up by each container's shim. */
 int spawn__netns(struct pod *p, struct jp_err **err)
 {
     if (!p->agent->netns || p->netns_pid) return 0;
     if ((p->netns_pid = spawn__netns_recorded(p->dir)) > 0) return 0;
     if (jp_mkdir_private(p->dir, err) < 0) return -1;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0) return jp_err_sys(err, "pipe");
-    static char stack[64 << 10] __attribute__((aligned(16)));
-    struct holder_arg h = {fds[1]};
-    /* clone, not fork+unshare: the namespace exists when clone returns */
-    int pid = clone(holder_main, stack + sizeof(stack), CLONE_NEWNET | SIGCHLD, &h);
-    close(fds[1]);
-    if (pid < 0) {
-        close(fds[0]);
-        return jp_err_sys(err, "creating the network namespace of pod %s/%s", p->ns, p->name);
-    }
-    char ok = 0;
-    ssize_t n;
-    while ((n = read(fds[0], &ok, 1)) < 0 && errno == EINTR) {
-    }
-    close(fds[0]);
-    if (n != 1) {
-        waitpid(pid, NULL, 0);
-        return jp_err_set(err, JP_INTERNAL, 0, "the network namespace of pod %s/%s failed", p->ns,
-                          p->name);
-    }
+    static char stack[32 << 10] __attribute__((aligned(16))); /* used until the child's exec */
+    char *argv[] = {p->agent->self_exe, "shim", "--hold", p->dir, NULL};
+    struct hold_arg h = {p->agent->self_exe, argv};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
+    int pid = clone(hold_exec, stack + sizeof(stack),
+                    CLONE_VM | CLONE_VFORK | CLONE_NEWNET | SIGCHLD, &h);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        return jp_err_set(err, JP_INTERNAL, e, "creating the network namespace of pod %s/%s: %s",
+                          p->ns, p->name, strerror(e));
+    if (waitpid(pid, NULL, WNOHANG) == pid)
+        return jp_err_set(err, JP_INTERNAL, 0, "the network namespace holder of pod %s/%s exited",
+                          p->ns, p->name);
     p->netns_pid = pid;
     char rec[96];
     int m = snprintf(rec, sizeof(rec), "{\"pid\":%d,\"start\":%llu}", pid,
                      (unsigned long long)jp_proc_starttime(pid));
-    if (jp_write_file_atomic(p->dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
+    if (jp_replace_file(p->dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
         spawn__netns_release(p);
         return -1;
     }

@@ -5,6 +5,7 @@
 #include "base/cleanup.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,8 @@ static int open_dir(const char *dir, struct jp_err **err)
     return fd;
 }
 
-int jp_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
-                         struct jp_err **err)
+static int write_file(const char *dir, const char *name, const void *data, size_t len, bool durable,
+                      struct jp_err **err)
 {
     _cleanup_close_ int dfd = open_dir(dir, err);
     if (dfd < 0) return -1;
@@ -50,10 +51,22 @@ int jp_write_file_atomic(const char *dir, const char *name, const void *data, si
         p += w;
         left -= (size_t)w;
     }
-    if (fsync(fd) < 0) return jp_err_sys(err, "fsync %s/%s", dir, tmp);
+    if (durable && fsync(fd) < 0) return jp_err_sys(err, "fsync %s/%s", dir, tmp);
     if (renameat(dfd, tmp, dfd, name) < 0) return jp_err_sys(err, "rename %s/%s", dir, name);
-    if (fsync(dfd) < 0) return jp_err_sys(err, "fsync %s", dir);
+    if (durable && fsync(dfd) < 0) return jp_err_sys(err, "fsync %s", dir);
     return 0;
+}
+
+int jp_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
+                         struct jp_err **err)
+{
+    return write_file(dir, name, data, len, true, err);
+}
+
+int jp_replace_file(const char *dir, const char *name, const void *data, size_t len,
+                    struct jp_err **err)
+{
+    return write_file(dir, name, data, len, false, err);
 }
 
 int jp_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,

@@ -12,6 +12,10 @@ int jp_mkdir_private(const char *dir, struct jp_err **err);
 /* Writes data to dir/name atomically (temp file, fsync, rename, fsync dir), mode 0600. */
 int jp_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
                          struct jp_err **err);
+/* The same without the fsyncs: readers never see a torn file, and it survives a crash of the
+ * process, but not of the machine. For records whose loss on power failure costs nothing. */
+int jp_replace_file(const char *dir, const char *name, const void *data, size_t len,
+                    struct jp_err **err);
 /* Reads all of dir/name (O_NOFOLLOW) up to max bytes. OUT: *data is NUL-terminated, caller frees.
  * A missing file is JP_NOT_FOUND. */
 int jp_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,

@@ -36,8 +36,7 @@ static int teardown(void **state)
 static void run(char **argv, size_t log_max, struct jp_shim_exit *ex)
 {
     char *env[] = {"PATH=/usr/bin:/bin", NULL};
-    struct jp_shim_spec spec = {.argv = argv, .env = env, .uid = -1, .gid = -1,
-                                .log_max = log_max};
+    struct jp_shim_spec spec = {.argv = argv, .env = env, .uid = -1, .gid = -1, .log_max = log_max};
     struct jp_err *err = NULL;
     assert_int_equal(jp_shim_spec_write(dir, &spec, &err), 0);
     pid_t pid = fork();
@@ -137,7 +136,8 @@ static void test_rotation_keeps_one_old_file(void **state)
 {
     (void)state;
     struct jp_shim_exit ex;
-    run((char *[]){"sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done", NULL},
+    run((char *[]){"sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done",
+                   NULL},
         2000, &ex);
     char *cur = read_log(JP_SHIM_LOG), *old = read_log(JP_SHIM_LOG ".1");
     assert_true(strlen(cur) <= 2000 && strlen(old) <= 2000 && strlen(old) > 0);

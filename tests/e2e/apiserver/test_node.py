@@ -29,10 +29,25 @@ def pod(name, command, restart="Never", image="busybox", env=None, **spec):
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": s}
 
 
-@unittest.skipIf(KV is None, "no kubectl found")
-class Node(KubectlCase):
+class NodeCase(KubectlCase):
     V = KV
     server_args = ("--backoff-scale", "0.02")
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.check_shim_logs)  # runs before the server is closed
+
+    def check_shim_logs(self):
+        """A shim says what went wrong (or what a sanitizer found) in its shim.log: none may."""
+        for root, _dirs, files in os.walk(os.path.join(self.s.data_dir, "pods")):
+            if "shim.log" in files:
+                with open(os.path.join(root, "shim.log")) as f:
+                    text = f.read()
+                self.assertEqual(text, "", "%s/shim.log" % root)
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Node(NodeCase):
 
     def get(self, name):
         st, obj = self.s.json("GET", "/api/v1/namespaces/default/pods/" + name, expect=200)
@@ -227,8 +242,7 @@ class Node(KubectlCase):
 
 
 @unittest.skipIf(KV is None, "no kubectl found")
-class NoFallback(KubectlCase):
-    V = KV
+class NoFallback(NodeCase):
     server_args = ("--backoff-scale", "0.02", "--no-host-fallback")
 
     def test_unknown_image_fails_to_pull(self):
@@ -253,10 +267,8 @@ class NoFallback(KubectlCase):
 
 
 @unittest.skipIf(KV is None, "no kubectl found")
-class Survival(KubectlCase):
+class Survival(NodeCase):
     """kill -9 of the server while pods run: nothing stops, nothing is lost, nothing runs twice."""
-    V = KV
-    server_args = ("--backoff-scale", "0.02")
 
     def test_kill9_loop_keeps_running_pods_and_true_exit_codes(self):
         n = 12
