@@ -348,12 +348,15 @@ int jp_shim_main(const char *dir)
     int outp[2], errp[2], statusp[2];
     if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(statusp, O_CLOEXEC) < 0) {
         record_exit(dir, 128, 0, "StartError", strerror(errno), NULL);
+        json_decref(spec);
         return 1;
     }
     char *started = now_text();
     pid_t child = fork();
     if (child < 0) {
         record_exit(dir, 128, 0, "StartError", strerror(errno), started);
+        free(started);
+        json_decref(spec);
         return 1;
     }
     if (child == 0) exec_container(spec, outp[1], errp[1], statusp[1]);
@@ -371,6 +374,8 @@ int jp_shim_main(const char *dir)
         int code;
         start_failure_message(spec, e, msg, sizeof(msg), &code);
         record_exit(dir, code, 0, "StartError", msg, started);
+        free(started);
+        json_decref(spec);
         return 0;
     }
     json_t *state =
