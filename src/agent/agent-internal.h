@@ -24,7 +24,9 @@ struct container {
     struct jp_shim_exit term; /* state.terminated (when C_TERMINATED) */
     struct jp_shim_exit last; /* lastState.terminated */
     bool has_last;
-    bool fallback; /* runs on the host filesystem (image not built in) */
+    bool fallback;   /* runs on the host filesystem (image not built in) */
+    bool starting;   /* a start is under way on a worker thread */
+    bool restarting; /* ... and it is a restart: restartCount grows when it starts */
     /* the shim we wait for, through a pidfd: our child, or one re-adopted after a restart */
     uv_poll_t pidfd_poll;
     int pidfd;
@@ -93,6 +95,9 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj /* taken */);
 void pod__update(struct pod *p, json_t *obj /* taken */);
 void pod__sync(struct pod *p);
 void pod__container_exited(struct container *c);
+/* A start finished: err is NULL, or why the container could not start. */
+void pod__container_started(struct container *c, const char *err);
+void pod__unref(struct pod *p); /* drops a reference taken by counting it in handles */
 /* Stops the pod's timers and frees it once they are closed (it is already unlinked). */
 void pod__close(struct pod *p);
 void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a pod */

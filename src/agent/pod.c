@@ -139,7 +139,7 @@ void pod__update(struct pod *p, json_t *obj)
 bool pod__running(const struct pod *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->c[i].poll_open) return true;
+        if (p->c[i].poll_open || p->c[i].starting) return true;
     return false;
 }
 
@@ -212,15 +212,14 @@ static void start(struct container *c)
     else if (!fallback)
         agent__event(p, c, "Normal", "Pulled", "Container image \"%s\" already present on machine",
                      image);
-    bool restart = c->attempt >= 0 || c->state == C_TERMINATED;
+    c->restarting = c->attempt >= 0 || c->state == C_TERMINATED;
+    c->state = C_WAITING;
+    c->starting = true;
     struct jp_err *err = NULL;
     if (spawn__start(c, argv, path, &err) < 0) {
+        c->starting = false;
         start_failed(c, err->msg);
         jp_err_free(err);
-    } else {
-        if (restart) c->restarts++;
-        agent__event(p, c, "Normal", "Created", "Created container: %s", c->name);
-        agent__event(p, c, "Normal", "Started", "Started container %s", c->name);
     }
     for (size_t i = 0; argv && argv[i]; i++)
         free(argv[i]);
@@ -277,6 +276,32 @@ static bool wants_restart(const struct pod *p, const struct container *c)
     const char *policy = restart_policy(p);
     if (!strcmp(policy, "Always")) return true;
     return !strcmp(policy, "OnFailure") && c->term.exit_code != 0;
+}
+
+static void kill_tick(uv_timer_t *t);
+
+void pod__container_started(struct container *c, const char *err)
+{
+    struct pod *p = c->pod;
+    c->starting = false;
+    if (err) {
+        start_failed(c, err);
+        agent__dirty(p);
+        return;
+    }
+    if (c->restarting) c->restarts++;
+    c->state = C_RUNNING;
+    c->started_ns = jp_now_ns();
+    c->reason[0] = c->message[0] = '\0';
+    agent__event(p, c, "Normal", "Created", "Created container: %s", c->name);
+    agent__event(p, c, "Normal", "Started", "Started container %s", c->name);
+    if (p->terminating) { /* deleted while it was starting */
+        c->kill_sig = jp_mono_ns() >= p->kill_at_ns ? SIGKILL : SIGTERM;
+        if (!uv_is_active((uv_handle_t *)&p->kill_timer))
+            uv_timer_start(&p->kill_timer, kill_tick, 0, KILL_POLL_MS);
+    }
+    agent__wake(p);
+    agent__dirty(p);
 }
 
 void pod__container_exited(struct container *c)
@@ -402,7 +427,7 @@ static bool step_init(struct pod *p)
 {
     for (size_t i = 0; i < p->ninit; i++) {
         struct container *c = &p->c[i];
-        if (c->state == C_RUNNING || c->in_backoff) return false;
+        if (c->state == C_RUNNING || c->in_backoff || c->starting) return false;
         if (c->state == C_WAITING) {
             set_reason(c, "PodInitializing", NULL);
             start(c);
@@ -432,6 +457,10 @@ static void step_apps(struct pod *p)
     int waiting = 0, running = 0, restarting = 0;
     for (size_t i = p->ninit; i < p->n; i++) {
         struct container *c = &p->c[i];
+        if (c->starting) {
+            c->has_last ? restarting++ : waiting++;
+            continue;
+        }
         if (c->state == C_WAITING && !c->in_backoff && !strcmp(c->reason, "PodInitializing"))
             set_reason(c, "ContainerCreating", NULL);
         if (c->state == C_WAITING && !c->in_backoff) start(c);
@@ -481,7 +510,11 @@ void pod__sync(struct pod *p)
 
 void pod__handle_closed(uv_handle_t *h)
 {
-    struct pod *p = h->data;
+    pod__unref(h->data);
+}
+
+void pod__unref(struct pod *p)
+{
     if (--p->handles > 0 || !p->freeing) return;
     for (size_t i = 0; i < p->n; i++)
         free(p->c[i].name);

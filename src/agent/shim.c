@@ -38,7 +38,7 @@ static json_t *str_array(char **v)
     return a;
 }
 
-int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err)
+char *jp_shim_spec_render(const struct jp_shim_spec *spec)
 {
     json_t *doc = json_pack("{s:o,s:o,s:s,s:I,s:I,s:I}", "argv", str_array(spec->argv), "env",
                             str_array(spec->env), "cwd", spec->cwd ? spec->cwd : "/", "uid",
@@ -48,6 +48,12 @@ int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct 
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
+    return text;
+}
+
+int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err)
+{
+    char *text = jp_shim_spec_render(spec);
     int rc = jp_replace_file(dir, JP_SHIM_SPEC, text, strlen(text), err);
     free(text);
     return rc;

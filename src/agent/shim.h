@@ -30,6 +30,7 @@ struct jp_shim_spec {
 };
 
 int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err);
+char *jp_shim_spec_render(const struct jp_shim_spec *spec); /* its JSON; caller frees */
 
 /* The shim's record of a finished container. */
 struct jp_shim_exit {

@@ -103,46 +103,114 @@ static int64_t security_id(const struct pod *p, const json_t *spec, const char *
     return v;
 }
 
-static int new_attempt_dir(struct container *c, char **out, struct jp_err **err)
-{
-    char *cdir = jp_xasprintf("%s/%s", c->pod->dir, c->name);
-    int rc = jp_mkdir_private(c->pod->dir, err);
-    if (rc == 0) rc = jp_mkdir_private(cdir, err);
-    free(cdir);
-    if (rc < 0) return -1;
-    for (int attempt = c->attempt + 1;; attempt++) {
-        char *dir = spawn__attempt_dir(c, attempt);
-        if (mkdir(dir, 0700) == 0) {
-            c->attempt = attempt;
-            *out = dir;
-            return 0;
-        }
-        int e = errno;
-        free(dir);
-        if (e != EEXIST)
-            return jp_err_set(err, JP_INTERNAL, e, "creating attempt %d of %s: %s", attempt,
-                              c->name, strerror(e));
-    }
-}
-
 static void write_shim_record(const char *dir, int pid)
 {
     char text[96];
     int n = snprintf(text, sizeof(text), "{\"shimPid\":%d,\"shimStart\":%llu}", pid,
                      (unsigned long long)jp_proc_starttime(pid));
     struct jp_err *err = NULL;
-    if (jp_replace_file(dir, SHIM_RECORD, text, (size_t)n, &err) < 0) {
-        jp_log(JP_WARN, "agent", "%s", err->msg);
-        jp_err_free(err);
+    /* a failure only costs re-adoption in the moment before the shim writes state.json */
+    if (jp_replace_file(dir, SHIM_RECORD, text, (size_t)n, &err) < 0) jp_err_free(err);
+}
+
+/* A start, prepared on the loop (everything that reads the store), carried out on a worker
+ * thread (directories, files, posix_spawn: the blocking part), finished on the loop. */
+struct start_job {
+    uv_work_t req;
+    struct container *c;
+    char *self_exe, *pod_dir, *cdir, *spec;
+    int first; /* the first attempt number to try */
+    int attempt, pid;
+    struct jp_err *err;
+};
+
+static int spawn_shim(const char *exe, const char *dir, pid_t *pid)
+{
+    /* posix_spawn, not fork: the server's page tables are not copied for every container */
+    char *args[] = {(char *)exe, "shim", (char *)dir, NULL};
+    posix_spawnattr_t at;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_init(&at);
+    posix_spawn_file_actions_init(&fa);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setflags(&at,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    /* the shim's own complaints (and a sanitizer's) go beside the container's files */
+    char *shim_log = jp_xasprintf("%s/shim.log", dir);
+    posix_spawn_file_actions_addopen(&fa, 2, shim_log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
+                                     0600);
+    int e = posix_spawn(pid, exe, &fa, &at, args, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    free(shim_log);
+    return e;
+}
+
+static void start_work(uv_work_t *r)
+{
+    struct start_job *j = r->data;
+    if (jp_mkdir_private(j->pod_dir, &j->err) < 0 || jp_mkdir_private(j->cdir, &j->err) < 0) return;
+    char *dir = NULL;
+    for (int attempt = j->first;; attempt++) {
+        dir = jp_xasprintf("%s/%d", j->cdir, attempt);
+        if (mkdir(dir, 0700) == 0) { /* fails if it exists: no attempt runs twice */
+            j->attempt = attempt;
+            break;
+        }
+        int e = errno;
+        free(dir);
+        if (e != EEXIST) {
+            jp_err_set(&j->err, JP_INTERNAL, e, "creating attempt %d: %s", attempt, strerror(e));
+            return;
+        }
     }
+    pid_t pid;
+    int e;
+    if (jp_replace_file(dir, JP_SHIM_SPEC, j->spec, strlen(j->spec), &j->err) < 0) goto out;
+    if ((e = spawn_shim(j->self_exe, dir, &pid)) != 0) {
+        jp_err_set(&j->err, JP_INTERNAL, e, "starting the container's monitor: %s", strerror(e));
+        goto out;
+    }
+    write_shim_record(dir, pid);
+    j->pid = pid;
+out:
+    free(dir);
+}
+
+static void start_done(uv_work_t *r, int status)
+{
+    (void)status;
+    struct start_job *j = r->data;
+    struct container *c = j->c;
+    struct pod *p = c->pod;
+    if (j->pid > 0) c->attempt = j->attempt;
+    if (p->freeing) {
+        /* the agent is stopping: the shim runs on and the next server re-adopts it */
+    } else if (j->pid > 0 && watch_shim(c, j->pid)) {
+        pod__container_started(c, NULL);
+    } else {
+        if (j->pid > 0) kill(j->pid, SIGKILL), waitpid(j->pid, NULL, 0);
+        pod__container_started(c, j->err ? j->err->msg : "the container's monitor vanished");
+    }
+    jp_err_free(j->err);
+    free(j->self_exe);
+    free(j->pod_dir);
+    free(j->cdir);
+    free(j->spec);
+    free(j);
+    pod__unref(p);
 }
 
 int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err)
 {
     struct pod *p = c->pod;
     struct jp_agent *a = p->agent;
-    char *dir = NULL;
-    if (new_attempt_dir(c, &dir, err) < 0) return -1;
     char **env = env__build(a, p, c->spec);
     /* $(VAR) in command and args expands from the container's environment */
     for (size_t i = 0; argv[i]; i++) {
@@ -162,50 +230,27 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
         .uid = security_id(p, c->spec, "runAsUser"),
         .gid = security_id(p, c->spec, "runAsGroup"),
     };
-    int rc = jp_shim_spec_write(dir, &spec, err);
+    struct start_job *j = jp_xcalloc(1, sizeof(*j));
+    j->c = c;
+    j->spec = jp_shim_spec_render(&spec);
     env__free(env);
-    if (rc < 0) goto out;
-    /* posix_spawn, not fork: the server's page tables are not copied for every container */
-    char *args[] = {a->self_exe, "shim", dir, NULL};
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_init(&fa);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setflags(&at,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    /* the shim's own complaints (and a sanitizer's) go beside the container's files */
-    char *shim_log = jp_xasprintf("%s/shim.log", dir);
-    posix_spawn_file_actions_addopen(&fa, 2, shim_log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
-                                     0600);
-    pid_t pid;
-    int e = posix_spawn(&pid, a->self_exe, &fa, &at, args, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    free(shim_log);
-    if (e != 0) {
-        rc =
-            jp_err_set(err, JP_INTERNAL, e, "starting the monitor of %s: %s", c->name, strerror(e));
-        goto out;
+    j->self_exe = jp_xstrdup(a->self_exe);
+    j->pod_dir = jp_xstrdup(p->dir);
+    j->cdir = jp_xasprintf("%s/%s", p->dir, c->name);
+    j->first = c->attempt + 1;
+    j->req.data = j;
+    int e = uv_queue_work(a->loop, &j->req, start_work, start_done);
+    if (e < 0) {
+        free(j->spec);
+        free(j->self_exe);
+        free(j->pod_dir);
+        free(j->cdir);
+        free(j);
+        return jp_err_set(err, JP_INTERNAL, 0, "queueing the start of %s: %s", c->name,
+                          uv_strerror(e));
     }
-    write_shim_record(dir, pid);
-    if (!watch_shim(c, pid)) {
-        waitpid(pid, NULL, 0);
-        rc = jp_err_set(err, JP_INTERNAL, errno, "watching the monitor of %s", c->name);
-        goto out;
-    }
-    c->state = C_RUNNING;
-    c->started_ns = jp_now_ns();
-    c->reason[0] = c->message[0] = '\0';
-out:
-    free(dir);
-    return rc;
+    p->handles++; /* the pod outlives the job */
+    return 0;
 }
 
 /* A shim from before a restart: alive (and the same process, not a reused pid)? */
