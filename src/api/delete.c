@@ -182,6 +182,10 @@ int jp_api_delete(struct jp_write_ctx *c, const char *name, const json_t *option
             if (strcmp(k->plural, "namespaces") == 0)
                 json_object_set_new(jp_json_ensure(obj, "status", NULL), "phase",
                                     json_string("Terminating"));
+        } else if (grace == 0) {
+            /* a forced delete of a terminating object that finalizers still hold: it goes as
+             * soon as they are removed */
+            json_object_set_new(meta, "deletionGracePeriodSeconds", json_integer(0));
         }
         json_t *old = jp_api_parse(held);
         out->code = 200;

@@ -268,8 +268,10 @@ int jp_api__update_object(struct jp_write_ctx *c, const struct jp_obj *cur, json
         rc = 0;
         goto out;
     }
-    /* the last finalizer of a terminating object is gone: the object goes away */
-    if (json_object_get(meta, "deletionTimestamp") && !jp_api_must_wait(k, obj) && !c->dry_run) {
+    /* the last finalizer of a terminating object is gone: the object goes away - unless it is
+     * still in its grace period (a pod its node is stopping), as in Kubernetes */
+    if (json_object_get(meta, "deletionTimestamp") && !jp_api_must_wait(k, obj) &&
+        jp_json_int(meta, 0, "deletionGracePeriodSeconds", NULL) == 0 && !c->dry_run) {
         rc = jp_api__remove(c, cur, obj, out, st);
         goto out;
     }

@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "controllers/bootstrap.h"
 #include "controllers/gc.h"
+#include "controllers/job.h"
 #include "controllers/scheduler.h"
 #include "pki/pki.h"
 #include "store/store.h"
@@ -36,7 +37,42 @@ struct server_config {
     bool host_fallback;
     bool no_node;
     char *kuard;
+    char *controllers;
 };
+
+/* kube-controller-manager's --controllers: "*" is every controller, "name" adds one, "-name"
+ * removes one; the last word about a name wins. */
+static bool controller_on(const char *list, const char *name)
+{
+    bool on = false;
+    char *copy = jp_xstrdup(list ? list : "*"), *save = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(w, "*"))
+            on = true;
+        else if (w[0] == '-' && !strcmp(w + 1, name))
+            on = false;
+        else if (!strcmp(w, name))
+            on = true;
+    }
+    free(copy);
+    return on;
+}
+
+static bool known_controllers(const char *list)
+{
+    static const char *const names[] = {"garbagecollector", "job"};
+    char *copy = jp_xstrdup(list), *save = NULL;
+    bool ok = true;
+    for (char *w = strtok_r(copy, ",", &save); w && ok; w = strtok_r(NULL, ",", &save)) {
+        const char *n = w[0] == '-' ? w + 1 : w;
+        bool known = !strcmp(n, "*");
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            known |= !strcmp(n, names[i]);
+        ok = known;
+    }
+    free(copy);
+    return ok;
+}
 
 static void usage(FILE *out)
 {
@@ -55,6 +91,8 @@ static void usage(FILE *out)
             "(10 s doubling to 5 m) by F, e.g. 0.01 for quick local loops (default 1)\n"
             "  --no-host-fallback        images other than the built-in ones fail to pull instead "
             "of running their command on the host filesystem\n"
+            "  --controllers LIST        controllers to run: * (all: garbagecollector, job), NAME "
+            "adds, -NAME removes (default *)\n"
             "  --no-node                 serve the API only: no scheduler, no node agent (pods "
             "stay Pending)\n"
             "  --kuard PATH              the program behind the built-in kuard image (default: "
@@ -109,6 +147,7 @@ static int parse_args(int argc, char **argv, struct server_config *c)
         {"no-host-fallback", no_argument, NULL, 'n'},
         {"kuard", required_argument, NULL, 'k'},
         {"no-node", no_argument, NULL, 'N'},
+        {"controllers", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -167,6 +206,17 @@ static int parse_args(int argc, char **argv, struct server_config *c)
             break;
         case 'N':
             c->no_node = true;
+            break;
+        case 'C':
+            if (!known_controllers(optarg)) {
+                fprintf(stderr,
+                        "jobplane server: --controllers: unknown controller in \"%s\" (known: "
+                        "garbagecollector, job)\n",
+                        optarg);
+                return 2;
+            }
+            free(c->controllers);
+            c->controllers = jp_xstrdup(optarg);
             break;
         case 'k':
             free(c->kuard);
@@ -229,6 +279,7 @@ int jp_cmd_server(int argc, char **argv)
     struct jp_bootstrap *boot = NULL;
     struct jp_gc *gc = NULL;
     struct jp_scheduler *sched = NULL;
+    struct jp_jobctl *jobs = NULL;
     struct jp_agent *agent = NULL;
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -246,7 +297,10 @@ int jp_cmd_server(int argc, char **argv)
     char host[256] = "jobplane";
     gethostname(host, sizeof(host) - 1);
     if (jp_bootstrap_start(store, host, &boot, &err) < 0) goto fail_store;
-    if (jp_gc_start(&loop, store, &gc, &err) < 0) goto fail_boot;
+    if (controller_on(c.controllers, "garbagecollector") &&
+        jp_gc_start(&loop, store, &gc, &err) < 0)
+        goto fail_boot;
+    if (controller_on(c.controllers, "job")) jobs = jp_jobctl_start(&loop, store, c.backoff_scale);
     if (c.no_node) goto serve;
     sched = jp_scheduler_start(&loop, store, host);
     self = jp_self_exe();
@@ -288,6 +342,7 @@ fail_api:
 fail_boot:
     jp_agent_stop(agent);
     jp_scheduler_stop(sched);
+    jp_jobctl_stop(jobs);
     jp_gc_stop(gc);
     jp_bootstrap_stop(boot);
 fail_store:
@@ -305,6 +360,7 @@ done:
     free(self);
     free(kuard);
     free(c.kuard);
+    free(c.controllers);
     free(c.data_dir);
     free(c.host);
     return rc;

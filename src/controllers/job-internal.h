@@ -1,0 +1,30 @@
+/* Shared between the job controller's queue (job.c) and its sync (job_sync.c). */
+#ifndef JP_CONTROLLERS_JOB_INTERNAL_H
+#define JP_CONTROLLERS_JOB_INTERNAL_H
+
+#include "api/record.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct jp_jobctl {
+    struct jp_store *store;
+    struct jp_store_sub *sub;
+    struct jp_recorder *events;
+    uint16_t kind_jobs, kind_pods;
+    double backoff_scale;
+    json_t *queue;   /* "ns/name" -> true: sync on the next loop turn */
+    json_t *delayed; /* "ns/name" -> due time (monotonic ns) */
+    json_t *backoff; /* job uid -> {"n": failures since the last success, "last": unix ns} */
+    uv_timer_t now, later;
+    int closed;
+    bool stopping;
+};
+
+void jobctl__enqueue(struct jp_jobctl *j, const char *ns, const char *name, int64_t delay_ns);
+void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name);
+
+#endif

@@ -1,0 +1,153 @@
+/* The job controller's queue and its sync of one Job. Store events only queue a Job's key; a
+ * 0 ms timer syncs the queued Jobs on a later loop turn (never inside event dispatch), and a
+ * second timer brings back Jobs waiting for a back-off or a deadline. The store is read
+ * directly - there is no second cache - and writes are visible at once, so a sync sees its own
+ * creations and Kubernetes' "expectations" are not needed. */
+#include "controllers/job.h"
+#include "api/kinds.h"
+#include "api/record.h"
+#include "api/selector.h"
+#include "api/write.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "base/timefmt.h"
+#include "controllers/job-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_S 1000000000LL
+
+static void run_queue(uv_timer_t *t);
+static void run_later(uv_timer_t *t);
+
+void jobctl__enqueue(struct jp_jobctl *j, const char *ns, const char *name, int64_t delay_ns)
+{
+    if (j->stopping) return;
+    char *key = jp_xasprintf("%s/%s", ns, name);
+    if (delay_ns <= 0) {
+        json_object_set_new(j->queue, key, json_true());
+        if (!uv_is_active((uv_handle_t *)&j->now)) uv_timer_start(&j->now, run_queue, 0, 0);
+    } else {
+        int64_t due = jp_mono_ns() + delay_ns;
+        json_t *cur = json_object_get(j->delayed, key);
+        if (cur == NULL || json_integer_value(cur) > due)
+            json_object_set_new(j->delayed, key, json_integer(due));
+        uint64_t left = (uint64_t)(delay_ns / 1000000) + 1;
+        if (!uv_is_active((uv_handle_t *)&j->later) || uv_timer_get_due_in(&j->later) > left)
+            uv_timer_start(&j->later, run_later, left, 0);
+    }
+    free(key);
+}
+
+static void run_later(uv_timer_t *t)
+{
+    struct jp_jobctl *j = t->data;
+    int64_t now = jp_mono_ns(), next = 0;
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(j->delayed, tmp, key, v)
+    {
+        int64_t due = json_integer_value(v);
+        if (due <= now) {
+            json_object_set_new(j->queue, key, json_true());
+            json_object_del(j->delayed, key);
+        } else if (next == 0 || due < next) {
+            next = due;
+        }
+    }
+    if (json_object_size(j->queue)) uv_timer_start(&j->now, run_queue, 0, 0);
+    if (next) uv_timer_start(&j->later, run_later, (uint64_t)((next - now) / 1000000) + 1, 0);
+}
+
+static void run_queue(uv_timer_t *t)
+{
+    struct jp_jobctl *j = t->data;
+    json_t *work = j->queue;
+    j->queue = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach(work, key, v)
+    {
+        const char *slash = strchr(key, '/');
+        char *ns = jp_xstrndup(key, (size_t)(slash - key));
+        jobctl__sync(j, ns, slash + 1);
+        free(ns);
+    }
+    json_decref(work);
+}
+
+/* The Job a pod belongs to: its controller ownerReference of kind Job. */
+static const struct jp_owner *job_owner(const struct jp_obj *pod)
+{
+    const struct jp_proj *p = jp_proj_of(pod);
+    for (size_t i = 0; i < p->nowners; i++)
+        if (p->owners[i].controller && strcmp(p->owners[i].kind, "Job") == 0 &&
+            strncmp(p->owners[i].api_version, "batch/", 6) == 0)
+            return &p->owners[i];
+    return NULL;
+}
+
+static void on_event(const struct jp_event *ev, void *arg)
+{
+    struct jp_jobctl *j = arg;
+    const struct jp_obj *o = ev->obj;
+    if (o->kind == j->kind_jobs) {
+        if (ev->type == JP_EV_DELETED)
+            json_object_del(j->backoff, jp_proj_of(o)->uid);
+        else
+            jobctl__enqueue(j, o->ns, o->name, 0);
+    } else if (o->kind == j->kind_pods) {
+        const struct jp_owner *w = job_owner(o);
+        if (w == NULL && ev->old) w = job_owner(ev->old);
+        if (w) jobctl__enqueue(j, o->ns, w->name, 0);
+    }
+}
+
+static bool scan_job(const struct jp_obj *o, void *arg)
+{
+    struct jp_jobctl *j = arg;
+    jobctl__enqueue(j, o->ns, o->name, 0);
+    return true;
+}
+
+struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, double backoff_scale)
+{
+    struct jp_jobctl *j = jp_xcalloc(1, sizeof(*j));
+    j->store = store;
+    j->backoff_scale = backoff_scale > 0 ? backoff_scale : 1.0;
+    j->kind_jobs = (uint16_t)jp_kind_index(jp_kind_by_plural("batch", "v1", "jobs"));
+    j->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
+    j->queue = json_object();
+    j->delayed = json_object();
+    j->backoff = json_object();
+    j->events = jp_recorder_new(store, "job-controller", NULL);
+    uv_timer_init(loop, &j->now);
+    uv_timer_init(loop, &j->later);
+    j->now.data = j->later.data = j;
+    jp_store_scan(store, j->kind_jobs, NULL, NULL, NULL, scan_job, j);
+    j->sub = jp_store_subscribe(store, on_event, j);
+    return j;
+}
+
+static void closed(uv_handle_t *h)
+{
+    struct jp_jobctl *j = h->data;
+    if (++j->closed < 2) return;
+    json_decref(j->queue);
+    json_decref(j->delayed);
+    json_decref(j->backoff);
+    jp_recorder_free(j->events);
+    free(j);
+}
+
+void jp_jobctl_stop(struct jp_jobctl *j)
+{
+    if (j == NULL) return;
+    j->stopping = true;
+    jp_store_unsubscribe(j->store, j->sub);
+    uv_close((uv_handle_t *)&j->now, closed);
+    uv_close((uv_handle_t *)&j->later, closed);
+}

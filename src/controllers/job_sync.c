@@ -1,0 +1,619 @@
+/* One sync of one Job, in the order of the Kubernetes job controller (job-semantics.md §5-§8):
+ * count finished pods through uncountedTerminatedPods and their tracking finalizer, check the
+ * failure and success criteria, then stop, suspend or run pods, and write the status. */
+#include "api/kinds.h"
+#include "api/write.h"
+#include "base/alloc.h"
+#include "base/log.h"
+#include "base/timefmt.h"
+#include "controllers/job-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_S          1000000000LL
+#define TRACKING          "batch.kubernetes.io/job-tracking"
+#define MAX_PER_SYNC      500
+#define BACKOFF_BASE_NS   (10 * NS_PER_S)
+#define BACKOFF_MAX_NS    (600 * NS_PER_S)
+#define DEFAULT_BACKOFF   6
+
+struct owned {
+    struct jp_obj *o;
+    json_t *pod;
+    const char *uid, *name, *phase;
+    bool tracked, deleting, ready;
+    int restarts;
+    int64_t created_ns;
+};
+
+struct pods {
+    struct owned *v;
+    size_t n;
+    const char *job_uid;
+};
+
+/* ---- reading pods ---- */
+
+static bool has_finalizer(const json_t *pod)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(jp_json_path(pod, "metadata", "finalizers", NULL), i, f)
+    {
+        if (json_is_string(f) && strcmp(json_string_value(f), TRACKING) == 0) return true;
+    }
+    return false;
+}
+
+static bool condition_is(const json_t *status, const char *type, const char *want)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(status, "conditions"), i, c)
+    {
+        const char *t = jp_json_str(c, "type", NULL), *s = jp_json_str(c, "status", NULL);
+        if (t && s && !strcmp(t, type)) return !strcmp(s, want);
+    }
+    return false;
+}
+
+static int restart_sum(const json_t *pod)
+{
+    int sum = 0;
+    static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *cs;
+        json_array_foreach(jp_json_path(pod, "status", lists[l], NULL), i, cs)
+            sum += (int)jp_json_int(cs, 0, "restartCount", NULL);
+    }
+    return sum;
+}
+
+/* When a pod finished, for the re-creation back-off: its last container's finishedAt, else
+ * when its deletion began, else its creation. */
+static int64_t finish_time(const json_t *pod)
+{
+    int64_t last = 0;
+    size_t i;
+    json_t *cs;
+    json_array_foreach(jp_json_path(pod, "status", "containerStatuses", NULL), i, cs)
+    {
+        int64_t t = jp_json_time(cs, "state", "terminated", "finishedAt", NULL);
+        if (t > last) last = t;
+    }
+    if (last) return last;
+    int64_t del = jp_json_time(pod, "metadata", "deletionTimestamp", NULL);
+    if (del) return del - jp_json_int(pod, 0, "metadata", "deletionGracePeriodSeconds", NULL) * NS_PER_S;
+    return jp_json_time(pod, "metadata", "creationTimestamp", NULL);
+}
+
+static bool collect(const struct jp_obj *o, void *arg)
+{
+    struct pods *ps = arg;
+    const struct jp_proj *p = jp_proj_of(o);
+    bool ours = false;
+    for (size_t i = 0; i < p->nowners; i++)
+        ours |= p->owners[i].controller && strcmp(p->owners[i].uid, ps->job_uid) == 0;
+    if (!ours) return true;
+    ps->v = jp_xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
+    struct owned *w = &ps->v[ps->n++];
+    w->o = jp_obj_ref(o);
+    w->pod = jp_api_parse(o);
+    w->uid = p->uid;
+    w->name = o->name;
+    w->phase = jp_json_str(w->pod, "status", "phase", NULL) ?: "Pending";
+    w->tracked = has_finalizer(w->pod);
+    w->deleting = p->deleted_ns != 0;
+    w->ready = condition_is(json_object_get(w->pod, "status"), "Ready", "True");
+    w->restarts = restart_sum(w->pod);
+    w->created_ns = p->created_ns;
+    return true;
+}
+
+static void pods_free(struct pods *ps)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        json_decref(ps->v[i].pod);
+        jp_obj_unref(ps->v[i].o);
+    }
+    free(ps->v);
+}
+
+static bool finished(const struct owned *w)
+{
+    return !strcmp(w->phase, "Succeeded") || !strcmp(w->phase, "Failed");
+}
+
+static bool active(const struct owned *w)
+{
+    return !finished(w) && !w->deleting;
+}
+
+/* A failed pod (§6.1): phase Failed, or - under the default podReplacementPolicy without a
+ * podFailurePolicy - being deleted without having succeeded. */
+static bool failed(const json_t *spec, const struct owned *w)
+{
+    if (!strcmp(w->phase, "Failed")) return true;
+    const char *policy = jp_json_str(spec, "podReplacementPolicy", NULL);
+    bool eager = json_object_get(spec, "podFailurePolicy") == NULL &&
+                 (policy == NULL || !strcmp(policy, "TerminatingOrFailed"));
+    return eager && w->deleting && strcmp(w->phase, "Succeeded") != 0;
+}
+
+/* ---- writing pods ---- */
+
+static int strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name)
+{
+    const struct jp_obj *cur = jp_store_get(j->store, j->kind_pods, ns, name);
+    if (cur == NULL) return 0;
+    json_t *pod = jp_api_parse(cur);
+    json_t *list = jp_json_path(pod, "metadata", "finalizers", NULL);
+    size_t i;
+    json_t *f;
+    bool found = false;
+    json_array_foreach(list, i, f)
+    {
+        if (json_is_string(f) && !strcmp(json_string_value(f), TRACKING)) {
+            json_array_remove(list, i);
+            found = true;
+            break;
+        }
+    }
+    if (!found) {
+        json_decref(pod);
+        return 0;
+    }
+    struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns};
+    struct jp_write_result r = {0};
+    struct jp_status *st = NULL;
+    int rc = jp_api_replace(&c, cur, pod, &r, &st);
+    if (rc < 0) {
+        jp_log(JP_WARN, "job-controller", "removing the tracking finalizer of pod %s/%s: %s", ns,
+               name, st->message);
+        jp_status_free(st);
+    }
+    jp_write_result_free(&r);
+    jp_write_ctx_free(&c);
+    return rc;
+}
+
+static void about_job(const json_t *job, struct jp_event_about *a)
+{
+    *a = (struct jp_event_about){"Job",
+                                 "batch/v1",
+                                 jp_json_str(job, "metadata", "namespace", NULL),
+                                 jp_json_str(job, "metadata", "name", NULL),
+                                 jp_json_str(job, "metadata", "uid", NULL),
+                                 jp_json_str(job, "metadata", "resourceVersion", NULL),
+                                 NULL};
+}
+
+/* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
+static void delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w, bool uncounted)
+{
+    const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
+    if (uncounted && strip_finalizer(j, ns, w->name) < 0) return;
+    struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns};
+    struct jp_write_result r = {0};
+    struct jp_status *st = NULL;
+    struct jp_event_about about;
+    about_job(job, &about);
+    if (jp_api_delete(&c, w->name, NULL, &r, &st) < 0) {
+        jp_record(j->events, &about, "Warning", "FailedDelete", "Error deleting: %s", st->message);
+        jp_status_free(st);
+    } else {
+        jp_record(j->events, &about, "Normal", "SuccessfulDelete", "Deleted pod: %s", w->name);
+    }
+    jp_write_result_free(&r);
+    jp_write_ctx_free(&c);
+}
+
+/* A pod from the template (§5.1); false when the API refused it. */
+static bool create_pod(struct jp_jobctl *j, const json_t *job)
+{
+    const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
+    const char *name = jp_json_str(job, "metadata", "name", NULL);
+    const json_t *tmpl = jp_json_path(job, "spec", "template", NULL);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "%.57s-", name);
+    json_t *meta = json_pack("{s:s,s:s,s:[s],s:[{s:s,s:s,s:s,s:s,s:b,s:b}]}", "generateName",
+                             prefix, "namespace", ns, "finalizers", TRACKING, "ownerReferences",
+                             "apiVersion", "batch/v1", "kind", "Job", "name", name, "uid",
+                             jp_json_str(job, "metadata", "uid", NULL), "controller", 1,
+                             "blockOwnerDeletion", 1);
+    static const char *const copied[] = {"labels", "annotations"};
+    for (int i = 0; i < 2; i++) {
+        const json_t *v = jp_json_path(tmpl, "metadata", copied[i], NULL);
+        if (v) json_object_set_new(meta, copied[i], json_deep_copy(v));
+    }
+    json_t *pod = json_pack("{s:s,s:s,s:o,s:O}", "apiVersion", "v1", "kind", "Pod", "metadata",
+                            meta, "spec", json_object_get(tmpl, "spec"));
+    struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns,
+                             .fv = JP_FV_IGNORE};
+    struct jp_write_result r = {0};
+    struct jp_status *st = NULL;
+    struct jp_event_about about;
+    about_job(job, &about);
+    bool ok = jp_api_create(&c, pod, &r, &st) == 0;
+    if (ok) {
+        jp_record(j->events, &about, "Normal", "SuccessfulCreate", "Created pod: %s", r.obj->name);
+    } else {
+        jp_record(j->events, &about, "Warning", "FailedCreate", "Error creating: %s", st->message);
+        jp_status_free(st);
+    }
+    jp_write_result_free(&r);
+    jp_write_ctx_free(&c);
+    return ok;
+}
+
+/* ---- the Job's status ---- */
+
+static char *now_text(void)
+{
+    char ts[JP_TIME_BUFLEN];
+    jp_time_format(ts, jp_now_ns(), JP_TIME_SECONDS);
+    return jp_xstrdup(ts);
+}
+
+static void add_condition(json_t *st, const char *type, const char *status, const char *reason,
+                          const char *message)
+{
+    char *now = now_text();
+    json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status", status,
+                          "lastProbeTime", now, "lastTransitionTime", now, "reason", reason,
+                          "message", message);
+    free(now);
+    json_t *list = json_object_get(st, "conditions");
+    if (!json_is_array(list)) {
+        list = json_array();
+        json_object_set_new(st, "conditions", list);
+    }
+    /* a condition of that type changes in place (Suspended flips); others are appended */
+    size_t i;
+    json_t *old;
+    json_array_foreach(list, i, old)
+    {
+        const char *t = jp_json_str(old, "type", NULL);
+        if (t && !strcmp(t, type)) {
+            json_array_set_new(list, i, c);
+            return;
+        }
+    }
+    json_array_append_new(list, c);
+}
+
+static const json_t *condition(const json_t *st, const char *type)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(st, "conditions"), i, c)
+    {
+        const char *t = jp_json_str(c, "type", NULL);
+        if (t && !strcmp(t, type)) return c;
+    }
+    return NULL;
+}
+
+static void write_status(struct jp_jobctl *j, const char *ns, const char *name, json_t *st)
+{
+    const struct jp_obj *cur = jp_store_get(j->store, j->kind_jobs, ns, name);
+    if (cur == NULL) return;
+    json_t *job = jp_api_parse(cur);
+    json_object_set(job, "status", st);
+    struct jp_write_ctx c = {.store = j->store,
+                             .kind = &jp_kinds[j->kind_jobs],
+                             .ns = ns,
+                             .subresource = "status",
+                             .fv = JP_FV_IGNORE};
+    struct jp_write_result r = {0};
+    struct jp_status *err = NULL;
+    if (jp_api_replace(&c, cur, job, &r, &err) < 0) {
+        jp_log(JP_WARN, "job-controller", "writing the status of job %s/%s: %s", ns, name,
+               err->message);
+        jp_status_free(err);
+    }
+    jp_write_result_free(&r);
+    jp_write_ctx_free(&c);
+}
+
+static bool listed(const json_t *list, const char *uid)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (json_is_string(v) && !strcmp(json_string_value(v), uid)) return true;
+    }
+    return false;
+}
+
+static const struct owned *find_uid(const struct pods *ps, const char *uid)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        if (!strcmp(ps->v[i].uid, uid)) return &ps->v[i];
+    return NULL;
+}
+
+static void set_count(json_t *st, const char *key, long long n, bool keep_zero)
+{
+    if (n > 0 || keep_zero)
+        json_object_set_new(st, key, json_integer(n));
+    else
+        json_object_del(st, key);
+}
+
+/* §7.2: finished pods that still carry the finalizer are listed in uncountedTerminatedPods, the
+ * list is written, the finalizers go, then the lists become counts. A crash between the steps
+ * repeats the rest on the next sync; nothing is counted twice. */
+static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *ps, json_t *st,
+                           int *new_ok, int *new_failed, int64_t *last_failure)
+{
+    const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
+    const char *name = jp_json_str(job, "metadata", "name", NULL);
+    const json_t *spec = json_object_get(job, "spec");
+    json_t *unc = json_object_get(st, "uncountedTerminatedPods");
+    if (!json_is_object(unc)) {
+        unc = json_object();
+        json_object_set_new(st, "uncountedTerminatedPods", unc);
+    }
+    static const char *const keys[] = {"succeeded", "failed"};
+    json_t *lists[2];
+    for (int k = 0; k < 2; k++) {
+        lists[k] = json_object_get(unc, keys[k]);
+        if (!json_is_array(lists[k])) {
+            lists[k] = json_array();
+            json_object_set_new(unc, keys[k], lists[k]);
+        }
+    }
+    bool added = false;
+    for (size_t i = 0; i < ps->n; i++) {
+        const struct owned *w = &ps->v[i];
+        if (!w->tracked) continue;
+        int k = !strcmp(w->phase, "Succeeded") ? 0 : failed(spec, w) ? 1 : -1;
+        if (k < 0 || listed(lists[k], w->uid)) continue;
+        json_array_append_new(lists[k], json_string(w->uid));
+        added = true;
+        if (k == 0) {
+            (*new_ok)++;
+        } else {
+            (*new_failed)++;
+            int64_t t = finish_time(w->pod);
+            if (t > *last_failure) *last_failure = t;
+        }
+    }
+    if (added) write_status(j, ns, name, st);
+    for (int k = 0; k < 2; k++) {
+        long long count = jp_json_int(st, 0, keys[k], NULL);
+        for (size_t i = json_array_size(lists[k]); i-- > 0;) {
+            const char *uid = json_string_value(json_array_get(lists[k], i));
+            const struct owned *w = uid ? find_uid(ps, uid) : NULL;
+            if (w && w->tracked && strip_finalizer(j, ns, w->name) < 0) continue;
+            json_array_remove(lists[k], i);
+            count++;
+        }
+        set_count(st, keys[k], count, false);
+        if (json_array_size(lists[k]) == 0) json_object_del(unc, keys[k]);
+    }
+}
+
+/* The re-creation back-off (§6.2): none before a failure; 10 s doubling per failure since the
+ * last success, capped at 10 min, from when the last failed pod finished. */
+static int64_t backoff_left(struct jp_jobctl *j, const char *uid)
+{
+    json_t *rec = json_object_get(j->backoff, uid);
+    long long n = jp_json_int(rec, 0, "n", NULL);
+    if (n <= 0) return 0;
+    int64_t delay = BACKOFF_BASE_NS;
+    for (long long i = 1; i < n && delay < BACKOFF_MAX_NS; i++)
+        delay *= 2;
+    if (delay > BACKOFF_MAX_NS) delay = BACKOFF_MAX_NS;
+    delay = (int64_t)((double)delay * j->backoff_scale);
+    int64_t due = jp_json_int(rec, 0, "last", NULL) + delay;
+    int64_t now = jp_now_ns();
+    return due > now ? due - now : 0;
+}
+
+static void note_outcomes(struct jp_jobctl *j, const char *uid, int ok, int bad, int64_t last)
+{
+    if (ok == 0 && bad == 0) return;
+    json_t *rec = json_object_get(j->backoff, uid);
+    long long n = ok > 0 ? 0 : jp_json_int(rec, 0, "n", NULL);
+    int64_t prev = jp_json_int(rec, 0, "last", NULL);
+    json_object_set_new(j->backoff, uid,
+                        json_pack("{s:I,s:I}", "n", (json_int_t)(n + bad), "last",
+                                  (json_int_t)(last > prev ? last : prev)));
+}
+
+/* Surplus pods go first that are not yet running, then the newest (§5.2, simplified). */
+static int surplus_order(const void *a, const void *b)
+{
+    const struct owned *x = *(const struct owned *const *)a, *y = *(const struct owned *const *)b;
+    bool xr = !strcmp(x->phase, "Running"), yr = !strcmp(y->phase, "Running");
+    if (xr != yr) return xr ? 1 : -1;
+    if (x->ready != y->ready) return x->ready ? 1 : -1;
+    return x->created_ns > y->created_ns ? -1 : x->created_ns < y->created_ns;
+}
+
+static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, long long *nactive,
+                     long long succeeded)
+{
+    const json_t *spec = json_object_get(job, "spec");
+    long long parallelism = jp_json_int(spec, 1, "parallelism", NULL);
+    const json_t *comp = json_object_get(spec, "completions");
+    long long want;
+    if (json_is_integer(comp)) {
+        want = json_integer_value(comp) - succeeded;
+        if (want > parallelism) want = parallelism;
+        if (want < 0) want = 0;
+    } else {
+        want = succeeded == 0 ? parallelism : *nactive; /* a work queue: no new pods after a success */
+    }
+    if (*nactive > want) {
+        const struct owned **order = jp_xcalloc(ps->n, sizeof(*order));
+        size_t n = 0;
+        for (size_t i = 0; i < ps->n; i++)
+            if (active(&ps->v[i])) order[n++] = &ps->v[i];
+        qsort(order, n, sizeof(*order), surplus_order);
+        for (size_t i = 0; i < n && *nactive > want && i < MAX_PER_SYNC; i++) {
+            delete_pod(j, job, order[i], true);
+            (*nactive)--;
+        }
+        free(order);
+        return;
+    }
+    long long diff = want - *nactive;
+    if (diff <= 0) return;
+    const char *uid = jp_json_str(job, "metadata", "uid", NULL);
+    int64_t wait = backoff_left(j, uid);
+    if (wait > 0) {
+        jobctl__enqueue(j, jp_json_str(job, "metadata", "namespace", NULL),
+                        jp_json_str(job, "metadata", "name", NULL), wait);
+        return;
+    }
+    if (diff > MAX_PER_SYNC) diff = MAX_PER_SYNC;
+    /* slow start: batches of 1, 2, 4...; a refused create ends this sync's creations */
+    for (long long batch = 1, made = 0; made < diff; batch *= 2) {
+        for (long long k = 0; k < batch && made < diff; k++, made++) {
+            if (!create_pod(j, job)) return;
+            (*nactive)++;
+        }
+    }
+}
+
+void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
+{
+    const struct jp_obj *cur = jp_store_get(j->store, j->kind_jobs, ns, name);
+    if (cur == NULL) return;
+    json_t *job = jp_api_parse(cur);
+    const json_t *spec = json_object_get(job, "spec");
+    const char *managed = jp_json_str(spec, "managedBy", NULL);
+    if (managed && strcmp(managed, "kubernetes.io/job-controller") != 0) goto out_job;
+    const char *uid = jp_json_str(job, "metadata", "uid", NULL);
+    struct pods ps = {NULL, 0, uid};
+    jp_store_scan(j->store, j->kind_pods, ns, NULL, NULL, collect, &ps);
+    json_t *st = json_deep_copy(json_object_get(job, "status"));
+    if (!json_is_object(st)) {
+        json_decref(st);
+        st = json_object();
+    }
+    bool done = condition_is(st, "Complete", "True") || condition_is(st, "Failed", "True");
+    if (done || jp_json_path(job, "metadata", "deletionTimestamp", NULL)) {
+        /* nothing runs for a finished or deleted Job; its pods are let go */
+        for (size_t i = 0; i < ps.n; i++)
+            if (ps.v[i].tracked) strip_finalizer(j, ns, ps.v[i].name);
+        goto out;
+    }
+    int new_ok = 0, new_bad = 0;
+    int64_t last_failure = 0;
+    count_finished(j, job, &ps, st, &new_ok, &new_bad, &last_failure);
+    note_outcomes(j, uid, new_ok, new_bad, last_failure);
+    long long nactive = 0, ready = 0, terminating = 0, restarts = 0;
+    for (size_t i = 0; i < ps.n; i++) {
+        const struct owned *w = &ps.v[i];
+        if (active(w)) {
+            nactive++;
+            ready += w->ready;
+            restarts += w->restarts;
+        } else if (w->deleting && !finished(w)) {
+            terminating++;
+        }
+    }
+    long long succeeded = jp_json_int(st, 0, "succeeded", NULL);
+    long long nfailed = jp_json_int(st, 0, "failed", NULL);
+    bool suspended = json_is_true(json_object_get(spec, "suspend"));
+    int64_t now = jp_now_ns();
+    if (!suspended && !json_object_get(st, "startTime")) {
+        char *t = now_text();
+        json_object_set_new(st, "startTime", json_string(t));
+        free(t);
+    }
+    bool target = condition_is(st, "FailureTarget", "True");
+    bool met = condition_is(st, "SuccessCriteriaMet", "True");
+    if (!target && !met) {
+        long long limit = jp_json_int(spec, DEFAULT_BACKOFF, "backoffLimit", NULL);
+        const char *policy = jp_json_str(spec, "template", "spec", "restartPolicy", NULL);
+        bool on_failure = policy && !strcmp(policy, "OnFailure");
+        long long ads = jp_json_int(spec, -1, "activeDeadlineSeconds", NULL);
+        int64_t start = jp_json_time(st, "startTime", NULL);
+        if (nfailed > limit || (on_failure && (limit == 0 ? restarts > 0 : restarts >= limit))) {
+            add_condition(st, "FailureTarget", "True", "BackoffLimitExceeded",
+                          "Job has reached the specified backoff limit");
+            target = true;
+        } else if (ads >= 0 && start && !suspended) {
+            int64_t left = start + ads * NS_PER_S - now;
+            if (left <= 0) {
+                add_condition(st, "FailureTarget", "True", "DeadlineExceeded",
+                              "Job was active longer than specified deadline");
+                target = true;
+            } else {
+                jobctl__enqueue(j, ns, name, left);
+            }
+        }
+    }
+    if (!target && !met) {
+        const json_t *comp = json_object_get(spec, "completions");
+        if (json_is_integer(comp) ? succeeded >= json_integer_value(comp)
+                                  : succeeded >= 1 && nactive == 0) {
+            add_condition(st, "SuccessCriteriaMet", "True", "CompletionsReached",
+                          "Reached expected number of succeeded pods");
+            met = true;
+        }
+    }
+    struct jp_event_about about;
+    about_job(job, &about);
+    if (target || met) {
+        for (size_t i = 0; i < ps.n; i++) {
+            if (!active(&ps.v[i])) continue;
+            delete_pod(j, job, &ps.v[i], met); /* a failing Job's pods count as failed */
+            nactive--;
+            terminating++;
+        }
+        json_t *unc = json_object_get(st, "uncountedTerminatedPods");
+        if (json_object_size(unc) == 0 && terminating == 0) {
+            const json_t *why = condition(st, met ? "SuccessCriteriaMet" : "FailureTarget");
+            const char *reason = jp_json_str(why, "reason", NULL) ?: "";
+            const char *message = jp_json_str(why, "message", NULL) ?: "";
+            add_condition(st, met ? "Complete" : "Failed", "True", reason, message);
+            if (met) {
+                char *t = now_text();
+                json_object_set_new(st, "completionTime", json_string(t));
+                free(t);
+                jp_record(j->events, &about, "Normal", "Completed", "Job completed");
+            } else {
+                jp_record(j->events, &about, "Warning", reason, "%s", message);
+            }
+            json_object_del(j->backoff, uid);
+        }
+    } else if (suspended) {
+        for (size_t i = 0; i < ps.n; i++) {
+            if (!active(&ps.v[i])) continue;
+            delete_pod(j, job, &ps.v[i], true);
+            nactive--;
+        }
+        if (!condition_is(st, "Suspended", "True")) {
+            add_condition(st, "Suspended", "True", "JobSuspended", "Job suspended");
+            jp_record(j->events, &about, "Normal", "Suspended", "Job suspended");
+        }
+    } else {
+        if (condition_is(st, "Suspended", "True")) {
+            add_condition(st, "Suspended", "False", "JobResumed", "Job resumed");
+            char *t = now_text();
+            json_object_set_new(st, "startTime", json_string(t));
+            free(t);
+            jp_record(j->events, &about, "Normal", "Resumed", "Job resumed");
+        }
+        run_pods(j, job, &ps, &nactive, succeeded);
+    }
+    set_count(st, "active", nactive, false);
+    set_count(st, "ready", ready > nactive ? nactive : ready, true);
+    set_count(st, "terminating", terminating, true);
+    write_status(j, ns, name, st);
+out:
+    json_decref(st);
+    pods_free(&ps);
+out_job:
+    json_decref(job);
+}
