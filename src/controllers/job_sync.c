@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_S          1000000000LL
-#define TRACKING          "batch.kubernetes.io/job-tracking"
-#define MAX_PER_SYNC      500
-#define BACKOFF_BASE_NS   (10 * NS_PER_S)
-#define BACKOFF_MAX_NS    (600 * NS_PER_S)
-#define DEFAULT_BACKOFF   6
+#define NS_PER_S        1000000000LL
+#define TRACKING        "batch.kubernetes.io/job-tracking"
+#define MAX_PER_SYNC    500
+#define BACKOFF_BASE_NS (10 * NS_PER_S)
+#define BACKOFF_MAX_NS  (600 * NS_PER_S)
+#define DEFAULT_BACKOFF 6
 
 struct owned {
     struct jp_obj *o;
@@ -66,8 +66,8 @@ static int restart_sum(const json_t *pod)
     for (int l = 0; l < 2; l++) {
         size_t i;
         json_t *cs;
-        json_array_foreach(jp_json_path(pod, "status", lists[l], NULL), i, cs)
-            sum += (int)jp_json_int(cs, 0, "restartCount", NULL);
+        json_array_foreach(jp_json_path(pod, "status", lists[l], NULL), i, cs) sum +=
+            (int)jp_json_int(cs, 0, "restartCount", NULL);
     }
     return sum;
 }
@@ -86,7 +86,8 @@ static int64_t finish_time(const json_t *pod)
     }
     if (last) return last;
     int64_t del = jp_json_time(pod, "metadata", "deletionTimestamp", NULL);
-    if (del) return del - jp_json_int(pod, 0, "metadata", "deletionGracePeriodSeconds", NULL) * NS_PER_S;
+    if (del)
+        return del - jp_json_int(pod, 0, "metadata", "deletionGracePeriodSeconds", NULL) * NS_PER_S;
     return jp_json_time(pod, "metadata", "creationTimestamp", NULL);
 }
 
@@ -192,7 +193,8 @@ static void about_job(const json_t *job, struct jp_event_about *a)
 }
 
 /* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
-static void delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w, bool uncounted)
+static void delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,
+                       bool uncounted)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     if (uncounted && strip_finalizer(j, ns, w->name) < 0) return;
@@ -231,8 +233,8 @@ static bool create_pod(struct jp_jobctl *j, const json_t *job)
     }
     json_t *pod = json_pack("{s:s,s:s,s:o,s:O}", "apiVersion", "v1", "kind", "Pod", "metadata",
                             meta, "spec", json_object_get(tmpl, "spec"));
-    struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns,
-                             .fv = JP_FV_IGNORE};
+    struct jp_write_ctx c = {
+        .store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns, .fv = JP_FV_IGNORE};
     struct jp_write_result r = {0};
     struct jp_status *st = NULL;
     struct jp_event_about about;
@@ -262,9 +264,9 @@ static void add_condition(json_t *st, const char *type, const char *status, cons
                           const char *message)
 {
     char *now = now_text();
-    json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status", status,
-                          "lastProbeTime", now, "lastTransitionTime", now, "reason", reason,
-                          "message", message);
+    json_t *c =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status", status, "lastProbeTime", now,
+                  "lastTransitionTime", now, "reason", reason, "message", message);
     free(now);
     json_t *list = json_object_get(st, "conditions");
     if (!json_is_array(list)) {
@@ -449,7 +451,8 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
         if (want > parallelism) want = parallelism;
         if (want < 0) want = 0;
     } else {
-        want = succeeded == 0 ? parallelism : *nactive; /* a work queue: no new pods after a success */
+        want =
+            succeeded == 0 ? parallelism : *nactive; /* a work queue: no new pods after a success */
     }
     if (*nactive > want) {
         const struct owned **order = jp_xcalloc(ps->n, sizeof(*order));
@@ -457,7 +460,7 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
         for (size_t i = 0; i < ps->n; i++)
             if (active(&ps->v[i])) order[n++] = &ps->v[i];
         qsort(order, n, sizeof(*order), surplus_order);
-        for (size_t i = 0; i < n && *nactive > want && i < MAX_PER_SYNC; i++) {
+        for (size_t i = 0; i<n && * nactive> want && i < MAX_PER_SYNC; i++) {
             delete_pod(j, job, order[i], true);
             (*nactive)--;
         }
