@@ -109,6 +109,14 @@ static bool is_quantity(const char *s)
 static void walk_value(struct walk *w, json_t *v, const char *owner, const char *path, uint8_t t,
                        uint8_t elem, uint16_t ref, struct jp_buf *full);
 
+/* Go drops an empty slice or map tagged omitempty when it encodes: so is it stored. */
+static bool empty_omitted(const struct jp_field *f, const json_t *v)
+{
+    if ((f->go & (JP_GO_POINTER | JP_GO_OMITEMPTY)) != JP_GO_OMITEMPTY) return false;
+    return (f->type == JP_F_ARRAY && json_is_array(v) && json_array_size(v) == 0) ||
+           (f->type == JP_F_MAP && json_is_object(v) && json_object_size(v) == 0);
+}
+
 static void walk_object(struct walk *w, json_t *obj, uint16_t type, const char *path,
                         struct jp_buf *full)
 {
@@ -125,7 +133,7 @@ static void walk_object(struct walk *w, json_t *obj, uint16_t type, const char *
             if (w->nunknown++) jp_buf_printf(&w->unknown, ", ");
             jp_buf_printf(&w->unknown, "unknown field \"%s\"", full->data);
             if (w->prune_unknown) json_object_del(obj, k);
-        } else if (json_is_null(v)) {
+        } else if (json_is_null(v) || empty_omitted(f, v)) {
             json_object_del(obj, k);
         } else {
             char *sub = jp_xasprintf("%s%s%s", path, *path ? "." : "", k);

@@ -19,12 +19,15 @@ struct jp_jobctl {
     json_t *queue;   /* "ns/name" -> true: sync on the next loop turn */
     json_t *delayed; /* "ns/name" -> due time (monotonic ns) */
     json_t *backoff; /* job uid -> {"n": failures since the last success, "last": unix ns} */
+    json_t *release; /* "ns/pod" -> true: a pod whose Job is gone, to lose its finalizer */
     uv_timer_t now, later;
     int closed;
     bool stopping;
 };
 
 void jobctl__enqueue(struct jp_jobctl *j, const char *ns, const char *name, int64_t delay_ns);
+/* Removes the tracking finalizer; 0 if it is gone (or the pod is), -1 if the write failed. */
+int jobctl__strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name);
 void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name);
 
 #endif

@@ -62,11 +62,14 @@ static void run_later(uv_timer_t *t)
     if (next) uv_timer_start(&j->later, run_later, (uint64_t)((next - now) / 1000000) + 1, 0);
 }
 
+static bool owner_alive(struct jp_jobctl *j, const struct jp_obj *pod);
+
 static void run_queue(uv_timer_t *t)
 {
     struct jp_jobctl *j = t->data;
-    json_t *work = j->queue;
+    json_t *work = j->queue, *release = j->release;
     j->queue = json_object();
+    j->release = json_object();
     const char *key;
     json_t *v;
     json_object_foreach(work, key, v)
@@ -76,7 +79,16 @@ static void run_queue(uv_timer_t *t)
         jobctl__sync(j, ns, slash + 1);
         free(ns);
     }
+    json_object_foreach(release, key, v)
+    {
+        const char *slash = strchr(key, '/');
+        char *ns = jp_xstrndup(key, (size_t)(slash - key));
+        const struct jp_obj *pod = jp_store_get(j->store, j->kind_pods, ns, slash + 1);
+        if (pod && !owner_alive(j, pod)) jobctl__strip_finalizer(j, ns, slash + 1);
+        free(ns);
+    }
     json_decref(work);
+    json_decref(release);
 }
 
 /* The Job a pod belongs to: its controller ownerReference of kind Job. */
@@ -90,19 +102,58 @@ static const struct jp_owner *job_owner(const struct jp_obj *pod)
     return NULL;
 }
 
+/* Whether a pod's controlling Job still exists - the very Job, not a namesake. */
+static bool owner_alive(struct jp_jobctl *j, const struct jp_obj *pod)
+{
+    const struct jp_owner *w = job_owner(pod);
+    if (w == NULL) return false;
+    const struct jp_obj *job = jp_store_get(j->store, j->kind_jobs, pod->ns, w->name);
+    return job && strcmp(jp_proj_of(job)->uid, w->uid) == 0;
+}
+
+/* A pod that carries finalizers but whose Job is gone (deleted, or the pod was orphaned) is
+ * queued to lose the tracking finalizer: nobody else would ever remove it. */
+static void release_if_orphan(struct jp_jobctl *j, const struct jp_obj *pod)
+{
+    if (j->stopping || jp_proj_of(pod)->nfinalizers == 0 || owner_alive(j, pod)) return;
+    char *key = jp_xasprintf("%s/%s", pod->ns, pod->name);
+    json_object_set_new(j->release, key, json_true());
+    free(key);
+    if (!uv_is_active((uv_handle_t *)&j->now)) uv_timer_start(&j->now, run_queue, 0, 0);
+}
+
+struct deleted_job {
+    struct jp_jobctl *j;
+    const char *uid;
+};
+
+static bool release_pod_of(const struct jp_obj *pod, void *arg)
+{
+    struct deleted_job *d = arg;
+    const struct jp_owner *w = job_owner(pod);
+    if (d->uid == NULL || (w && strcmp(w->uid, d->uid) == 0)) release_if_orphan(d->j, pod);
+    return true;
+}
+
 static void on_event(const struct jp_event *ev, void *arg)
 {
     struct jp_jobctl *j = arg;
     const struct jp_obj *o = ev->obj;
     if (o->kind == j->kind_jobs) {
-        if (ev->type == JP_EV_DELETED)
+        if (ev->type == JP_EV_DELETED) {
             json_object_del(j->backoff, jp_proj_of(o)->uid);
-        else
+            struct deleted_job d = {j, jp_proj_of(o)->uid};
+            jp_store_scan(j->store, j->kind_pods, o->ns, NULL, NULL, release_pod_of, &d);
+        } else {
             jobctl__enqueue(j, o->ns, o->name, 0);
+        }
     } else if (o->kind == j->kind_pods) {
         const struct jp_owner *w = job_owner(o);
-        if (w == NULL && ev->old) w = job_owner(ev->old);
+        const struct jp_owner *was = ev->old ? job_owner(ev->old) : NULL;
         if (w) jobctl__enqueue(j, o->ns, w->name, 0);
+        if (was && (w == NULL || strcmp(was->uid, w->uid) != 0))
+            jobctl__enqueue(j, o->ns, was->name, 0);
+        if (ev->type != JP_EV_DELETED) release_if_orphan(j, o);
     }
 }
 
@@ -123,11 +174,14 @@ struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, doubl
     j->queue = json_object();
     j->delayed = json_object();
     j->backoff = json_object();
+    j->release = json_object();
     j->events = jp_recorder_new(store, "job-controller", NULL);
     uv_timer_init(loop, &j->now);
     uv_timer_init(loop, &j->later);
     j->now.data = j->later.data = j;
     jp_store_scan(store, j->kind_jobs, NULL, NULL, NULL, scan_job, j);
+    struct deleted_job any = {j, NULL}; /* pods whose Job went while jobplane was down */
+    jp_store_scan(store, j->kind_pods, NULL, NULL, NULL, release_pod_of, &any);
     j->sub = jp_store_subscribe(store, on_event, j);
     return j;
 }
@@ -139,6 +193,7 @@ static void closed(uv_handle_t *h)
     json_decref(j->queue);
     json_decref(j->delayed);
     json_decref(j->backoff);
+    json_decref(j->release);
     jp_recorder_free(j->events);
     free(j);
 }

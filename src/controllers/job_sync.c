@@ -146,7 +146,7 @@ static bool failed(const json_t *spec, const struct owned *w)
 
 /* ---- writing pods ---- */
 
-static int strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name)
+int jobctl__strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name)
 {
     const struct jp_obj *cur = jp_store_get(j->store, j->kind_pods, ns, name);
     if (cur == NULL) return 0;
@@ -159,6 +159,8 @@ static int strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name
     {
         if (json_is_string(f) && !strcmp(json_string_value(f), TRACKING)) {
             json_array_remove(list, i);
+            if (json_array_size(list) == 0)
+                json_object_del(json_object_get(pod, "metadata"), "finalizers");
             found = true;
             break;
         }
@@ -197,7 +199,7 @@ static void delete_pod(struct jp_jobctl *j, const json_t *job, const struct owne
                        bool uncounted)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
-    if (uncounted && strip_finalizer(j, ns, w->name) < 0) return;
+    if (uncounted && jobctl__strip_finalizer(j, ns, w->name) < 0) return;
     struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns};
     struct jp_write_result r = {0};
     struct jp_status *st = NULL;
@@ -382,7 +384,10 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
             (*new_ok)++;
         } else {
             (*new_failed)++;
-            int64_t t = finish_time(w->pod);
+            /* the timestamps have whole seconds: the pod ended within the second after t,
+             * and no later than now, when its end is seen */
+            int64_t t = finish_time(w->pod) + NS_PER_S - 1, now = jp_now_ns();
+            if (t > now) t = now;
             if (t > *last_failure) *last_failure = t;
         }
     }
@@ -392,7 +397,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         for (size_t i = json_array_size(lists[k]); i-- > 0;) {
             const char *uid = json_string_value(json_array_get(lists[k], i));
             const struct owned *w = uid ? find_uid(ps, uid) : NULL;
-            if (w && w->tracked && strip_finalizer(j, ns, w->name) < 0) continue;
+            if (w && w->tracked && jobctl__strip_finalizer(j, ns, w->name) < 0) continue;
             json_array_remove(lists[k], i);
             count++;
         }
@@ -506,7 +511,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     if (done || jp_json_path(job, "metadata", "deletionTimestamp", NULL)) {
         /* nothing runs for a finished or deleted Job; its pods are let go */
         for (size_t i = 0; i < ps.n; i++)
-            if (ps.v[i].tracked) strip_finalizer(j, ns, ps.v[i].name);
+            if (ps.v[i].tracked) jobctl__strip_finalizer(j, ns, ps.v[i].name);
         goto out;
     }
     int new_ok = 0, new_bad = 0;
