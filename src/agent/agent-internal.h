@@ -110,7 +110,6 @@ void spawn__kill(struct container *c, int sig);
 int spawn__netns(struct pod *p, struct jp_err **err);
 int spawn__netns_recorded(const char *dir); /* a live holder recorded in dir, or 0 */
 void spawn__netns_release(struct pod *p);
-void spawn__remove_tree(const char *dir);
 /* logs.c */
 void agent__logs_stop(struct jp_agent *a);
 /* status.c */

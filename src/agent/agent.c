@@ -163,7 +163,7 @@ static void reap_orphans(struct jp_agent *a)
         int holder = spawn__netns_recorded(dir);
         if (holder > 0) kill(holder, SIGKILL);
         jp_log(JP_INFO, "agent", "removing %s: its pod no longer exists", dir);
-        spawn__remove_tree(dir);
+        jp_remove_tree(dir);
         free(dir);
     }
     closedir(d);

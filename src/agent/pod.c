@@ -8,6 +8,7 @@
 #include "api/object.h"
 #include "api/write.h"
 #include "base/alloc.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 
@@ -485,7 +486,7 @@ void pod__sync(struct pod *p)
         if (!p->terminating) stop_all(p, 0);
         if (!pod__running(p)) {
             spawn__netns_release(p);
-            spawn__remove_tree(p->dir);
+            jp_remove_tree(p->dir);
             pod__close(p);
         }
         return;

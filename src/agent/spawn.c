@@ -394,30 +394,3 @@ void spawn__netns_release(struct pod *p)
     waitpid(p->netns_pid, NULL, 0);
     p->netns_pid = 0;
 }
-
-/* Removes a pod's directory: entries are unlinked relative to their parent, never followed. */
-static void remove_at(int dfd)
-{
-    DIR *d = fdopendir(dfd);
-    if (d == NULL) {
-        close(dfd);
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        if (unlinkat(dirfd(d), e->d_name, 0) == 0) continue;
-        int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub >= 0) remove_at(sub);
-        unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
-    }
-    closedir(d);
-}
-
-void spawn__remove_tree(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    remove_at(fd);
-    rmdir(dir);
-}

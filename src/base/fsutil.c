@@ -4,6 +4,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -114,4 +115,31 @@ char *jp_sibling_exe(const char *self, const char *name)
     const char *slash = strrchr(self, '/');
     if (slash == NULL) return jp_xstrdup(name);
     return jp_xasprintf("%.*s/%s", (int)(slash - self), self, name);
+}
+
+/* Entries are unlinked relative to their parent directory and never followed. */
+static void remove_at(int dfd)
+{
+    DIR *d = fdopendir(dfd);
+    if (d == NULL) {
+        close(dfd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0) continue;
+        int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub >= 0) remove_at(sub);
+        unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
+}
+
+void jp_remove_tree(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    remove_at(fd);
+    rmdir(dir);
 }

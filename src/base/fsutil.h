@@ -22,6 +22,8 @@ int jp_read_file(const char *dir, const char *name, size_t max, char **data, siz
                  struct jp_err **err);
 
 /* The running program's path (/proc/self/exe), and a program beside it. OUT: caller frees. */
+/* rm -rf DIR without following symlinks (a container may plant them); errors are ignored. */
+void jp_remove_tree(const char *dir);
 char *jp_self_exe(void);
 char *jp_sibling_exe(const char *self, const char *name);
 

@@ -60,6 +60,7 @@ static void header(struct jp_buf *b, enum jp_log_level level, const char *compon
 void jp_log(enum jp_log_level level, const char *component, const char *fmt, ...)
 {
     if (level == JP_DEBUG && g_log.verbosity < 1) return;
+    if (level == JP_INFO && g_log.verbosity < 0) return; /* -1: warnings and errors only */
     char msg[LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);

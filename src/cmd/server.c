@@ -1,19 +1,9 @@
-/* jobplane server: flags, then the steps - credentials, store, bootstrap objects, API server,
- * kubeconfig - then the loop until SIGINT/SIGTERM. */
-#include "agent/agent.h"
-#include "api/kinds.h"
-#include "apiserver/apiserver.h"
+/* jobplane server: flags, then the engine (cmd/engine.c) until SIGINT/SIGTERM. */
 #include "base/alloc.h"
-#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/parse.h"
 #include "cmd/cmd.h"
-#include "controllers/bootstrap.h"
-#include "controllers/gc.h"
-#include "controllers/job.h"
-#include "controllers/scheduler.h"
-#include "pki/pki.h"
-#include "store/store.h"
+#include "cmd/engine.h"
 
 #include <arpa/inet.h>
 #include <signal.h>
@@ -39,40 +29,6 @@ struct server_config {
     char *kuard;
     char *controllers;
 };
-
-/* kube-controller-manager's --controllers: "*" is every controller, "name" adds one, "-name"
- * removes one; the last word about a name wins. */
-static bool controller_on(const char *list, const char *name)
-{
-    bool on = false;
-    char *copy = jp_xstrdup(list ? list : "*"), *save = NULL;
-    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(w, "*"))
-            on = true;
-        else if (w[0] == '-' && !strcmp(w + 1, name))
-            on = false;
-        else if (!strcmp(w, name))
-            on = true;
-    }
-    free(copy);
-    return on;
-}
-
-static bool known_controllers(const char *list)
-{
-    static const char *const names[] = {"garbagecollector", "job"};
-    char *copy = jp_xstrdup(list), *save = NULL;
-    bool ok = true;
-    for (char *w = strtok_r(copy, ",", &save); w && ok; w = strtok_r(NULL, ",", &save)) {
-        const char *n = w[0] == '-' ? w + 1 : w;
-        bool known = !strcmp(n, "*");
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            known |= !strcmp(n, names[i]);
-        ok = known;
-    }
-    free(copy);
-    return ok;
-}
 
 static void usage(FILE *out)
 {
@@ -171,8 +127,8 @@ static int parse_args(int argc, char **argv, struct server_config *c)
             c->allow_remote = true;
             break;
         case 's':
-            if (c->nsans == 15) {
-                fprintf(stderr, "jobplane server: at most 15 --tls-san values\n");
+            if (c->nsans == 14) {
+                fprintf(stderr, "jobplane server: at most 14 --tls-san values\n");
                 return 2;
             }
             c->sans[c->nsans++] = optarg;
@@ -208,10 +164,10 @@ static int parse_args(int argc, char **argv, struct server_config *c)
             c->no_node = true;
             break;
         case 'C':
-            if (!known_controllers(optarg)) {
+            if (!jp_engine_known_controllers(optarg)) {
                 fprintf(stderr,
-                        "jobplane server: --controllers: unknown controller in \"%s\" (known: "
-                        "garbagecollector, job)\n",
+                        "jobplane server: --controllers: unknown controller in \"%s\" "
+                        "(known: " JP_ENGINE_CONTROLLERS ")\n",
                         optarg);
                 return 2;
             }
@@ -266,99 +222,49 @@ int jp_cmd_server(int argc, char **argv)
                               .sync_full = true,
                               .backoff_scale = 1.0,
                               .host_fallback = true};
-    char *self = NULL, *kuard = NULL;
     int rc = parse_args(argc, argv, &c);
     if (rc >= 0) goto done;
     rc = 1;
     jp_log_setup(c.log_format, c.verbosity, 2);
     if (c.data_dir == NULL) c.data_dir = default_data_dir();
-    struct jp_err *err = NULL;
-    struct jp_pki pki;
-    struct jp_store *store = NULL;
-    struct jp_apiserver *api = NULL;
-    struct jp_bootstrap *boot = NULL;
-    struct jp_gc *gc = NULL;
-    struct jp_scheduler *sched = NULL;
-    struct jp_jobctl *jobs = NULL;
-    struct jp_agent *agent = NULL;
+    if (strcmp(c.host, "127.0.0.1") && strcmp(c.host, "::1") && strcmp(c.host, "localhost"))
+        c.sans[c.nsans++] = c.host;
+    c.sans[c.nsans] = NULL;
     uv_loop_t loop;
     uv_loop_init(&loop);
-    c.sans[c.nsans] = NULL;
-    if (strcmp(c.host, "127.0.0.1") && strcmp(c.host, "::1") && strcmp(c.host, "localhost"))
-        c.sans[c.nsans++] = c.host, c.sans[c.nsans] = NULL;
-    if (jp_pki_ensure(c.data_dir, c.sans, &pki, &err) < 0) goto fail;
-    char *db = jp_xasprintf("%s/state.db", c.data_dir);
-    struct jp_store_opts so = {.path = db, .sync_full = c.sync_full};
-    struct jp_store_hooks hooks = {jp_nkinds, jp_kinds_store_name, jp_kinds_store_index,
-                                   jp_kinds_store_load};
-    int src = jp_store_open(&loop, &so, &hooks, &store, &err);
-    free(db);
-    if (src < 0) goto fail_pki;
-    char host[256] = "jobplane";
-    gethostname(host, sizeof(host) - 1);
-    if (jp_bootstrap_start(store, host, &boot, &err) < 0) goto fail_store;
-    if (controller_on(c.controllers, "garbagecollector") &&
-        jp_gc_start(&loop, store, &gc, &err) < 0)
-        goto fail_boot;
-    if (controller_on(c.controllers, "job")) jobs = jp_jobctl_start(&loop, store, c.backoff_scale);
-    if (c.no_node) goto serve;
-    sched = jp_scheduler_start(&loop, store, host);
-    self = jp_self_exe();
-    kuard = c.kuard ? jp_xstrdup(c.kuard) : jp_sibling_exe(self, "kuard");
-    char *data = jp_xstrdup(c.data_dir);
-    struct jp_agent_opts go = {.node_name = host,
-                               .data_dir = data,
-                               .self_exe = self,
-                               .kuard_exe = kuard,
-                               .backoff_scale = c.backoff_scale,
-                               .host_fallback = c.host_fallback};
-    int arc = jp_agent_start(&loop, store, &go, &agent, &err);
-    free(data);
-    if (arc < 0) goto fail_boot;
-serve:;
-    struct jp_apiserver_opts ao = {.host = c.host, .port = c.port, .pki = &pki, .agent = agent};
-    if (jp_apiserver_start(&loop, store, &ao, &api, &err) < 0) goto fail_boot;
-    bool v6 = strchr(c.host, ':') != NULL;
-    char *url = jp_xasprintf("https://%s%s%s:%u", v6 ? "[" : "", c.host, v6 ? "]" : "",
-                             jp_apiserver_port(api));
-    if (jp_pki_write_kubeconfig(&pki, c.data_dir, url, &err) < 0) {
-        free(url);
-        goto fail_api;
-    }
-    jp_log(JP_INFO, "server", "serving the Kubernetes API on %s", url);
-    printf("export KUBECONFIG=%s/kubeconfig\n", c.data_dir);
-    fflush(stdout);
-    free(url);
-    uv_signal_init(&loop, &sigint);
-    uv_signal_init(&loop, &sigterm);
-    uv_signal_start(&sigint, on_signal, SIGINT);
-    uv_signal_start(&sigterm, on_signal, SIGTERM);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&sigint, NULL);
-    uv_close((uv_handle_t *)&sigterm, NULL);
-    rc = 0;
-fail_api:
-    jp_apiserver_close(api); /* before the agent: its log streams hold followers */
-fail_boot:
-    jp_agent_stop(agent);
-    jp_scheduler_stop(sched);
-    jp_jobctl_stop(jobs);
-    jp_gc_stop(gc);
-    jp_bootstrap_stop(boot);
-fail_store:
-    jp_store_close(store);
-fail_pki:
-    jp_pki_free(&pki);
-fail:
-    if (err) {
+    struct jp_engine_opts eo = {.data_dir = c.data_dir,
+                                .sync_full = c.sync_full,
+                                .backoff_scale = c.backoff_scale,
+                                .host_fallback = c.host_fallback,
+                                .no_node = c.no_node,
+                                .kuard = c.kuard,
+                                .controllers = c.controllers,
+                                .serve = true,
+                                .host = c.host,
+                                .port = c.port,
+                                .sans = c.sans};
+    struct jp_engine *e = NULL;
+    struct jp_err *err = NULL;
+    if (jp_engine_start(&loop, &eo, &e, &err) < 0) {
         jp_log(JP_ERROR, "server", "%s", err->msg);
         jp_err_free(err);
+    } else {
+        jp_log(JP_INFO, "server", "serving the Kubernetes API on %s", jp_engine_url(e));
+        printf("export KUBECONFIG=%s/kubeconfig\n", c.data_dir);
+        fflush(stdout);
+        uv_signal_init(&loop, &sigint);
+        uv_signal_init(&loop, &sigterm);
+        uv_signal_start(&sigint, on_signal, SIGINT);
+        uv_signal_start(&sigterm, on_signal, SIGTERM);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_close((uv_handle_t *)&sigint, NULL);
+        uv_close((uv_handle_t *)&sigterm, NULL);
+        rc = 0;
     }
+    jp_engine_stop(e);
     uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
     uv_loop_close(&loop);
 done:
-    free(self);
-    free(kuard);
     free(c.kuard);
     free(c.controllers);
     free(c.data_dir);

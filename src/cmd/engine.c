@@ -1,0 +1,148 @@
+/* The engine's wiring, shared by `jobplane server` and `jobplane run`. */
+#include "cmd/engine.h"
+#include "api/kinds.h"
+#include "apiserver/apiserver.h"
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "controllers/bootstrap.h"
+#include "controllers/gc.h"
+#include "controllers/job.h"
+#include "controllers/scheduler.h"
+#include "pki/pki.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct jp_engine {
+    bool have_pki;
+    struct jp_pki pki;
+    struct jp_store *store;
+    struct jp_bootstrap *boot;
+    struct jp_gc *gc;
+    struct jp_jobctl *jobs;
+    struct jp_scheduler *sched;
+    struct jp_agent *agent;
+    struct jp_apiserver *api;
+    char *url;
+};
+
+static const char *const known[] = {"garbagecollector", "job"};
+
+/* kube-controller-manager's --controllers: "*" is every controller, "name" adds one, "-name"
+ * removes one; the last word about a name wins. */
+static bool controller_on(const char *list, const char *name)
+{
+    bool on = false;
+    char *copy = jp_xstrdup(list ? list : "*"), *save = NULL;
+    for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(w, "*"))
+            on = true;
+        else if (w[0] == '-' && !strcmp(w + 1, name))
+            on = false;
+        else if (!strcmp(w, name))
+            on = true;
+    }
+    free(copy);
+    return on;
+}
+
+bool jp_engine_known_controllers(const char *list)
+{
+    char *copy = jp_xstrdup(list), *save = NULL;
+    bool ok = true;
+    for (char *w = strtok_r(copy, ",", &save); w && ok; w = strtok_r(NULL, ",", &save)) {
+        const char *n = w[0] == '-' ? w + 1 : w;
+        bool found = !strcmp(n, "*");
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            found |= !strcmp(n, known[i]);
+        ok = found;
+    }
+    free(copy);
+    return ok;
+}
+
+static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engine_opts *o,
+                      const char *host, struct jp_err **err)
+{
+    e->sched = jp_scheduler_start(loop, e->store, host);
+    char *self = jp_self_exe();
+    char *kuard = o->kuard ? jp_xstrdup(o->kuard) : jp_sibling_exe(self, "kuard");
+    struct jp_agent_opts go = {.node_name = host,
+                               .data_dir = o->data_dir,
+                               .self_exe = self,
+                               .kuard_exe = kuard,
+                               .backoff_scale = o->backoff_scale,
+                               .host_fallback = o->host_fallback};
+    int rc = jp_agent_start(loop, e->store, &go, &e->agent, err);
+    free(self);
+    free(kuard);
+    return rc;
+}
+
+static int serve(uv_loop_t *loop, struct jp_engine *e, const struct jp_engine_opts *o,
+                 struct jp_err **err)
+{
+    struct jp_apiserver_opts ao = {.host = o->host, .port = o->port, .pki = &e->pki,
+                                   .agent = e->agent};
+    if (jp_apiserver_start(loop, e->store, &ao, &e->api, err) < 0) return -1;
+    bool v6 = strchr(o->host, ':') != NULL;
+    e->url = jp_xasprintf("https://%s%s%s:%u", v6 ? "[" : "", o->host, v6 ? "]" : "",
+                          jp_apiserver_port(e->api));
+    return jp_pki_write_kubeconfig(&e->pki, o->data_dir, e->url, err);
+}
+
+int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_engine **out,
+                    struct jp_err **err)
+{
+    struct jp_engine *e = jp_xcalloc(1, sizeof(*e));
+    *out = e;
+    if (o->serve) {
+        if (jp_pki_ensure(o->data_dir, o->sans, &e->pki, err) < 0) return -1;
+        e->have_pki = true;
+    }
+    char *db = jp_xasprintf("%s/state.db", o->data_dir);
+    struct jp_store_opts so = {.path = db, .sync_full = o->sync_full};
+    struct jp_store_hooks hooks = {jp_nkinds, jp_kinds_store_name, jp_kinds_store_index,
+                                   jp_kinds_store_load};
+    int rc = jp_store_open(loop, &so, &hooks, &e->store, err);
+    free(db);
+    if (rc < 0) return -1;
+    char host[256] = "jobplane";
+    gethostname(host, sizeof(host) - 1);
+    if (jp_bootstrap_start(e->store, host, &e->boot, err) < 0) return -1;
+    if (controller_on(o->controllers, "garbagecollector") &&
+        jp_gc_start(loop, e->store, &e->gc, err) < 0)
+        return -1;
+    if (controller_on(o->controllers, "job"))
+        e->jobs = jp_jobctl_start(loop, e->store, o->backoff_scale);
+    if (!o->no_node && start_node(loop, e, o, host, err) < 0) return -1;
+    if (o->serve && serve(loop, e, o, err) < 0) return -1;
+    return 0;
+}
+
+void jp_engine_stop_controllers(struct jp_engine *e)
+{
+    jp_jobctl_stop(e->jobs);
+    e->jobs = NULL;
+}
+
+void jp_engine_stop(struct jp_engine *e)
+{
+    if (e == NULL) return;
+    if (e->api) jp_apiserver_close(e->api); /* before the agent: its log streams hold followers */
+    jp_agent_stop(e->agent);
+    jp_scheduler_stop(e->sched);
+    jp_jobctl_stop(e->jobs);
+    jp_gc_stop(e->gc);
+    jp_bootstrap_stop(e->boot);
+    jp_store_close(e->store);
+    if (e->have_pki) jp_pki_free(&e->pki);
+    free(e->url);
+    free(e);
+}
+
+struct jp_store *jp_engine_store(struct jp_engine *e) { return e->store; }
+struct jp_agent *jp_engine_agent(struct jp_engine *e) { return e->agent; }
+const char *jp_engine_url(struct jp_engine *e) { return e->url; }

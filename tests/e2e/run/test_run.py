@@ -1,0 +1,187 @@
+"""`jobplane run FILE...`: the engine embedded for one run. Each test runs the real binary and
+checks what a user sees - the created lines, the pods' logs prefixed as `kubectl logs --prefix`
+prints them, progress, the summary - and the exit code: 0 all Jobs completed, 1 one failed,
+2 bad input (with kubectl's words), 130 interrupted. The temporary state must be gone after.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "apiserver"))
+from jpserver import JOBPLANE, chapter, have_kubectl, kubectl_path, read_file, wait_until  # noqa: E402
+
+KV = next((v for v in ("1.33", "1.27") if have_kubectl(v)), None)
+
+
+def shjob(name, script, restart="Never", **spec):
+    s = {"template": {"spec": {"containers": [{"name": "main", "image": "busybox",
+                                               "command": ["sh", "-c", script]}],
+                               "restartPolicy": restart, "terminationGracePeriodSeconds": 5}}}
+    s.update(spec)
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": s}
+
+
+class Run(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="jp-run-test-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.tmpdir = os.path.join(self.tmp, "t")  # TMPDIR of the run: must end empty
+        os.makedirs(self.tmpdir)
+
+    def write(self, name, docs):
+        p = os.path.join(self.tmp, name)
+        with open(p, "w") as f:
+            f.write(docs if isinstance(docs, str) else "\n---\n".join(json.dumps(d) for d in docs))
+        return p
+
+    def env(self):
+        return dict(os.environ, TMPDIR=self.tmpdir)
+
+    def run_jp(self, *args, stdin=None, timeout=120):
+        p = subprocess.run([JOBPLANE, "run", "--backoff-scale", "0.02", *args], input=stdin,
+                           capture_output=True, text=True, timeout=timeout, env=self.env())
+        self.assertEqual(os.listdir(self.tmpdir), [], "the run's temporary state was left behind")
+        return p
+
+    def expect(self, p, rc, out_patterns=(), err=None):
+        what = "exit %s\nstdout:\n%s\nstderr:\n%s" % (p.returncode, p.stdout, p.stderr)
+        self.assertEqual(p.returncode, rc, what)
+        lines = p.stdout.splitlines()
+        pos = 0
+        for pat in out_patterns:
+            rx = re.compile(pat)
+            hit = next((i for i in range(pos, len(lines)) if rx.fullmatch(lines[i])), None)
+            self.assertIsNotNone(hit, "no line after %d matches %r\n%s" % (pos, pat, what))
+            pos = hit + 1
+        if err is not None:
+            self.assertEqual(p.stderr, err, what)
+
+    def test_chapter_oneshot_logs_progress_and_summary(self):
+        text = read_file(chapter("job-oneshot.yaml")).replace("num-to-gen=10", "num-to-gen=2")
+        p = self.run_jp(self.write("job-oneshot.yaml", text))
+        self.expect(p, 0, [
+            r"job\.batch/oneshot created",
+            r"job\.batch/oneshot: Running, 0/1 succeeded, \d active, 0 failed",
+            r"\[pod/oneshot-\w{5}/kuard\] .*Starting kuard version: v0.10.0-blue",
+            r"\[pod/oneshot-\w{5}/kuard\] .*\(ID 0 1/2\) Item done: SHA256:.*",
+            r"\[pod/oneshot-\w{5}/kuard\] .*\(ID 0 2/2\) Item done: SHA256:.*",
+            r"job\.batch/oneshot completed",
+            r"  Parallelism:    1",
+            r"  Completions:    1",
+            r"  Start Time:     \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}",
+            r"  Completed At:   \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}",
+            r"  Duration:       \d+s",
+            r"  Pods Statuses:  0 Active \(0 Ready\) / 1 Succeeded / 0 Failed",
+        ], err="")
+        # logs are polled: the last lines may come after the progress line that says Complete
+        self.assertRegex(p.stdout, r"\njob\.batch/oneshot: Complete, 1/1 succeeded, 0 active, 0 failed \(\d+s\)\n")
+
+    def test_parallel_and_failing_jobs_from_stdin_exit_1(self):
+        docs = [shjob("ok", "echo done $HOSTNAME", completions=4, parallelism=2),
+                shjob("bad", "echo trying; exit 3", backoffLimit=1)]
+        p = self.run_jp("-", stdin="\n---\n".join(json.dumps(d) for d in docs))
+        self.expect(p, 1, [r"job\.batch/ok created", r"job\.batch/bad created"])
+        self.assertEqual(len(re.findall(r"^\[pod/ok-\w{5}/main\] done ok-\w{5}$", p.stdout, re.M)), 4,
+                         p.stdout)
+        self.assertEqual(len(re.findall(r"^\[pod/bad-\w{5}/main\] trying$", p.stdout, re.M)), 2, p.stdout)
+        self.assertIn("job.batch/ok completed\n", p.stdout)
+        self.assertIn("  Pods Statuses:  0 Active (0 Ready) / 4 Succeeded / 0 Failed\n", p.stdout)
+        self.assertIn("job.batch/bad failed\n", p.stdout)
+        self.assertIn("  Failed:         BackoffLimitExceeded: Job has reached the specified backoff limit\n",
+                      p.stdout)
+        self.assertIn("  Pods Statuses:  0 Active (0 Ready) / 0 Succeeded / 2 Failed\n", p.stdout)
+
+    def test_no_logs(self):
+        p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
+        self.expect(p, 0, [r"job\.batch/q created", r"job\.batch/q completed"])
+        self.assertNotIn("secret-output", p.stdout)
+
+    def test_bad_input_exit_2_with_kubectls_words_and_nothing_runs(self):
+        marker = os.path.join(self.tmp, "ran")
+        good = shjob("good", "touch %s" % marker)
+        invalid = shjob("x", "true", parallelism=-1)
+        cases = [
+            ([good, invalid], 'The Job "x" is invalid: spec.parallelism: Invalid value: -1: '
+                              'must be greater than or equal to 0\n'),
+            ([good, {"apiVersion": "v1", "kind": "Foo", "metadata": {"name": "f"}}],
+             'error: resource mapping not found for name: "f" namespace: "" from "%s": no matches '
+             'for kind "Foo" in version "v1"\nensure CRDs are installed first\n'),
+            ([good, {"kind": "Job", "metadata": {"name": "f"}}],
+             'error: error validating "%s": error validating data: apiVersion not set; if you '
+             'choose to ignore these errors, turn validation off with --validate=false\n'),
+        ]
+        for i, (docs, err) in enumerate(cases):
+            path = self.write("bad%d.json" % i, docs)
+            p = self.run_jp(path)
+            self.expect(p, 2, err=err.replace("%s", path) if "%s" in err else err)
+            self.assertEqual(p.stdout, "")
+        p = self.run_jp(os.path.join(self.tmp, "missing.yaml"))
+        self.expect(p, 2, err='error: the path "%s" does not exist\n' % os.path.join(self.tmp, "missing.yaml"))
+        p = self.run_jp(self.write("broken.yaml", "a: [\n"))
+        self.assertEqual(p.returncode, 2)
+        self.assertRegex(p.stderr, r"^error: error parsing .*broken.yaml: error converting YAML to JSON: .*line 2")
+        p = self.run_jp(self.write("unknown.json", [dict(good, spec=dict(good["spec"], parallelizm=2))]))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn('unknown field "spec.parallelizm"', p.stderr)
+        p = subprocess.run([JOBPLANE, "run"], capture_output=True, text=True, env=self.env())
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("which manifests?", p.stderr)
+        self.assertFalse(os.path.exists(marker), "a pod ran although the input was bad")
+
+    def test_interrupt_stops_the_pods_cleanly(self):
+        script = "trap 'echo got TERM; exit 0' TERM; echo started; sleep 300 & wait"
+        path = self.write("j.json", [shjob("sleepy", script, parallelism=2, completions=4)])
+        proc = subprocess.Popen([JOBPLANE, "run", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=self.env(), start_new_session=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        out = []
+        while len([l for l in out if l.endswith("started\n")]) < 2:
+            line = proc.stdout.readline()
+            self.assertNotEqual(line, "", "the run ended early: %s" % "".join(out))
+            out.append(line)
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=20)
+        text = "".join(out) + rest
+        self.assertEqual(proc.returncode, 130, text + err)
+        self.assertEqual(len(re.findall(r"^\[pod/sleepy-\w{5}/main\] got TERM$", text, re.M)), 2, text)
+        self.assertIn("job.batch/sleepy did not finish\n", text)
+        self.assertIn("interrupted", err)
+        self.assertEqual(os.listdir(self.tmpdir), [])
+        left = subprocess.run(["pgrep", "-f", "sleep 300"], capture_output=True, text=True).stdout
+        mine = [pid for pid in left.split() if self.tmp in open("/proc/%s/environ" % pid, errors="replace").read()
+                ] if left else []
+        self.assertEqual(mine, [])
+
+    @unittest.skipIf(KV is None, "no kubectl found")
+    def test_listen_serves_kubectl_and_data_dir_keeps_the_record(self):
+        data = os.path.join(self.tmp, "data")
+        path = self.write("j.json", [shjob("watched", "sleep 1; echo hi")])
+        proc = subprocess.Popen([JOBPLANE, "run", "--listen", "127.0.0.1:0", "--data-dir", data, path],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env())
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        line = proc.stderr.readline()
+        self.assertIn("serving the Kubernetes API on https://127.0.0.1:", line)
+        self.assertEqual(proc.stderr.readline(), "export KUBECONFIG=%s/kubeconfig\n" % data)
+        env = dict(os.environ, KUBECONFIG=os.path.join(data, "kubeconfig"), HOME=self.tmp, NO_PROXY="127.0.0.1")
+        r = subprocess.run([kubectl_path(KV), "wait", "--for=condition=complete", "job/watched", "--timeout=30s"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual((r.returncode, r.stdout), (0, "job.batch/watched condition met\n"), r.stderr)
+        proc.send_signal(signal.SIGINT)  # the Jobs are done: the run's outcome, not "interrupted"
+        out, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertIn("job.batch/watched completed\n", out)
+        self.assertTrue(os.path.exists(os.path.join(data, "state.db")))
+
+
+if __name__ == "__main__":
+    unittest.main()
