@@ -47,10 +47,9 @@ gen-check:
 
 check: format-check gen-check test asan-test fuzz-smoke
 
-# The main job: kuard generating 3 keys and exiting.
+# The main job: the chapter's one-shot Job (kuard generating 10 RSA keys in one pod).
 run: build
-	./build/kuard --address 127.0.0.1:0 --keygen-enable --keygen-exit-on-complete \
-	    --keygen-num-to-gen=3
+	./build/jobplane run examples/chapter/job-oneshot.yaml
 
 bench:
 	@bash scripts/deps.sh --bench

@@ -53,7 +53,7 @@ static void add(struct jp_manifests *m, const char *source, json_t *obj)
 /* kubectl's checks before it sends anything: an object with apiVersion and kind. */
 static int check_typed(const char *source, const json_t *obj, FILE *err)
 {
-    const char *what = !json_is_object(obj)                                ? "object expected"
+    const char *what = !json_is_object(obj)                                  ? "object expected"
                        : !json_is_string(json_object_get(obj, "apiVersion")) ? "apiVersion not set"
                        : !json_is_string(json_object_get(obj, "kind"))       ? "kind not set"
                                                                              : NULL;
@@ -93,7 +93,7 @@ int jp_manifests_load(char *const *files, size_t nfiles, struct jp_manifests *ou
         jp_buf_init(&b, MANIFEST_MAX + 65536);
         if (read_all(files[f], &b, err) < 0) {
             jp_buf_free(&b);
-            return -1;
+            goto fail;
         }
         json_t **docs = NULL;
         size_t ndocs = 0;
@@ -105,18 +105,21 @@ int jp_manifests_load(char *const *files, size_t nfiles, struct jp_manifests *ou
             fprintf(err, "error: error parsing %s: error converting YAML to JSON: %s\n", name,
                     e->msg);
             jp_err_free(e);
-            return -1;
+            goto fail;
         }
         for (size_t i = 0; i < ndocs && rc == 0; i++)
             if (!json_is_null(docs[i])) rc = add_doc(out, name, docs[i], err);
         jp_yaml_docs_free(docs, ndocs);
-        if (rc < 0) return -1;
+        if (rc < 0) goto fail;
     }
     if (out->n == 0) {
         fprintf(err, "error: no objects passed to apply\n");
-        return -1;
+        goto fail;
     }
     return 0;
+fail:
+    jp_manifests_free(out);
+    return -1;
 }
 
 void jp_manifests_free(struct jp_manifests *m)
@@ -211,8 +214,8 @@ static int create_one(struct jp_store *store, const struct jp_manifests *m, size
     if (!k->namespaced) ns = "";
     /* a namespace the same files create earlier does not exist during the dry run */
     if (dry && *ns && listed_namespace(m, i, ns)) return 0;
-    struct jp_write_ctx c = {.store = store, .kind = k, .ns = ns, .dry_run = dry,
-                             .fv = JP_FV_STRICT};
+    struct jp_write_ctx c = {
+        .store = store, .kind = k, .ns = ns, .dry_run = dry, .fv = JP_FV_STRICT};
     struct jp_write_result res = {0};
     struct jp_status *st = NULL;
     json_t *obj = json_deep_copy(mf->obj);

@@ -63,8 +63,8 @@ static void follow(struct jp_run *r, const char *ns, const char *pod, const json
 {
     const char *name = jp_json_str(cs, "name", NULL);
     int64_t instance = jp_json_int(cs, 0, "restartCount", NULL);
-    bool started = jp_json_path(cs, "state", "running", NULL) ||
-                   jp_json_path(cs, "state", "terminated", NULL);
+    bool started =
+        jp_json_path(cs, "state", "running", NULL) || jp_json_path(cs, "state", "terminated", NULL);
     if (name == NULL || !started) return;
     struct stream *s = find(r, ns, pod, name);
     if (s == NULL) {

@@ -14,10 +14,10 @@ struct jp_run {
     struct jp_run_opts opts;
     struct jp_store_sub *sub;
     uint16_t kind_jobs, kind_pods;
-    json_t *jobs;  /* [{"ns":..,"name":..,"line":last progress line}] */
-    json_t *pods;  /* "ns/name" -> true: pods created during the run, whose logs we show */
+    json_t *jobs; /* [{"ns":..,"name":..,"line":last progress line}] */
+    json_t *pods; /* "ns/name" -> true: pods created during the run, whose logs we show */
     int64_t start_ns;
-    int drawn;     /* lines of the status block on a terminal */
+    int drawn; /* lines of the status block on a terminal */
     bool finishing, stopped, frozen;
     int64_t finishing_since, drain_until;
     void (*drained)(void *arg);

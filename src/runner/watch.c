@@ -59,17 +59,17 @@ static char *progress(struct jp_run *r, const json_t *entry, bool with_time, boo
     if (with_time || *terminal)
         duration((*terminal ? end : jp_now_ns()) - (start ? start : r->start_ns), took,
                  sizeof(took));
-    const char *state = done                                      ? "Complete"
-                        : failed                                  ? "Failed"
-                        : condition(st, "Suspended")              ? "Suspended"
-                        : condition(st, "FailureTarget")          ? "FailureTarget"
-                        : condition(st, "SuccessCriteriaMet")     ? "SuccessCriteriaMet"
-                                                                  : "Running";
-    char *line = jp_xasprintf(
-        "job.batch/%s: %s, %lld%s succeeded, %lld active, %lld failed%s%s%s", name, state,
-        (long long)jp_json_int(st, 0, "succeeded", NULL), want,
-        (long long)jp_json_int(st, 0, "active", NULL),
-        (long long)jp_json_int(st, 0, "failed", NULL), *took ? " (" : "", took, *took ? ")" : "");
+    const char *state = done                                  ? "Complete"
+                        : failed                              ? "Failed"
+                        : condition(st, "Suspended")          ? "Suspended"
+                        : condition(st, "FailureTarget")      ? "FailureTarget"
+                        : condition(st, "SuccessCriteriaMet") ? "SuccessCriteriaMet"
+                                                              : "Running";
+    char *line = jp_xasprintf("job.batch/%s: %s, %lld%s succeeded, %lld active, %lld failed%s%s%s",
+                              name, state, (long long)jp_json_int(st, 0, "succeeded", NULL), want,
+                              (long long)jp_json_int(st, 0, "active", NULL),
+                              (long long)jp_json_int(st, 0, "failed", NULL), *took ? " (" : "",
+                              took, *took ? ")" : "");
     if (failed) {
         char *more = jp_xasprintf("%s: %s: %s", line, jp_json_str(failed, "reason", NULL) ?: "",
                                   jp_json_str(failed, "message", NULL) ?: "");
@@ -262,7 +262,9 @@ int jp_run_summary(struct jp_run *r, FILE *out)
         const json_t *done = condition(st, "Complete"), *failed = condition(st, "Failed");
         if (!done) rc = 1;
         fprintf(out, "job.batch/%s %s\n", name,
-                done ? "completed" : failed ? "failed" : "did not finish");
+                done     ? "completed"
+                : failed ? "failed"
+                         : "did not finish");
         char buf[96];
         snprintf(buf, sizeof(buf), "%lld", (long long)jp_json_int(spec, 1, "parallelism", NULL));
         summary_line(out, "Parallelism:", buf);
@@ -273,7 +275,7 @@ int jp_run_summary(struct jp_run *r, FILE *out)
             snprintf(buf, sizeof(buf), "<unset>");
         summary_line(out, "Completions:", buf);
         int64_t start = jp_json_time(st, "startTime", NULL);
-        int64_t end = done ? jp_json_time(st, "completionTime", NULL)
+        int64_t end = done     ? jp_json_time(st, "completionTime", NULL)
                       : failed ? jp_json_time(failed, "lastTransitionTime", NULL)
                                : jp_now_ns();
         if (start) {

@@ -32,7 +32,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHAPTER = os.path.join(HERE, "chapter")  # verbatim copies of the KUAR Jobs chapter manifests
+CHAPTER = os.path.join(HERE, "..", "..", "..", "examples", "chapter")  # the KUAR Jobs chapter manifests, verbatim
 JOBPLANE = os.environ.get("JOBPLANE", os.path.join(HERE, "../../../build/jobplane"))
 SERVING = re.compile(r"serving the Kubernetes API on https://127\.0\.0\.1:(\d+)")
 VERSIONS = ("1.27", "1.33")

@@ -101,6 +101,12 @@ class Run(unittest.TestCase):
                       p.stdout)
         self.assertIn("  Pods Statuses:  0 Active (0 Ready) / 0 Succeeded / 2 Failed\n", p.stdout)
 
+    def test_failing_example_exits_1(self):
+        p = self.run_jp(os.path.join(HERE, "..", "..", "..", "examples", "job-failing.yaml"))
+        self.expect(p, 1, [r"job\.batch/failing created", r"\[pod/failing-\w{5}/main\] working on it",
+                           r"\[pod/failing-\w{5}/main\] working on it", r"job\.batch/failing failed",
+                           r"  Failed:         BackoffLimitExceeded: Job has reached the specified backoff limit"])
+
     def test_no_logs(self):
         p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
         self.expect(p, 0, [r"job\.batch/q created", r"job\.batch/q completed"])
