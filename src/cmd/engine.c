@@ -84,8 +84,8 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
 static int serve(uv_loop_t *loop, struct jp_engine *e, const struct jp_engine_opts *o,
                  struct jp_err **err)
 {
-    struct jp_apiserver_opts ao = {.host = o->host, .port = o->port, .pki = &e->pki,
-                                   .agent = e->agent};
+    struct jp_apiserver_opts ao = {
+        .host = o->host, .port = o->port, .pki = &e->pki, .agent = e->agent};
     if (jp_apiserver_start(loop, e->store, &ao, &e->api, err) < 0) return -1;
     bool v6 = strchr(o->host, ':') != NULL;
     e->url = jp_xasprintf("https://%s%s%s:%u", v6 ? "[" : "", o->host, v6 ? "]" : "",
@@ -143,6 +143,15 @@ void jp_engine_stop(struct jp_engine *e)
     free(e);
 }
 
-struct jp_store *jp_engine_store(struct jp_engine *e) { return e->store; }
-struct jp_agent *jp_engine_agent(struct jp_engine *e) { return e->agent; }
-const char *jp_engine_url(struct jp_engine *e) { return e->url; }
+struct jp_store *jp_engine_store(struct jp_engine *e)
+{
+    return e->store;
+}
+struct jp_agent *jp_engine_agent(struct jp_engine *e)
+{
+    return e->agent;
+}
+const char *jp_engine_url(struct jp_engine *e)
+{
+    return e->url;
+}

@@ -187,7 +187,8 @@ static void on_signal(uv_signal_t *h, int signum)
         uv_stop(s->loop);
         return;
     }
-    if (s->all_finished || jp_run_finished(s->run)) { /* --listen: the Jobs are done, the API was being served */
+    if (s->all_finished ||
+        jp_run_finished(s->run)) { /* --listen: the Jobs are done, the API was being served */
         end_run(s, false);
         return;
     }
@@ -234,13 +235,15 @@ static int run(struct run_config *c, char **files, size_t nfiles)
         goto out;
     }
     if (c->listen)
-        fprintf(stderr, "jobplane run: serving the Kubernetes API on %s\nexport KUBECONFIG=%s/kubeconfig\n",
+        fprintf(stderr,
+                "jobplane run: serving the Kubernetes API on %s\nexport KUBECONFIG=%s/kubeconfig\n",
                 jp_engine_url(s.engine), c->data_dir);
-    struct jp_run_opts ro = {.logs = c->logs, .tty = isatty(STDOUT_FILENO) && getenv("TERM") &&
-                                                     strcmp(getenv("TERM"), "dumb") != 0,
+    struct jp_run_opts ro = {.logs = c->logs,
+                             .tty = isatty(STDOUT_FILENO) && getenv("TERM") &&
+                                    strcmp(getenv("TERM"), "dumb") != 0,
                              .out = stdout};
-    s.run = jp_run_start(&loop, jp_engine_store(s.engine), jp_engine_agent(s.engine), &ro,
-                         finished, &s);
+    s.run = jp_run_start(&loop, jp_engine_store(s.engine), jp_engine_agent(s.engine), &ro, finished,
+                         &s);
     if (jp_manifests_apply(jp_engine_store(s.engine), &m, s.created, stdout, stderr) < 0) {
         rc = 2;
         jp_run_stop(s.run);
