@@ -232,7 +232,9 @@ char **env__build(struct jp_agent *a, const struct pod *p, const json_t *contain
 {
     struct envlist e = {jp_xcalloc(1, sizeof(char *)), 0};
     env_set(&e, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    env_set(&e, "HOSTNAME", p->name);
+    /* the pod's hostname: spec.hostname when set (Indexed Job pods: <job>-<index>) */
+    const char *host = jp_json_str(p->spec, "hostname", NULL);
+    env_set(&e, "HOSTNAME", host && *host ? host : p->name);
     const json_t *links = jp_json_path(p->spec, "enableServiceLinks", NULL);
     if (!json_is_false(links)) service_links(a, p, &e);
     size_t i;

@@ -98,6 +98,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
 {
     struct jp_engine *e = jp_xcalloc(1, sizeof(*e));
     *out = e;
+    if (jp_mkdir_private(o->data_dir, err) < 0) return -1;
     if (o->serve) {
         if (jp_pki_ensure(o->data_dir, o->sans, &e->pki, err) < 0) return -1;
         e->have_pki = true;

@@ -25,6 +25,25 @@ struct jp_jobctl {
     bool stopping;
 };
 
+#define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+
+/* A set of completion indexes: sorted, disjoint, non-adjacent ranges. */
+struct jp_idx {
+    struct {
+        int64_t first, last;
+    } * v;
+    size_t n;
+};
+
+/* The pod's completion index (annotation, else label), or -1. */
+int64_t jobctl__index_of(const json_t *pod);
+void jobctl__idx_parse(const char *s, int64_t limit, struct jp_idx *out);
+bool jobctl__idx_has(const struct jp_idx *x, int64_t i);
+void jobctl__idx_add(struct jp_idx *x, int64_t i);
+int64_t jobctl__idx_count(const struct jp_idx *x);
+char *jobctl__idx_format(const struct jp_idx *x); /* "" for none; caller frees */
+void jobctl__idx_free(struct jp_idx *x);
+
 void jobctl__enqueue(struct jp_jobctl *j, const char *ns, const char *name, int64_t delay_ns);
 /* Removes the tracking finalizer; 0 if it is gone (or the pod is), -1 if the write failed. */
 int jobctl__strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name);

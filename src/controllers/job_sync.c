@@ -26,6 +26,7 @@ struct owned {
     bool tracked, deleting, ready;
     int restarts;
     int64_t created_ns;
+    int64_t index; /* completion index, -1 for none */
 };
 
 struct pods {
@@ -111,6 +112,7 @@ static bool collect(const struct jp_obj *o, void *arg)
     w->ready = condition_is(json_object_get(w->pod, "status"), "Ready", "True");
     w->restarts = restart_sum(w->pod);
     w->created_ns = p->created_ns;
+    w->index = jobctl__index_of(w->pod);
     return true;
 }
 
@@ -215,14 +217,45 @@ static void delete_pod(struct jp_jobctl *j, const json_t *job, const struct owne
     jp_write_ctx_free(&c);
 }
 
-/* A pod from the template (§5.1); false when the API refused it. */
-static bool create_pod(struct jp_jobctl *j, const json_t *job)
+/* Indexed pods: every container learns its index from the label, unless it sets the variable
+ * itself (§5.1). */
+static void add_index_env(json_t *spec)
+{
+    static const char *const lists[] = {"initContainers", "containers"};
+    for (int l = 0; l < 2; l++) {
+        size_t i, k;
+        json_t *c, *e;
+        json_array_foreach(json_object_get(spec, lists[l]), i, c)
+        {
+            json_t *env = json_object_get(c, "env");
+            bool has = false;
+            json_array_foreach(env, k, e) has |=
+                !strcmp(jp_json_str(e, "name", NULL) ?: "", "JOB_COMPLETION_INDEX");
+            if (has) continue;
+            if (!json_is_array(env)) {
+                env = json_array();
+                json_object_set_new(c, "env", env);
+            }
+            json_array_append_new(env,
+                                  json_pack("{s:s,s:{s:{s:s,s:s}}}", "name", "JOB_COMPLETION_INDEX",
+                                            "valueFrom", "fieldRef", "apiVersion", "v1",
+                                            "fieldPath", "metadata.labels['" JOB_INDEX_KEY "']"));
+        }
+    }
+}
+
+/* A pod from the template (§5.1), for completion INDEX (-1: NonIndexed); false when the API
+ * refused it. */
+static bool create_pod(struct jp_jobctl *j, const json_t *job, int64_t index)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     const char *name = jp_json_str(job, "metadata", "name", NULL);
     const json_t *tmpl = jp_json_path(job, "spec", "template", NULL);
-    char prefix[64];
-    snprintf(prefix, sizeof(prefix), "%.57s-", name);
+    char prefix[64], ix[24] = "";
+    if (index >= 0) snprintf(ix, sizeof(ix), "%lld", (long long)index);
+    /* the prefix stays within 58 characters; an index keeps its "-<i>-" whole */
+    int keep = 57 - (index >= 0 ? (int)strlen(ix) + 1 : 0);
+    snprintf(prefix, sizeof(prefix), "%.*s%s%s-", keep, name, index >= 0 ? "-" : "", ix);
     json_t *meta = json_pack("{s:s,s:s,s:[s],s:[{s:s,s:s,s:s,s:s,s:b,s:b}]}", "generateName",
                              prefix, "namespace", ns, "finalizers", TRACKING, "ownerReferences",
                              "apiVersion", "batch/v1", "kind", "Job", "name", name, "uid",
@@ -233,8 +266,23 @@ static bool create_pod(struct jp_jobctl *j, const json_t *job)
         const json_t *v = jp_json_path(tmpl, "metadata", copied[i], NULL);
         if (v) json_object_set_new(meta, copied[i], json_deep_copy(v));
     }
-    json_t *pod = json_pack("{s:s,s:s,s:o,s:O}", "apiVersion", "v1", "kind", "Pod", "metadata",
-                            meta, "spec", json_object_get(tmpl, "spec"));
+    json_t *spec = json_deep_copy(json_object_get(tmpl, "spec"));
+    if (index >= 0) {
+        for (int i = 0; i < 2; i++) {
+            json_t *m = json_object_get(meta, copied[i]);
+            if (!json_is_object(m)) {
+                m = json_object();
+                json_object_set_new(meta, copied[i], m);
+            }
+            json_object_set_new(m, JOB_INDEX_KEY, json_string(ix));
+        }
+        char *host = jp_xasprintf("%s-%s", name, ix);
+        json_object_set_new(spec, "hostname", json_string(host));
+        free(host);
+        add_index_env(spec);
+    }
+    json_t *pod = json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind", "Pod", "metadata",
+                            meta, "spec", spec);
     struct jp_write_ctx c = {
         .store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns, .fv = JP_FV_IGNORE};
     struct jp_write_result r = {0};
@@ -353,7 +401,7 @@ static void set_count(json_t *st, const char *key, long long n, bool keep_zero)
  * list is written, the finalizers go, then the lists become counts. A crash between the steps
  * repeats the rest on the next sync; nothing is counted twice. */
 static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *ps, json_t *st,
-                           int *new_ok, int *new_failed, int64_t *last_failure)
+                           struct jp_idx *done, int *new_ok, int *new_failed, int64_t *last_failure)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     const char *name = jp_json_str(job, "metadata", "name", NULL);
@@ -373,9 +421,22 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         }
     }
     bool added = false;
+    int64_t completions = jp_json_int(spec, 0, "completions", NULL);
+    const struct owned **ok_ix = jp_xcalloc(ps->n + 1, sizeof(*ok_ix));
+    size_t nok = 0;
     for (size_t i = 0; i < ps->n; i++) {
         const struct owned *w = &ps->v[i];
         if (!w->tracked) continue;
+        if (done && !strcmp(w->phase, "Succeeded")) {
+            /* Indexed: the set of indexes is the record, each counts once; no UIDs */
+            if (w->index >= 0 && w->index < completions && !jobctl__idx_has(done, w->index)) {
+                jobctl__idx_add(done, w->index);
+                added = true;
+                (*new_ok)++;
+            }
+            ok_ix[nok++] = w;
+            continue;
+        }
         int k = !strcmp(w->phase, "Succeeded") ? 0 : failed(spec, w) ? 1 : -1;
         if (k < 0 || listed(lists[k], w->uid)) continue;
         json_array_append_new(lists[k], json_string(w->uid));
@@ -391,7 +452,19 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
             if (t > *last_failure) *last_failure = t;
         }
     }
+    if (done) {
+        char *text = jobctl__idx_format(done);
+        if (*text)
+            json_object_set_new(st, "completedIndexes", json_string(text));
+        else
+            json_object_del(st, "completedIndexes");
+        free(text);
+        set_count(st, "succeeded", jobctl__idx_count(done), false);
+    }
     if (added) write_status(j, ns, name, st);
+    for (size_t i = 0; i < nok; i++)
+        jobctl__strip_finalizer(j, ns, ok_ix[i]->name);
+    free(ok_ix);
     for (int k = 0; k < 2; k++) {
         long long count = jp_json_int(st, 0, keys[k], NULL);
         for (size_t i = json_array_size(lists[k]); i-- > 0;) {
@@ -444,12 +517,34 @@ static int surplus_order(const void *a, const void *b)
     return x->created_ns > y->created_ns ? -1 : x->created_ns < y->created_ns;
 }
 
+/* Indexed: active pods without a valid index, of an index already done, or a second pod of
+ * an index are let go first (§5.2); the rest hold their indexes. */
+static void drop_bad_indexes(struct jp_jobctl *j, const json_t *job, struct pods *ps,
+                             const struct jp_idx *done, struct jp_idx *held, long long *nactive)
+{
+    int64_t completions = jp_json_int(job, 0, "spec", "completions", NULL);
+    for (size_t i = 0; i < ps->n; i++) {
+        struct owned *w = &ps->v[i];
+        if (!active(w)) continue;
+        if (w->index >= 0 && w->index < completions && !jobctl__idx_has(done, w->index) &&
+            !jobctl__idx_has(held, w->index)) {
+            jobctl__idx_add(held, w->index);
+            continue;
+        }
+        delete_pod(j, job, w, true);
+        w->deleting = true;
+        (*nactive)--;
+    }
+}
+
 static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, long long *nactive,
-                     long long succeeded)
+                     long long succeeded, const struct jp_idx *done)
 {
     const json_t *spec = json_object_get(job, "spec");
     long long parallelism = jp_json_int(spec, 1, "parallelism", NULL);
     const json_t *comp = json_object_get(spec, "completions");
+    struct jp_idx held = {0};
+    if (done) drop_bad_indexes(j, job, ps, done, &held, nactive);
     long long want;
     if (json_is_integer(comp)) {
         want = json_integer_value(comp) - succeeded;
@@ -470,25 +565,37 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
             (*nactive)--;
         }
         free(order);
-        return;
+        goto out;
     }
     long long diff = want - *nactive;
-    if (diff <= 0) return;
+    if (diff <= 0) goto out;
     const char *uid = jp_json_str(job, "metadata", "uid", NULL);
     int64_t wait = backoff_left(j, uid);
     if (wait > 0) {
         jobctl__enqueue(j, jp_json_str(job, "metadata", "namespace", NULL),
                         jp_json_str(job, "metadata", "name", NULL), wait);
-        return;
+        goto out;
     }
     if (diff > MAX_PER_SYNC) diff = MAX_PER_SYNC;
-    /* slow start: batches of 1, 2, 4...; a refused create ends this sync's creations */
+    /* slow start: batches of 1, 2, 4...; a refused create ends this sync's creations. Indexed
+     * pods take the lowest indexes neither done nor held. */
+    int64_t next = 0, completions = json_is_integer(comp) ? json_integer_value(comp) : 0;
     for (long long batch = 1, made = 0; made < diff; batch *= 2) {
         for (long long k = 0; k < batch && made < diff; k++, made++) {
-            if (!create_pod(j, job)) return;
+            int64_t index = -1;
+            if (done) {
+                while (next < completions &&
+                       (jobctl__idx_has(done, next) || jobctl__idx_has(&held, next)))
+                    next++;
+                if (next >= completions) goto out;
+                index = next++;
+            }
+            if (!create_pod(j, job, index)) goto out;
             (*nactive)++;
         }
     }
+out:
+    jobctl__idx_free(&held);
 }
 
 void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
@@ -507,8 +614,8 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
         json_decref(st);
         st = json_object();
     }
-    bool done = condition_is(st, "Complete", "True") || condition_is(st, "Failed", "True");
-    if (done || jp_json_path(job, "metadata", "deletionTimestamp", NULL)) {
+    bool finished_job = condition_is(st, "Complete", "True") || condition_is(st, "Failed", "True");
+    if (finished_job || jp_json_path(job, "metadata", "deletionTimestamp", NULL)) {
         /* nothing runs for a finished or deleted Job; its pods are let go */
         for (size_t i = 0; i < ps.n; i++)
             if (ps.v[i].tracked) jobctl__strip_finalizer(j, ns, ps.v[i].name);
@@ -516,7 +623,13 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     }
     int new_ok = 0, new_bad = 0;
     int64_t last_failure = 0;
-    count_finished(j, job, &ps, st, &new_ok, &new_bad, &last_failure);
+    const char *mode = jp_json_str(spec, "completionMode", NULL);
+    bool indexed = mode && !strcmp(mode, "Indexed");
+    struct jp_idx done_set = {0}, *done = indexed ? &done_set : NULL;
+    if (indexed)
+        jobctl__idx_parse(jp_json_str(st, "completedIndexes", NULL),
+                          jp_json_int(spec, 0, "completions", NULL), done);
+    count_finished(j, job, &ps, st, done, &new_ok, &new_bad, &last_failure);
     note_outcomes(j, uid, new_ok, new_bad, last_failure);
     long long nactive = 0, ready = 0, terminating = 0, restarts = 0;
     for (size_t i = 0; i < ps.n; i++) {
@@ -613,12 +726,13 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             free(t);
             jp_record(j->events, &about, "Normal", "Resumed", "Job resumed");
         }
-        run_pods(j, job, &ps, &nactive, succeeded);
+        run_pods(j, job, &ps, &nactive, succeeded, done);
     }
     set_count(st, "active", nactive, false);
     set_count(st, "ready", ready > nactive ? nactive : ready, true);
     set_count(st, "terminating", terminating, true);
     write_status(j, ns, name, st);
+    jobctl__idx_free(&done_set);
 out:
     json_decref(st);
     pods_free(&ps);

@@ -404,6 +404,35 @@ class Rules(JobCase):
         self.assertEqual(self.status("x").get("failed", 0), 0)
         self.assertEqual(sum(1 for e in self.events("x") if e[1] == "SuccessfulDelete"), 2)
 
+    def test_r18_r20_r25_indexed_pods(self):
+        script = self.logged('echo "$JOB_COMPLETION_INDEX $HOSTNAME" > %s/ix-$JOB_COMPLETION_INDEX; sleep 0.2'
+                             % self.marks)
+        st = self.run_job(shjob("ix", script, completions=4, parallelism=2, completionMode="Indexed"))
+        self.assert_counts(st, succeeded=4)
+        self.assertEqual(st["completedIndexes"], "0-3")
+        pods = self.pods("ix")
+        self.assertEqual(len(pods), 4)
+        for p in pods:
+            meta = p["metadata"]
+            i = meta["annotations"]["batch.kubernetes.io/job-completion-index"]
+            self.assertEqual(meta["labels"]["batch.kubernetes.io/job-completion-index"], i)
+            self.assertRegex(meta["name"], r"^ix-%s-%s$" % (i, POD_NAME.pattern))
+            self.assertEqual(p["spec"]["hostname"], "ix-" + i)
+            self.assertEqual(read_file(os.path.join(self.marks, "ix-" + i)), "%s ix-%s\n" % (i, i))
+        first_two = sorted(p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+                           for p in pods[:2])
+        self.assertEqual(first_two, ["0", "1"])
+        self.assertLessEqual(max_overlap(spans(self.log_path)), 2)
+
+    def test_r26_completed_indexes_intervals(self):
+        script = 'case $JOB_COMPLETION_INDEX in 2|6) sleep 300;; esac'
+        self.create(shjob("ix", script, completions=8, parallelism=8, completionMode="Indexed"))
+        wait_until(lambda: self.status("ix").get("completedIndexes") == "0,1,3-5,7", 30,
+                   "completedIndexes 0,1,3-5,7 (%s)" % self.status)
+        st = self.status("ix")
+        self.assertEqual((st.get("succeeded"), st.get("active")), (6, 2))
+        self.assertNotIn("conditions", st)
+
     def test_r15_mutable_and_immutable_fields(self):
         self.create(shjob("x", "sleep 300", completions=3))
         gen = self.job("x")["metadata"]["generation"]
