@@ -9,6 +9,7 @@
 #include "controllers/gc.h"
 #include "controllers/job.h"
 #include "controllers/scheduler.h"
+#include "controllers/ttl.h"
 #include "pki/pki.h"
 
 #include <stdlib.h>
@@ -22,13 +23,14 @@ struct jp_engine {
     struct jp_bootstrap *boot;
     struct jp_gc *gc;
     struct jp_jobctl *jobs;
+    struct jp_ttlctl *ttl;
     struct jp_scheduler *sched;
     struct jp_agent *agent;
     struct jp_apiserver *api;
     char *url;
 };
 
-static const char *const known[] = {"garbagecollector", "job"};
+static const char *const known[] = {"garbagecollector", "job", "ttl-after-finished"};
 
 /* kube-controller-manager's --controllers: "*" is every controller, "name" adds one, "-name"
  * removes one; the last word about a name wins. */
@@ -118,6 +120,8 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         return -1;
     if (controller_on(o->controllers, "job"))
         e->jobs = jp_jobctl_start(loop, e->store, o->backoff_scale);
+    if (controller_on(o->controllers, "ttl-after-finished"))
+        e->ttl = jp_ttlctl_start(loop, e->store);
     if (!o->no_node && start_node(loop, e, o, host, err) < 0) return -1;
     if (o->serve && serve(loop, e, o, err) < 0) return -1;
     return 0;
@@ -127,6 +131,8 @@ void jp_engine_stop_controllers(struct jp_engine *e)
 {
     jp_jobctl_stop(e->jobs);
     e->jobs = NULL;
+    jp_ttlctl_stop(e->ttl);
+    e->ttl = NULL;
 }
 
 void jp_engine_stop(struct jp_engine *e)
@@ -136,6 +142,7 @@ void jp_engine_stop(struct jp_engine *e)
     jp_agent_stop(e->agent);
     jp_scheduler_stop(e->sched);
     jp_jobctl_stop(e->jobs);
+    jp_ttlctl_stop(e->ttl);
     jp_gc_stop(e->gc);
     jp_bootstrap_stop(e->boot);
     jp_store_close(e->store);

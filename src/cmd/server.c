@@ -47,7 +47,8 @@ static void usage(FILE *out)
             "(10 s doubling to 5 m) by F, e.g. 0.01 for quick local loops (default 1)\n"
             "  --no-host-fallback        images other than the built-in ones fail to pull instead "
             "of running their command on the host filesystem\n"
-            "  --controllers LIST        controllers to run: * (all: garbagecollector, job), NAME "
+            "  --controllers LIST        controllers to run: * (all: " JP_ENGINE_CONTROLLERS
+            "), NAME "
             "adds, -NAME removes (default *)\n"
             "  --no-node                 serve the API only: no scheduler, no node agent (pods "
             "stay Pending)\n"

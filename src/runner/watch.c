@@ -204,7 +204,7 @@ void jp_run_track(struct jp_run *r, const json_t *created)
 
 static void summary_line(FILE *out, const char *label, const char *value)
 {
-    fprintf(out, "  %-16s%s\n", label, value);
+    fprintf(out, "  %-16s%s%s\n", label, strlen(label) >= 16 ? "  " : "", value);
 }
 
 static void when(int64_t ns, char *buf, size_t n)
@@ -295,6 +295,11 @@ int jp_run_summary(struct jp_run *r, FILE *out)
                                      jp_json_str(failed, "message", NULL) ?: "");
             summary_line(out, "Failed:", why);
             free(why);
+        }
+        const char *mode = jp_json_str(spec, "completionMode", NULL);
+        if (mode && !strcmp(mode, "Indexed")) {
+            const char *ci = jp_json_str(st, "completedIndexes", NULL);
+            summary_line(out, "Completed Indexes:", ci && *ci ? ci : "<none>");
         }
         char *pods = jp_xasprintf("%lld Active (%lld Ready) / %lld Succeeded / %lld Failed",
                                   (long long)jp_json_int(st, 0, "active", NULL),

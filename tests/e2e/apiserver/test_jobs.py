@@ -478,6 +478,20 @@ class Deletion(JobCase):
         wait_until(lambda: self.s.json("GET", JOBS + "x")[0] == 404, 20, "the job to go after its pods")
         self.assertEqual(self.pods("x"), [])
 
+    def test_r71_ttl_after_finished(self):
+        self.create(shjob("t0", "exit 0", ttlSecondsAfterFinished=0))
+        self.create(shjob("t1", "exit 1", backoffLimit=0, ttlSecondsAfterFinished=0))
+        self.create(shjob("t2", "exit 0", ttlSecondsAfterFinished=2))
+        for name in ("t0", "t1"):  # right after finishing, Complete or Failed, pods too
+            wait_until(lambda: self.s.json("GET", JOBS + name)[0] == 404 and self.pods(name) == [], 10,
+                       "job %s and its pods to go" % name)
+        st = self.wait_condition("t2", "Complete")
+        finished = time.time()
+        self.assertEqual(len(self.pods("t2")), 1)
+        wait_until(lambda: self.s.json("GET", JOBS + "t2")[0] == 404, 10, "job t2 to go")
+        self.assertGreaterEqual(time.time() - finished, 1.0, st)
+        wait_until(lambda: self.pods("t2") == [], 10, "t2's pod to go")
+
     def test_r70_raw_delete_orphans(self):
         names = self.start()
         self.s.json("DELETE", JOBS + "x", expect=200)
