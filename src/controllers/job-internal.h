@@ -44,6 +44,10 @@ int64_t jobctl__idx_count(const struct jp_idx *x);
 char *jobctl__idx_format(const struct jp_idx *x); /* "" for none; caller frees */
 void jobctl__idx_free(struct jp_idx *x);
 
+/* What podFailurePolicy says of a Failed pod: "FailJob", "Ignore", "Count", "FailIndex", or
+ * NULL when no rule matches; *message (caller frees) names the container, code and rule. */
+const char *jobctl__pod_failure_action(const json_t *spec, const json_t *pod, char **message);
+
 void jobctl__enqueue(struct jp_jobctl *j, const char *ns, const char *name, int64_t delay_ns);
 /* Removes the tracking finalizer; 0 if it is gone (or the pod is), -1 if the write failed. */
 int jobctl__strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name);

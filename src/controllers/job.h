@@ -1,6 +1,7 @@
 /* The job controller: batch/v1 Jobs as Kubernetes 1.33 runs them (reference/job-semantics.md):
  * pods from the template, finalizer-based counting, parallelism and completions, backoffLimit
- * with the pod re-creation back-off, activeDeadlineSeconds, suspend, and the delayed terminal
+ * with the pod re-creation back-off, activeDeadlineSeconds, suspend, Indexed completion,
+ * podFailurePolicy, and the delayed terminal
  * conditions (SuccessCriteriaMet then Complete, FailureTarget then Failed). */
 #ifndef JP_CONTROLLERS_JOB_H
 #define JP_CONTROLLERS_JOB_H

@@ -397,6 +397,15 @@ static void set_count(json_t *st, const char *key, long long n, bool keep_zero)
         json_object_del(st, key);
 }
 
+/* The timestamps have whole seconds: the pod ended within the second after its finish time,
+ * and no later than now, when its end is seen. */
+static void note_finish(const struct owned *w, int64_t *last_failure)
+{
+    int64_t t = finish_time(w->pod) + NS_PER_S - 1, now = jp_now_ns();
+    if (t > now) t = now;
+    if (t > *last_failure) *last_failure = t;
+}
+
 /* §7.2: finished pods that still carry the finalizer are listed in uncountedTerminatedPods, the
  * list is written, the finalizers go, then the lists become counts. A crash between the steps
  * repeats the rest on the next sync; nothing is counted twice. */
@@ -439,17 +448,32 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         }
         int k = !strcmp(w->phase, "Succeeded") ? 0 : failed(spec, w) ? 1 : -1;
         if (k < 0 || listed(lists[k], w->uid)) continue;
+        const char *action = NULL;
+        char *why = NULL;
+        if (k == 1 && !strcmp(w->phase, "Failed") &&
+            !condition_is(st, "SuccessCriteriaMet", "True"))
+            action = jobctl__pod_failure_action(spec, w->pod, &why);
+        if (action && !strcmp(action, "Ignore")) {
+            /* not a failure of the Job: let the pod go uncounted; it still feeds the back-off */
+            if (jobctl__strip_finalizer(j, ns, w->name) == 0) {
+                (*new_failed)++;
+                note_finish(w, last_failure);
+            }
+            free(why);
+            continue;
+        }
+        if (action && !strcmp(action, "FailJob") && !condition_is(st, "FailureTarget", "True")) {
+            /* decided in the same status write that lists the pod: a crash cannot lose it */
+            add_condition(st, "FailureTarget", "True", "PodFailurePolicy", why);
+        }
+        free(why);
         json_array_append_new(lists[k], json_string(w->uid));
         added = true;
         if (k == 0) {
             (*new_ok)++;
         } else {
             (*new_failed)++;
-            /* the timestamps have whole seconds: the pod ended within the second after t,
-             * and no later than now, when its end is seen */
-            int64_t t = finish_time(w->pod) + NS_PER_S - 1, now = jp_now_ns();
-            if (t > now) t = now;
-            if (t > *last_failure) *last_failure = t;
+            note_finish(w, last_failure);
         }
     }
     if (done) {
@@ -568,6 +592,12 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
         goto out;
     }
     long long diff = want - *nactive;
+    const char *policy = jp_json_str(spec, "podReplacementPolicy", NULL);
+    if (json_object_get(spec, "podFailurePolicy") || (policy && !strcmp(policy, "Failed"))) {
+        /* a terminating pod is replaced only once it has failed (§5.2, R48, R55) */
+        for (size_t i = 0; i < ps->n; i++)
+            if (ps->v[i].deleting && !finished(&ps->v[i])) diff--;
+    }
     if (diff <= 0) goto out;
     const char *uid = jp_json_str(job, "metadata", "uid", NULL);
     int64_t wait = backoff_left(j, uid);

@@ -433,6 +433,38 @@ class Rules(JobCase):
         self.assertEqual((st.get("succeeded"), st.get("active")), (6, 2))
         self.assertNotIn("conditions", st)
 
+    def pfp(self, *rules):
+        return {"rules": [dict(action=a, onExitCodes={"operator": op, "values": list(v)}) for a, op, v in rules]}
+
+    def test_r50_fail_job_rule(self):
+        script = "if mkdir %s/first 2>/dev/null; then exit 42; fi; sleep 300" % self.marks
+        st = self.run_job(shjob("x", script, parallelism=2, completions=2,
+                                podFailurePolicy=self.pfp(("FailJob", "In", [42]))), "Failed")
+        c = st["conditions"][-1]
+        self.assertEqual((c["type"], c["reason"]), ("Failed", "PodFailurePolicy"))
+        self.assertRegex(c["message"], r"^Container main for pod default/x-%s failed with exit code 42 "
+                                       r"matching FailJob rule at index 0$" % POD_NAME.pattern)
+        self.assertEqual(st["conditions"][0]["type"], "FailureTarget")
+        self.assert_counts(st, failed=2)
+        self.assertIn("PodFailurePolicy", [e[1] for e in self.events("x") if e[0] == "Warning"])
+
+    def test_r51_ignore_rule_replaces_without_counting(self):
+        script = self.logged("mkdir %s/ran 2>/dev/null && exit 3; exit 0" % self.marks)
+        st = self.run_job(shjob("x", script, backoffLimit=0,
+                                podFailurePolicy=self.pfp(("Ignore", "In", [3]))))
+        self.assert_counts(st, succeeded=1)
+        self.assertEqual(len(self.pods("x")), 2)
+        runs = sorted(spans(self.log_path))
+        self.assertGreaterEqual(runs[1][0] - runs[0][1], 10 * SCALE, runs)
+
+    def test_r52_r53_unmatched_codes_count_and_zero_never_matches(self):
+        st = self.run_job(shjob("a", "exit 5", backoffLimit=0,
+                                podFailurePolicy=self.pfp(("Ignore", "In", [3]))), "Failed")
+        self.assertEqual(st["conditions"][-1]["reason"], "BackoffLimitExceeded")
+        self.assert_counts(st, failed=1)
+        st = self.run_job(shjob("b", "exit 0", podFailurePolicy=self.pfp(("FailJob", "NotIn", [1]))))
+        self.assert_counts(st, succeeded=1)
+
     def test_r15_mutable_and_immutable_fields(self):
         self.create(shjob("x", "sleep 300", completions=3))
         gen = self.job("x")["metadata"]["generation"]
