@@ -12,8 +12,11 @@ static void check_shape(const struct jp_idx *x, int64_t limit)
 {
     for (size_t i = 0; i < x->n; i++) {
         FUZZ_CHECK(x->v[i].first <= x->v[i].last, "range %zu is reversed", i);
-        FUZZ_CHECK(x->v[i].first >= 0 && x->v[i].last < limit, "range %zu is outside [0, limit)", i);
-        if (i) FUZZ_CHECK(x->v[i - 1].last + 1 < x->v[i].first, "ranges %zu-1 and %zu touch or overlap", i, i);
+        FUZZ_CHECK(x->v[i].first >= 0 && x->v[i].last < limit, "range %zu is outside [0, limit)",
+                   i);
+        if (i)
+            FUZZ_CHECK(x->v[i - 1].last + 1 < x->v[i].first,
+                       "ranges %zu-1 and %zu touch or overlap", i, i);
     }
 }
 
@@ -29,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jobctl__idx_parse(f1, limit, &y);
     char *f2 = jobctl__idx_format(&y);
     FUZZ_CHECK(strcmp(f1, f2) == 0, "format/parse round trip differs");
-    FUZZ_CHECK(jobctl__idx_count(&x) == jobctl__idx_count(&y), "count differs after the round trip");
+    FUZZ_CHECK(jobctl__idx_count(&x) == jobctl__idx_count(&y),
+               "count differs after the round trip");
     int64_t extra = (int64_t)(size * 7919) % limit;
     jobctl__idx_add(&y, extra);
     check_shape(&y, limit);

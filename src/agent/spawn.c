@@ -274,16 +274,48 @@ static int find_shim(const char *dir, int64_t *started_ns)
     return jp_proc_starttime(st.shim_pid) == st.shim_start ? st.shim_pid : 0;
 }
 
+/* A shim whose pid we never wrote down (the server died between spawning it and recording
+ * it): found by its command line, "<exe> shim <dir>". */
+static int unrecorded_shim(const char *dir)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL) return 0;
+    struct dirent *e;
+    int found = 0;
+    size_t dlen = strlen(dir);
+    while (!found && (e = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0) continue;
+        char path[64], buf[4096];
+        snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = '\0';
+        const char *verb = buf + strlen(buf) + 1;
+        if (verb >= buf + n || strcmp(verb, "shim") != 0) continue;
+        const char *arg = verb + 5;
+        if (arg < buf + n && strlen(arg) == dlen && memcmp(arg, dir, dlen) == 0) found = (int)pid;
+    }
+    closedir(d);
+    return found;
+}
+
 void spawn__adopt(struct container *c)
 {
     char *dir = spawn__attempt_dir(c, c->attempt);
     struct jp_shim_exit ex;
+    struct jp_shim_state st;
     int64_t started = 0;
     int pid = 0;
     if (jp_shim_exit_read(dir, &ex, NULL) == 0) {
         c->state = C_TERMINATED;
         c->term = ex;
-    } else if ((pid = find_shim(dir, &started)) > 0) {
+    } else if ((pid = find_shim(dir, &started)) > 0 || (pid = unrecorded_shim(dir)) > 0) {
+        write_shim_record(dir, pid);
         if (watch_shim(c, pid)) {
             c->state = C_RUNNING;
             c->started_ns = started ? started : jp_now_ns();
@@ -293,9 +325,22 @@ void spawn__adopt(struct container *c)
             pid = 0;
         }
     }
+    if (c->state == C_TERMINATED || pid > 0) {
+        free(dir);
+        return;
+    }
+    if (jp_shim_state_read(dir, &st, NULL) < 0) {
+        /* no shim and its container never started: the attempt never happened, start again */
+        jp_log(JP_INFO, "agent", "container %s of pod %s/%s was not started before the restart",
+               c->name, c->pod->ns, c->pod->name);
+        jp_remove_tree(dir);
+        free(dir);
+        c->attempt--;
+        c->state = C_WAITING;
+        return;
+    }
     free(dir);
-    if (c->state == C_TERMINATED || pid > 0) return;
-    /* neither running nor recorded: lost while we were down */
+    /* started, then neither running nor recorded: lost while we were down */
     memset(&c->term, 0, sizeof(c->term));
     c->term.exit_code = 137;
     snprintf(c->term.reason, sizeof(c->term.reason), "ContainerStatusUnknown");

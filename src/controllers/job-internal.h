@@ -26,6 +26,33 @@ struct jp_jobctl {
 };
 
 #define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+#define TRACKING      "batch.kubernetes.io/job-tracking"
+#define NS_PER_S      1000000000LL
+#define MAX_PER_SYNC  500
+
+/* A pod the Job controls, as one sync sees it. */
+struct owned {
+    struct jp_obj *o;
+    json_t *pod;
+    const char *uid, *name, *phase;
+    bool tracked, deleting, ready;
+    int restarts;
+    int64_t created_ns;
+    int64_t index; /* completion index, -1 for none */
+};
+
+struct pods {
+    struct owned *v;
+    size_t n;
+    const char *job_uid;
+};
+
+/* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
+void jobctl__delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,
+                        bool uncounted);
+/* A pod from the template for completion INDEX (-1: NonIndexed); false when refused. */
+bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index);
+void jobctl__about_job(const json_t *job, struct jp_event_about *a);
 
 /* A set of completion indexes: sorted, disjoint, non-adjacent ranges. */
 struct jp_idx {

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_S 1000000000LL
 
 static void run_queue(uv_timer_t *t);
 static void run_later(uv_timer_t *t);

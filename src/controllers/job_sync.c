@@ -12,28 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_S        1000000000LL
-#define TRACKING        "batch.kubernetes.io/job-tracking"
-#define MAX_PER_SYNC    500
 #define BACKOFF_BASE_NS (10 * NS_PER_S)
 #define BACKOFF_MAX_NS  (600 * NS_PER_S)
 #define DEFAULT_BACKOFF 6
-
-struct owned {
-    struct jp_obj *o;
-    json_t *pod;
-    const char *uid, *name, *phase;
-    bool tracked, deleting, ready;
-    int restarts;
-    int64_t created_ns;
-    int64_t index; /* completion index, -1 for none */
-};
-
-struct pods {
-    struct owned *v;
-    size_t n;
-    const char *job_uid;
-};
 
 /* ---- reading pods ---- */
 
@@ -147,159 +128,6 @@ static bool failed(const json_t *spec, const struct owned *w)
 }
 
 /* ---- writing pods ---- */
-
-int jobctl__strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name)
-{
-    const struct jp_obj *cur = jp_store_get(j->store, j->kind_pods, ns, name);
-    if (cur == NULL) return 0;
-    json_t *pod = jp_api_parse(cur);
-    json_t *list = jp_json_path(pod, "metadata", "finalizers", NULL);
-    size_t i;
-    json_t *f;
-    bool found = false;
-    json_array_foreach(list, i, f)
-    {
-        if (json_is_string(f) && !strcmp(json_string_value(f), TRACKING)) {
-            json_array_remove(list, i);
-            if (json_array_size(list) == 0)
-                json_object_del(json_object_get(pod, "metadata"), "finalizers");
-            found = true;
-            break;
-        }
-    }
-    if (!found) {
-        json_decref(pod);
-        return 0;
-    }
-    struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns};
-    struct jp_write_result r = {0};
-    struct jp_status *st = NULL;
-    int rc = jp_api_replace(&c, cur, pod, &r, &st);
-    if (rc < 0) {
-        jp_log(JP_WARN, "job-controller", "removing the tracking finalizer of pod %s/%s: %s", ns,
-               name, st->message);
-        jp_status_free(st);
-    }
-    jp_write_result_free(&r);
-    jp_write_ctx_free(&c);
-    return rc;
-}
-
-static void about_job(const json_t *job, struct jp_event_about *a)
-{
-    *a = (struct jp_event_about){"Job",
-                                 "batch/v1",
-                                 jp_json_str(job, "metadata", "namespace", NULL),
-                                 jp_json_str(job, "metadata", "name", NULL),
-                                 jp_json_str(job, "metadata", "uid", NULL),
-                                 jp_json_str(job, "metadata", "resourceVersion", NULL),
-                                 NULL};
-}
-
-/* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
-static void delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,
-                       bool uncounted)
-{
-    const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
-    if (uncounted && jobctl__strip_finalizer(j, ns, w->name) < 0) return;
-    struct jp_write_ctx c = {.store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns};
-    struct jp_write_result r = {0};
-    struct jp_status *st = NULL;
-    struct jp_event_about about;
-    about_job(job, &about);
-    if (jp_api_delete(&c, w->name, NULL, &r, &st) < 0) {
-        jp_record(j->events, &about, "Warning", "FailedDelete", "Error deleting: %s", st->message);
-        jp_status_free(st);
-    } else {
-        jp_record(j->events, &about, "Normal", "SuccessfulDelete", "Deleted pod: %s", w->name);
-    }
-    jp_write_result_free(&r);
-    jp_write_ctx_free(&c);
-}
-
-/* Indexed pods: every container learns its index from the label, unless it sets the variable
- * itself (§5.1). */
-static void add_index_env(json_t *spec)
-{
-    static const char *const lists[] = {"initContainers", "containers"};
-    for (int l = 0; l < 2; l++) {
-        size_t i, k;
-        json_t *c, *e;
-        json_array_foreach(json_object_get(spec, lists[l]), i, c)
-        {
-            json_t *env = json_object_get(c, "env");
-            bool has = false;
-            json_array_foreach(env, k, e) has |=
-                !strcmp(jp_json_str(e, "name", NULL) ?: "", "JOB_COMPLETION_INDEX");
-            if (has) continue;
-            if (!json_is_array(env)) {
-                env = json_array();
-                json_object_set_new(c, "env", env);
-            }
-            json_array_append_new(env,
-                                  json_pack("{s:s,s:{s:{s:s,s:s}}}", "name", "JOB_COMPLETION_INDEX",
-                                            "valueFrom", "fieldRef", "apiVersion", "v1",
-                                            "fieldPath", "metadata.labels['" JOB_INDEX_KEY "']"));
-        }
-    }
-}
-
-/* A pod from the template (§5.1), for completion INDEX (-1: NonIndexed); false when the API
- * refused it. */
-static bool create_pod(struct jp_jobctl *j, const json_t *job, int64_t index)
-{
-    const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
-    const char *name = jp_json_str(job, "metadata", "name", NULL);
-    const json_t *tmpl = jp_json_path(job, "spec", "template", NULL);
-    char prefix[64], ix[24] = "";
-    if (index >= 0) snprintf(ix, sizeof(ix), "%lld", (long long)index);
-    /* the prefix stays within 58 characters; an index keeps its "-<i>-" whole */
-    int keep = 57 - (index >= 0 ? (int)strlen(ix) + 1 : 0);
-    snprintf(prefix, sizeof(prefix), "%.*s%s%s-", keep, name, index >= 0 ? "-" : "", ix);
-    json_t *meta = json_pack("{s:s,s:s,s:[s],s:[{s:s,s:s,s:s,s:s,s:b,s:b}]}", "generateName",
-                             prefix, "namespace", ns, "finalizers", TRACKING, "ownerReferences",
-                             "apiVersion", "batch/v1", "kind", "Job", "name", name, "uid",
-                             jp_json_str(job, "metadata", "uid", NULL), "controller", 1,
-                             "blockOwnerDeletion", 1);
-    static const char *const copied[] = {"labels", "annotations"};
-    for (int i = 0; i < 2; i++) {
-        const json_t *v = jp_json_path(tmpl, "metadata", copied[i], NULL);
-        if (v) json_object_set_new(meta, copied[i], json_deep_copy(v));
-    }
-    json_t *spec = json_deep_copy(json_object_get(tmpl, "spec"));
-    if (index >= 0) {
-        for (int i = 0; i < 2; i++) {
-            json_t *m = json_object_get(meta, copied[i]);
-            if (!json_is_object(m)) {
-                m = json_object();
-                json_object_set_new(meta, copied[i], m);
-            }
-            json_object_set_new(m, JOB_INDEX_KEY, json_string(ix));
-        }
-        char *host = jp_xasprintf("%s-%s", name, ix);
-        json_object_set_new(spec, "hostname", json_string(host));
-        free(host);
-        add_index_env(spec);
-    }
-    json_t *pod = json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind", "Pod", "metadata",
-                            meta, "spec", spec);
-    struct jp_write_ctx c = {
-        .store = j->store, .kind = &jp_kinds[j->kind_pods], .ns = ns, .fv = JP_FV_IGNORE};
-    struct jp_write_result r = {0};
-    struct jp_status *st = NULL;
-    struct jp_event_about about;
-    about_job(job, &about);
-    bool ok = jp_api_create(&c, pod, &r, &st) == 0;
-    if (ok) {
-        jp_record(j->events, &about, "Normal", "SuccessfulCreate", "Created pod: %s", r.obj->name);
-    } else {
-        jp_record(j->events, &about, "Warning", "FailedCreate", "Error creating: %s", st->message);
-        jp_status_free(st);
-    }
-    jp_write_result_free(&r);
-    jp_write_ctx_free(&c);
-    return ok;
-}
 
 /* ---- the Job's status ---- */
 
@@ -555,7 +383,7 @@ static void drop_bad_indexes(struct jp_jobctl *j, const json_t *job, struct pods
             jobctl__idx_add(held, w->index);
             continue;
         }
-        delete_pod(j, job, w, true);
+        jobctl__delete_pod(j, job, w, true);
         w->deleting = true;
         (*nactive)--;
     }
@@ -585,7 +413,7 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
             if (active(&ps->v[i])) order[n++] = &ps->v[i];
         qsort(order, n, sizeof(*order), surplus_order);
         for (size_t i = 0; i<n && * nactive> want && i < MAX_PER_SYNC; i++) {
-            delete_pod(j, job, order[i], true);
+            jobctl__delete_pod(j, job, order[i], true);
             (*nactive)--;
         }
         free(order);
@@ -620,7 +448,7 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
                 if (next >= completions) goto out;
                 index = next++;
             }
-            if (!create_pod(j, job, index)) goto out;
+            if (!jobctl__create_pod(j, job, index)) goto out;
             (*nactive)++;
         }
     }
@@ -714,11 +542,11 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
         }
     }
     struct jp_event_about about;
-    about_job(job, &about);
+    jobctl__about_job(job, &about);
     if (target || met) {
         for (size_t i = 0; i < ps.n; i++) {
             if (!active(&ps.v[i])) continue;
-            delete_pod(j, job, &ps.v[i], met); /* a failing Job's pods count as failed */
+            jobctl__delete_pod(j, job, &ps.v[i], met); /* a failing Job's pods count as failed */
             nactive--;
             terminating++;
         }
@@ -741,7 +569,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     } else if (suspended) {
         for (size_t i = 0; i < ps.n; i++) {
             if (!active(&ps.v[i])) continue;
-            delete_pod(j, job, &ps.v[i], true);
+            jobctl__delete_pod(j, job, &ps.v[i], true);
             nactive--;
         }
         if (!condition_is(st, "Suspended", "True")) {

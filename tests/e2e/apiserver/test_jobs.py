@@ -9,7 +9,9 @@ on the host filesystem, see test_node), which is how the tests see real concurre
 """
 import json
 import os
+import random
 import re
+import signal
 import time
 import unittest
 
@@ -530,6 +532,40 @@ class Deletion(JobCase):
         wait_until(lambda: self.s.json("GET", JOBS + "x")[0] == 404, 10, "the job to go")
         time.sleep(0.5)
         self.assertEqual(sorted(p["metadata"]["name"] for p in self.pods("x")), sorted(names))
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Crash(JobCase):
+    """kill -9 at random moments during a 200-completion parallel Job, restart, repeat: the Job
+    ends with exactly 200 successes, no failure, and no pod beyond the 200 it needed."""
+    V = KV
+    COMPLETIONS = 200
+
+    def test_kill9_loop_counts_every_completion_once(self):
+        rnd = random.Random(os.environ.get("JP_SEED", "4242"))
+        script = self.logged("sleep 0.%d" % rnd.randint(1, 3))
+        self.create(shjob("crash", script, completions=self.COMPLETIONS, parallelism=10))
+        kills, t0 = 0, time.monotonic()
+        while True:
+            time.sleep(rnd.uniform(0.1, 0.9))
+            st = self.status("crash")
+            if any(c["type"] == "Complete" for c in st.get("conditions", [])):
+                break
+            self.assertEqual(self.s.kill9(), -signal.SIGKILL)
+            kills += 1
+            self.s.start()
+            self.assertLess(time.monotonic() - t0, 240, "the Job never completed (status %s)" % st)
+        st = self.wait_condition("crash", "Complete")
+        pods = self.pods("crash")
+        bad = [(p["metadata"]["name"], p["status"]) for p in pods if p["status"].get("phase") != "Succeeded"]
+        self.assertEqual(bad, [], json.dumps(bad, indent=1))
+        self.assert_counts(st, succeeded=self.COMPLETIONS)
+        self.assertEqual(len(pods), self.COMPLETIONS, "pods beyond what the Job needed")
+        self.assertTrue(all(p["status"]["phase"] == "Succeeded" for p in pods))
+        runs = spans(self.log_path)
+        print("\n  job crash loop: %d kills, %d pods, %d runs logged, %.1fs"
+              % (kills, len(pods), len(runs), time.monotonic() - t0))
+        self.assertGreaterEqual(kills, 3)
 
 
 if __name__ == "__main__":
