@@ -27,6 +27,7 @@ struct jp_jobctl {
 
 #define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
 #define TRACKING      "batch.kubernetes.io/job-tracking"
+#define FAILURES_KEY  "batch.kubernetes.io/job-index-failure-count"
 #define NS_PER_S      1000000000LL
 #define MAX_PER_SYNC  500
 
@@ -50,8 +51,9 @@ struct pods {
 /* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
 void jobctl__delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,
                         bool uncounted);
-/* A pod from the template for completion INDEX (-1: NonIndexed); false when refused. */
-bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index);
+/* A pod from the template for completion INDEX (-1: NonIndexed), FAILURES the index's
+ * failures so far (-1 without backoffLimitPerIndex); false when refused. */
+bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, int64_t failures);
 void jobctl__about_job(const json_t *job, struct jp_event_about *a);
 
 /* A set of completion indexes: sorted, disjoint, non-adjacent ranges. */
@@ -68,6 +70,7 @@ void jobctl__idx_parse(const char *s, int64_t limit, struct jp_idx *out);
 bool jobctl__idx_has(const struct jp_idx *x, int64_t i);
 void jobctl__idx_add(struct jp_idx *x, int64_t i);
 int64_t jobctl__idx_count(const struct jp_idx *x);
+int64_t jobctl__idx_common(const struct jp_idx *a, const struct jp_idx *b); /* |a & b| */
 char *jobctl__idx_format(const struct jp_idx *x); /* "" for none; caller frees */
 void jobctl__idx_free(struct jp_idx *x);
 

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void run_queue(uv_timer_t *t);
 static void run_later(uv_timer_t *t);
 

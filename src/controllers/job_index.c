@@ -71,6 +71,21 @@ int64_t jobctl__idx_count(const struct jp_idx *x)
     return n;
 }
 
+int64_t jobctl__idx_common(const struct jp_idx *a, const struct jp_idx *b)
+{
+    int64_t n = 0;
+    for (size_t i = 0, k = 0; i < a->n && k < b->n;) {
+        int64_t lo = a->v[i].first > b->v[k].first ? a->v[i].first : b->v[k].first;
+        int64_t hi = a->v[i].last < b->v[k].last ? a->v[i].last : b->v[k].last;
+        if (lo <= hi) n += hi - lo + 1;
+        if (a->v[i].last < b->v[k].last)
+            i++;
+        else
+            k++;
+    }
+    return n;
+}
+
 /* Reads "0,1,3-5,7"; indexes >= limit and malformed parts are ignored (the status is ours,
  * but a user may have written it through the status subresource). */
 void jobctl__idx_parse(const char *s, int64_t limit, struct jp_idx *out)

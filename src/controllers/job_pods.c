@@ -60,7 +60,7 @@ void jobctl__about_job(const json_t *job, struct jp_event_about *a)
 
 /* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
 void jobctl__delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,
-                       bool uncounted)
+                        bool uncounted)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     if (uncounted && jobctl__strip_finalizer(j, ns, w->name) < 0) return;
@@ -108,7 +108,7 @@ static void add_index_env(json_t *spec)
 
 /* A pod from the template (§5.1), for completion INDEX (-1: NonIndexed); false when the API
  * refused it. */
-bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index)
+bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, int64_t failures)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     const char *name = jp_json_str(job, "metadata", "name", NULL);
@@ -138,6 +138,11 @@ bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index)
             }
             json_object_set_new(m, JOB_INDEX_KEY, json_string(ix));
         }
+        if (failures >= 0) {
+            char n[24];
+            snprintf(n, sizeof(n), "%lld", (long long)failures);
+            json_object_set_new(json_object_get(meta, "annotations"), FAILURES_KEY, json_string(n));
+        }
         char *host = jp_xasprintf("%s-%s", name, ix);
         json_object_set_new(spec, "hostname", json_string(host));
         free(host);
@@ -162,4 +167,3 @@ bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index)
     jp_write_ctx_free(&c);
     return ok;
 }
-

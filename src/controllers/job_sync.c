@@ -5,6 +5,7 @@
 #include "api/write.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "base/timefmt.h"
 #include "controllers/job-internal.h"
 
@@ -16,7 +17,22 @@
 #define BACKOFF_MAX_NS  (600 * NS_PER_S)
 #define DEFAULT_BACKOFF 6
 
+/* An Indexed Job's indexes during one sync. */
+struct indexes {
+    struct jp_idx done, failed; /* completedIndexes, failedIndexes */
+    int64_t completions;
+    int64_t per_index; /* backoffLimitPerIndex; -1 when unset */
+};
+
 /* ---- reading pods ---- */
+
+/* backoffLimitPerIndex: the failures of its index before this pod (the annotation). */
+static int64_t index_failures(const json_t *pod)
+{
+    const char *v = jp_json_str(pod, "metadata", "annotations", FAILURES_KEY, NULL);
+    int64_t n;
+    return v && jp_parse_int(v, 10, 0, INT32_MAX, &n, NULL) == 0 ? n : 0;
+}
 
 static bool has_finalizer(const json_t *pod)
 {
@@ -238,8 +254,9 @@ static void note_finish(const struct owned *w, int64_t *last_failure)
  * list is written, the finalizers go, then the lists become counts. A crash between the steps
  * repeats the rest on the next sync; nothing is counted twice. */
 static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *ps, json_t *st,
-                           struct jp_idx *done, int *new_ok, int *new_failed, int64_t *last_failure)
+                           struct indexes *ix, int *new_ok, int *new_failed, int64_t *last_failure)
 {
+    struct jp_idx *done = ix ? &ix->done : NULL;
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     const char *name = jp_json_str(job, "metadata", "name", NULL);
     const json_t *spec = json_object_get(job, "spec");
@@ -290,6 +307,12 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
             free(why);
             continue;
         }
+        if (ix && ix->per_index >= 0 && w->index >= 0 && w->index < ix->completions) {
+            /* §6.6: the index has had its last try, or a FailIndex rule gave up on it */
+            int64_t tries = index_failures(w->pod);
+            if ((action && !strcmp(action, "FailIndex")) || tries >= ix->per_index)
+                jobctl__idx_add(&ix->failed, w->index);
+        }
         if (action && !strcmp(action, "FailJob") && !condition_is(st, "FailureTarget", "True")) {
             /* decided in the same status write that lists the pod: a crash cannot lose it */
             add_condition(st, "FailureTarget", "True", "PodFailurePolicy", why);
@@ -304,13 +327,16 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
             note_finish(w, last_failure);
         }
     }
-    if (done) {
-        char *text = jobctl__idx_format(done);
-        if (*text)
-            json_object_set_new(st, "completedIndexes", json_string(text));
-        else
-            json_object_del(st, "completedIndexes");
-        free(text);
+    if (ix) {
+        static const char *const fields[] = {"completedIndexes", "failedIndexes"};
+        for (int f = 0; f < 2; f++) {
+            char *text = jobctl__idx_format(f ? &ix->failed : &ix->done);
+            if (*text)
+                json_object_set_new(st, fields[f], json_string(text));
+            else
+                json_object_del(st, fields[f]);
+            free(text);
+        }
         set_count(st, "succeeded", jobctl__idx_count(done), false);
     }
     if (added) write_status(j, ns, name, st);
@@ -372,14 +398,13 @@ static int surplus_order(const void *a, const void *b)
 /* Indexed: active pods without a valid index, of an index already done, or a second pod of
  * an index are let go first (§5.2); the rest hold their indexes. */
 static void drop_bad_indexes(struct jp_jobctl *j, const json_t *job, struct pods *ps,
-                             const struct jp_idx *done, struct jp_idx *held, long long *nactive)
+                             const struct indexes *ix, struct jp_idx *held, long long *nactive)
 {
-    int64_t completions = jp_json_int(job, 0, "spec", "completions", NULL);
     for (size_t i = 0; i < ps->n; i++) {
         struct owned *w = &ps->v[i];
         if (!active(w)) continue;
-        if (w->index >= 0 && w->index < completions && !jobctl__idx_has(done, w->index) &&
-            !jobctl__idx_has(held, w->index)) {
+        if (w->index >= 0 && w->index < ix->completions && !jobctl__idx_has(&ix->done, w->index) &&
+            !jobctl__idx_has(&ix->failed, w->index) && !jobctl__idx_has(held, w->index)) {
             jobctl__idx_add(held, w->index);
             continue;
         }
@@ -389,17 +414,42 @@ static void drop_bad_indexes(struct jp_jobctl *j, const json_t *job, struct pods
     }
 }
 
+/* backoffLimitPerIndex: how many counted failures index I has had, and how long its next pod
+ * must still wait (the §6.2 back-off, per index). */
+static int64_t index_tries(struct jp_jobctl *j, const struct pods *ps, int64_t i, int64_t *wait)
+{
+    int64_t tries = 0, last = 0;
+    for (size_t k = 0; k < ps->n; k++) {
+        const struct owned *w = &ps->v[k];
+        if (w->index != i || strcmp(w->phase, "Failed") != 0) continue;
+        int64_t n = index_failures(w->pod) + 1;
+        if (n > tries) tries = n;
+        note_finish(w, &last);
+    }
+    *wait = 0;
+    if (tries > 0) {
+        int64_t delay = BACKOFF_BASE_NS;
+        for (int64_t k = 1; k < tries && delay < BACKOFF_MAX_NS; k++)
+            delay *= 2;
+        if (delay > BACKOFF_MAX_NS) delay = BACKOFF_MAX_NS;
+        int64_t due = last + (int64_t)((double)delay * j->backoff_scale), now = jp_now_ns();
+        if (due > now) *wait = due - now;
+    }
+    return tries;
+}
+
 static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, long long *nactive,
-                     long long succeeded, const struct jp_idx *done)
+                     long long succeeded, const struct indexes *ix)
 {
     const json_t *spec = json_object_get(job, "spec");
     long long parallelism = jp_json_int(spec, 1, "parallelism", NULL);
     const json_t *comp = json_object_get(spec, "completions");
     struct jp_idx held = {0};
-    if (done) drop_bad_indexes(j, job, ps, done, &held, nactive);
+    int64_t soonest = 0; /* backoffLimitPerIndex: when the first waiting index may go */
+    if (ix) drop_bad_indexes(j, job, ps, ix, &held, nactive);
     long long want;
     if (json_is_integer(comp)) {
-        want = json_integer_value(comp) - succeeded;
+        want = json_integer_value(comp) - succeeded - (ix ? jobctl__idx_count(&ix->failed) : 0);
         if (want > parallelism) want = parallelism;
         if (want < 0) want = 0;
     } else {
@@ -428,7 +478,8 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
     }
     if (diff <= 0) goto out;
     const char *uid = jp_json_str(job, "metadata", "uid", NULL);
-    int64_t wait = backoff_left(j, uid);
+    bool per_index = ix && ix->per_index >= 0;
+    int64_t wait = per_index ? 0 : backoff_left(j, uid);
     if (wait > 0) {
         jobctl__enqueue(j, jp_json_str(job, "metadata", "namespace", NULL),
                         jp_json_str(job, "metadata", "name", NULL), wait);
@@ -437,23 +488,56 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
     if (diff > MAX_PER_SYNC) diff = MAX_PER_SYNC;
     /* slow start: batches of 1, 2, 4...; a refused create ends this sync's creations. Indexed
      * pods take the lowest indexes neither done nor held. */
-    int64_t next = 0, completions = json_is_integer(comp) ? json_integer_value(comp) : 0;
+    int64_t next = 0;
     for (long long batch = 1, made = 0; made < diff; batch *= 2) {
         for (long long k = 0; k < batch && made < diff; k++, made++) {
-            int64_t index = -1;
-            if (done) {
-                while (next < completions &&
-                       (jobctl__idx_has(done, next) || jobctl__idx_has(&held, next)))
+            int64_t index = -1, tries = -1;
+            while (ix) {
+                while (next < ix->completions &&
+                       (jobctl__idx_has(&ix->done, next) || jobctl__idx_has(&ix->failed, next) ||
+                        jobctl__idx_has(&held, next)))
                     next++;
-                if (next >= completions) goto out;
+                if (next >= ix->completions) goto out;
                 index = next++;
+                if (!per_index) break;
+                int64_t left;
+                tries = index_tries(j, ps, index, &left);
+                if (left == 0) break;
+                if (soonest == 0 || left < soonest) soonest = left; /* this index waits */
             }
-            if (!jobctl__create_pod(j, job, index)) goto out;
+            if (!jobctl__create_pod(j, job, index, tries)) goto out;
             (*nactive)++;
         }
     }
 out:
+    if (soonest > 0)
+        jobctl__enqueue(j, jp_json_str(job, "metadata", "namespace", NULL),
+                        jp_json_str(job, "metadata", "name", NULL), soonest);
     jobctl__idx_free(&held);
+}
+
+/* §6.7: the first successPolicy rule the completed indexes satisfy. */
+static bool success_policy(const json_t *spec, const struct indexes *ix, json_t *st)
+{
+    size_t r;
+    json_t *rule;
+    json_array_foreach(jp_json_path(spec, "successPolicy", "rules", NULL), r, rule)
+    {
+        const char *text = jp_json_str(rule, "succeededIndexes", NULL);
+        const json_t *count = json_object_get(rule, "succeededCount");
+        struct jp_idx listed;
+        jobctl__idx_parse(text, ix->completions, &listed);
+        int64_t have = text ? jobctl__idx_common(&listed, &ix->done) : jobctl__idx_count(&ix->done);
+        bool ok = json_is_integer(count) ? have >= json_integer_value(count)
+                                         : text && have == jobctl__idx_count(&listed);
+        jobctl__idx_free(&listed);
+        if (!ok) continue;
+        char msg[64];
+        snprintf(msg, sizeof(msg), "Matched rules at index %zu", r);
+        add_condition(st, "SuccessCriteriaMet", "True", "SuccessPolicy", msg);
+        return true;
+    }
+    return false;
 }
 
 void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
@@ -483,11 +567,14 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     int64_t last_failure = 0;
     const char *mode = jp_json_str(spec, "completionMode", NULL);
     bool indexed = mode && !strcmp(mode, "Indexed");
-    struct jp_idx done_set = {0}, *done = indexed ? &done_set : NULL;
-    if (indexed)
-        jobctl__idx_parse(jp_json_str(st, "completedIndexes", NULL),
-                          jp_json_int(spec, 0, "completions", NULL), done);
-    count_finished(j, job, &ps, st, done, &new_ok, &new_bad, &last_failure);
+    struct indexes ix_set = {{0}, {0}, 0, -1}, *ix = indexed ? &ix_set : NULL;
+    if (indexed) {
+        ix->completions = jp_json_int(spec, 0, "completions", NULL);
+        ix->per_index = jp_json_int(spec, -1, "backoffLimitPerIndex", NULL);
+        jobctl__idx_parse(jp_json_str(st, "completedIndexes", NULL), ix->completions, &ix->done);
+        jobctl__idx_parse(jp_json_str(st, "failedIndexes", NULL), ix->completions, &ix->failed);
+    }
+    count_finished(j, job, &ps, st, ix, &new_ok, &new_bad, &last_failure);
     note_outcomes(j, uid, new_ok, new_bad, last_failure);
     long long nactive = 0, ready = 0, terminating = 0, restarts = 0;
     for (size_t i = 0; i < ps.n; i++) {
@@ -521,6 +608,12 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             add_condition(st, "FailureTarget", "True", "BackoffLimitExceeded",
                           "Job has reached the specified backoff limit");
             target = true;
+        } else if (ix && json_is_integer(jp_json_path(spec, "maxFailedIndexes", NULL)) &&
+                   jobctl__idx_count(&ix->failed) >
+                       jp_json_int(spec, 0, "maxFailedIndexes", NULL)) {
+            add_condition(st, "FailureTarget", "True", "MaxFailedIndexesExceeded",
+                          "Job has exceeded the specified maximal number of failed indexes");
+            target = true;
         } else if (ads >= 0 && start && !suspended) {
             int64_t left = start + ads * NS_PER_S - now;
             if (left <= 0) {
@@ -530,6 +623,15 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             } else {
                 jobctl__enqueue(j, ns, name, left);
             }
+        }
+    }
+    if (!target && !met && ix) {
+        if (jobctl__idx_count(&ix->failed) > 0 &&
+            jobctl__idx_count(&ix->failed) + succeeded >= ix->completions) {
+            add_condition(st, "FailureTarget", "True", "FailedIndexes", "Job has failed indexes");
+            target = true;
+        } else {
+            met = success_policy(spec, ix, st);
         }
     }
     if (!target && !met) {
@@ -584,13 +686,14 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             free(t);
             jp_record(j->events, &about, "Normal", "Resumed", "Job resumed");
         }
-        run_pods(j, job, &ps, &nactive, succeeded, done);
+        run_pods(j, job, &ps, &nactive, succeeded, ix);
     }
     set_count(st, "active", nactive, false);
     set_count(st, "ready", ready > nactive ? nactive : ready, true);
     set_count(st, "terminating", terminating, true);
     write_status(j, ns, name, st);
-    jobctl__idx_free(&done_set);
+    jobctl__idx_free(&ix_set.done);
+    jobctl__idx_free(&ix_set.failed);
 out:
     json_decref(st);
     pods_free(&ps);

@@ -49,6 +49,13 @@ static void parse_reads_its_own_format_and_drops_what_is_out_of_range(void **sta
     jobctl__idx_parse("x,3-1,-4,5-,,6", 10, &x); /* written by a user: junk is skipped */
     expect_format(&x, "6");
     jobctl__idx_free(&x);
+    struct jp_idx y;
+    jobctl__idx_parse("0-9,20-29", 100, &x);
+    jobctl__idx_parse("5-24,28,40", 100, &y);
+    assert_int_equal(jobctl__idx_common(&x, &y), 5 + 5 + 1);
+    assert_int_equal(jobctl__idx_common(&y, &x), 11);
+    jobctl__idx_free(&x);
+    jobctl__idx_free(&y);
     jobctl__idx_parse(NULL, 10, &x);
     assert_int_equal(x.n, 0);
     jobctl__idx_parse("0-99999", 100000, &x);

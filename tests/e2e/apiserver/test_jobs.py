@@ -467,6 +467,58 @@ class Rules(JobCase):
         st = self.run_job(shjob("b", "exit 0", podFailurePolicy=self.pfp(("FailJob", "NotIn", [1]))))
         self.assert_counts(st, succeeded=1)
 
+    def ixjob(self, name, script, completions, parallelism, **spec):
+        return shjob(name, script, completions=completions, parallelism=parallelism,
+                     completionMode="Indexed", **spec)
+
+    def test_r56_r57_failed_indexes(self):
+        script = "exit $((JOB_COMPLETION_INDEX % 2))"
+        st = self.run_job(self.ixjob("x", script, 4, 2, backoffLimitPerIndex=1), "Failed")
+        self.assertEqual(st["conditions"][-1]["reason"], "FailedIndexes")
+        self.assertEqual(st["conditions"][-1]["message"], "Job has failed indexes")
+        self.assertEqual((st.get("failedIndexes"), st.get("completedIndexes")), ("1,3", "0,2"))
+        self.assert_counts(st, succeeded=2, failed=4)
+        one = [p for p in self.pods("x") if p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == "1"]
+        self.assertEqual(sorted(p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+                                for p in one), ["0", "1"])
+
+    def test_r58_max_failed_indexes(self):
+        st = self.run_job(self.ixjob("x", "exit 1", 4, 1, backoffLimitPerIndex=0, maxFailedIndexes=0), "Failed")
+        self.assertEqual(st["conditions"][-1]["reason"], "MaxFailedIndexesExceeded")
+        self.assertEqual(st["conditions"][-1]["message"],
+                         "Job has exceeded the specified maximal number of failed indexes")
+        self.assertEqual(st.get("failedIndexes"), "0")
+        self.assert_counts(st, failed=1)
+        self.assertEqual(len(self.pods("x")), 1)
+
+    def test_r59_fail_index_rule(self):
+        pfp = {"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [1]}}]}
+        st = self.run_job(self.ixjob("x", "exit $JOB_COMPLETION_INDEX", 2, 2, backoffLimitPerIndex=1,
+                                     podFailurePolicy=pfp), "Failed")
+        self.assertEqual((st.get("failedIndexes"), st.get("completedIndexes")), ("1", "0"))
+        self.assert_counts(st, succeeded=1, failed=1)
+        self.assertEqual(len(self.pods("x")), 2)
+
+    def test_r60_success_policy_indexes(self):
+        script = "[ $JOB_COMPLETION_INDEX = 0 ] && exit 0; sleep 300"
+        st = self.run_job(self.ixjob("x", script, 5, 5, successPolicy={"rules": [{"succeededIndexes": "0"}]}))
+        self.assertEqual([(c["type"], c["reason"], c["message"]) for c in st["conditions"]],
+                         [("SuccessCriteriaMet", "SuccessPolicy", "Matched rules at index 0"),
+                          ("Complete", "SuccessPolicy", "Matched rules at index 0")])
+        self.assertEqual(st.get("completedIndexes"), "0")
+        self.assert_counts(st, succeeded=1)
+        wait_until(lambda: len(self.pods("x")) == 1, 20, "the other pods to be deleted")
+        self.expect_lines(self.k("get", "job", "x"), [r"x\s+(Complete\s+)?1/5\s+\d+s\s+%s" % AGE])
+
+    def test_r61_r62_success_policy_count(self):
+        script = "[ $JOB_COMPLETION_INDEX -lt 2 ] && exit 0; sleep 300"
+        st = self.run_job(self.ixjob("x", script, 4, 4, successPolicy={"rules": [{"succeededCount": 2}]}))
+        self.assert_counts(st, succeeded=2)
+        self.assertEqual(st["conditions"][-1]["reason"], "SuccessPolicy")
+        st = self.run_job(self.ixjob("y", "exit 0", 2, 2, successPolicy={"rules": [{"succeededCount": 2}]}))
+        self.assertEqual(st["conditions"][-1]["reason"], "SuccessPolicy")
+        self.assert_counts(st, succeeded=2)
+
     def test_r15_mutable_and_immutable_fields(self):
         self.create(shjob("x", "sleep 300", completions=3))
         gen = self.job("x")["metadata"]["generation"]
