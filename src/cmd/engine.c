@@ -8,6 +8,7 @@
 #include "controllers/bootstrap.h"
 #include "controllers/gc.h"
 #include "controllers/job.h"
+#include "controllers/replicaset.h"
 #include "controllers/scheduler.h"
 #include "controllers/ttl.h"
 #include "pki/pki.h"
@@ -24,13 +25,14 @@ struct jp_engine {
     struct jp_gc *gc;
     struct jp_jobctl *jobs;
     struct jp_ttlctl *ttl;
+    struct jp_rsctl *rs;
     struct jp_scheduler *sched;
     struct jp_agent *agent;
     struct jp_apiserver *api;
     char *url;
 };
 
-static const char *const known[] = {"garbagecollector", "job", "ttl-after-finished"};
+static const char *const known[] = {"garbagecollector", "job", "replicaset", "ttl-after-finished"};
 
 /* kube-controller-manager's --controllers: "*" is every controller, "name" adds one, "-name"
  * removes one; the last word about a name wins. */
@@ -120,6 +122,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         return -1;
     if (controller_on(o->controllers, "job"))
         e->jobs = jp_jobctl_start(loop, e->store, o->backoff_scale);
+    if (controller_on(o->controllers, "replicaset")) e->rs = jp_rsctl_start(loop, e->store);
     if (controller_on(o->controllers, "ttl-after-finished"))
         e->ttl = jp_ttlctl_start(loop, e->store);
     if (!o->no_node && start_node(loop, e, o, host, err) < 0) return -1;
@@ -133,6 +136,8 @@ void jp_engine_stop_controllers(struct jp_engine *e)
     e->jobs = NULL;
     jp_ttlctl_stop(e->ttl);
     e->ttl = NULL;
+    jp_rsctl_stop(e->rs);
+    e->rs = NULL;
 }
 
 void jp_engine_stop(struct jp_engine *e)
@@ -143,6 +148,7 @@ void jp_engine_stop(struct jp_engine *e)
     jp_scheduler_stop(e->sched);
     jp_jobctl_stop(e->jobs);
     jp_ttlctl_stop(e->ttl);
+    jp_rsctl_stop(e->rs);
     jp_gc_stop(e->gc);
     jp_bootstrap_stop(e->boot);
     jp_store_close(e->store);

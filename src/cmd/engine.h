@@ -41,6 +41,6 @@ const char *jp_engine_url(struct jp_engine *e);        /* NULL unless serving */
 
 /* Whether every name in a --controllers list is known. */
 bool jp_engine_known_controllers(const char *list);
-#define JP_ENGINE_CONTROLLERS "garbagecollector, job, ttl-after-finished"
+#define JP_ENGINE_CONTROLLERS "garbagecollector, job, replicaset, ttl-after-finished"
 
 #endif

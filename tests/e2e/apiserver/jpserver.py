@@ -378,9 +378,9 @@ class Background:
 class Case(unittest.TestCase):
     """Base class: a fresh server per test (self.s), assertion helpers with full context."""
     maxDiff = None
-    # API tests: no node (pods stay Pending) and no job controller (Jobs stay as written);
-    # node and controller tests override this
-    server_args = ("--no-node", "--controllers=*,-job")
+    # API tests: no node (pods stay Pending), no job or replicaset controller (objects stay as
+    # written); node and controller tests override this
+    server_args = ("--no-node", "--controllers=*,-job,-replicaset")
 
     def setUp(self):
         self.s = Server(extra_args=self.server_args)
