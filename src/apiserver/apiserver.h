@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "base/err.h"
 #include "pki/pki.h"
+#include "base/metrics.h"
 #include "store/store.h"
 
 #include <stdbool.h>
@@ -18,6 +19,7 @@ struct jp_apiserver_opts {
     uint16_t port;            /* 6443; 0 picks a free one */
     const struct jp_pki *pki; /* NULL serves plain HTTP without authentication (tests only) */
     struct jp_agent *agent;   /* the node agent for pods/log; NULL: containers never start */
+    const struct jp_metrics *metrics; /* the controllers' series for /metrics; may be NULL */
 };
 
 struct jp_apiserver;

@@ -28,7 +28,8 @@ struct jp_apiserver {
     uv_timer_t watch_flush;       /* wakes watchers with new events once per commit batch */
     struct metric_series *series; /* metrics.c */
     size_t nseries, cseries;
-    struct jp_agent *agent; /* serves pods/log; NULL without a node */
+    struct jp_agent *agent;           /* serves pods/log; NULL without a node */
+    const struct jp_metrics *metrics; /* the controllers' series, rendered after ours */
     bool stopping;
 };
 

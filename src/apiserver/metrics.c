@@ -136,6 +136,7 @@ void serve_metrics(struct apireq *q)
         jp_buf_printf(&b, "apiserver_request_duration_seconds_count{%s} %llu\n",
                       s->series[i].labels, (unsigned long long)count);
     }
+    jp_metrics_render(s->metrics, &b);
     size_t len;
     char *data = jp_buf_steal(&b, &len);
     reply(q, 200, "text/plain; version=0.0.4; charset=utf-8", data, len);

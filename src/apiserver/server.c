@@ -279,6 +279,7 @@ int jp_apiserver_start(uv_loop_t *loop, struct jp_store *store,
     s->store = store;
     s->pki = opts->pki;
     s->agent = opts->agent;
+    s->metrics = opts->metrics;
     discovery_build(s);
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, opts->pki ? opts->pki->server_crt : NULL},

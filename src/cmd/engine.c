@@ -26,6 +26,7 @@ struct jp_engine {
     struct jp_jobctl *jobs;
     struct jp_ttlctl *ttl;
     struct jp_rsctl *rs;
+    struct jp_metrics *metrics;
     struct jp_scheduler *sched;
     struct jp_agent *agent;
     struct jp_apiserver *api;
@@ -89,7 +90,7 @@ static int serve(uv_loop_t *loop, struct jp_engine *e, const struct jp_engine_op
                  struct jp_err **err)
 {
     struct jp_apiserver_opts ao = {
-        .host = o->host, .port = o->port, .pki = &e->pki, .agent = e->agent};
+        .host = o->host, .port = o->port, .pki = &e->pki, .agent = e->agent, .metrics = e->metrics};
     if (jp_apiserver_start(loop, e->store, &ao, &e->api, err) < 0) return -1;
     bool v6 = strchr(o->host, ':') != NULL;
     e->url = jp_xasprintf("https://%s%s%s:%u", v6 ? "[" : "", o->host, v6 ? "]" : "",
@@ -102,6 +103,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
 {
     struct jp_engine *e = jp_xcalloc(1, sizeof(*e));
     *out = e;
+    e->metrics = jp_metrics_new();
     if (jp_mkdir_private(o->data_dir, err) < 0) return -1;
     if (o->serve) {
         if (jp_pki_ensure(o->data_dir, o->sans, &e->pki, err) < 0) return -1;
@@ -121,7 +123,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         jp_gc_start(loop, e->store, &e->gc, err) < 0)
         return -1;
     if (controller_on(o->controllers, "job"))
-        e->jobs = jp_jobctl_start(loop, e->store, o->backoff_scale);
+        e->jobs = jp_jobctl_start(loop, e->store, o->backoff_scale, e->metrics);
     if (controller_on(o->controllers, "replicaset")) e->rs = jp_rsctl_start(loop, e->store);
     if (controller_on(o->controllers, "ttl-after-finished"))
         e->ttl = jp_ttlctl_start(loop, e->store);
@@ -154,6 +156,7 @@ void jp_engine_stop(struct jp_engine *e)
     jp_store_close(e->store);
     if (e->have_pki) jp_pki_free(&e->pki);
     free(e->url);
+    jp_metrics_free(e->metrics);
     free(e);
 }
 

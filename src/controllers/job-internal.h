@@ -3,6 +3,7 @@
 #define JP_CONTROLLERS_JOB_INTERNAL_H
 
 #include "api/record.h"
+#include "base/metrics.h"
 #include "store/store.h"
 
 #include <jansson.h>
@@ -23,6 +24,10 @@ struct jp_jobctl {
     uv_timer_t now, later;
     int closed;
     bool stopping;
+    struct jp_metrics *metrics; /* may be NULL */
+    const char *mode;           /* the synced Job's completion mode, for metric labels */
+    const char *create_reason;  /* job_pods_creation_total's reason for this sync's pods */
+    int created, deleted;       /* by the current sync */
 };
 
 #define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"

@@ -162,9 +162,29 @@ static bool scan_job(const struct jp_obj *o, void *arg)
     return true;
 }
 
-struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, double backoff_scale)
+static void declare_metrics(struct jp_metrics *m)
+{
+    jp_metrics_declare(m, "job_controller_job_sync_duration_seconds", "histogram",
+                       "The time it took to sync a job");
+    jp_metrics_declare(m, "job_controller_job_syncs_total", "counter", "The number of job syncs");
+    jp_metrics_declare(m, "job_controller_jobs_finished_total", "counter",
+                       "The number of finished jobs");
+    jp_metrics_declare(m, "job_controller_job_pods_finished_total", "counter",
+                       "The number of finished Pods that are fully tracked");
+    jp_metrics_declare(m, "job_controller_job_pods_creation_total", "counter",
+                       "The number of Pods created by the Job controller labelled with a reason "
+                       "for the Pod creation.");
+    jp_metrics_declare(m, "job_controller_pod_failures_handled_by_failure_policy_total", "counter",
+                       "The number of failed Pods handled by failure policy with respect to the "
+                       "failure policy action applied based on the matched rule.");
+}
+
+struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, double backoff_scale,
+                                  struct jp_metrics *metrics)
 {
     struct jp_jobctl *j = jp_xcalloc(1, sizeof(*j));
+    j->metrics = metrics;
+    declare_metrics(metrics);
     j->store = store;
     j->backoff_scale = backoff_scale > 0 ? backoff_scale : 1.0;
     j->kind_jobs = (uint16_t)jp_kind_index(jp_kind_by_plural("batch", "v1", "jobs"));

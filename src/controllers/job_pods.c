@@ -73,6 +73,7 @@ void jobctl__delete_pod(struct jp_jobctl *j, const json_t *job, const struct own
         jp_record(j->events, &about, "Warning", "FailedDelete", "Error deleting: %s", st->message);
         jp_status_free(st);
     } else {
+        j->deleted++;
         jp_record(j->events, &about, "Normal", "SuccessfulDelete", "Deleted pod: %s", w->name);
     }
     jp_write_result_free(&r);
@@ -157,7 +158,12 @@ bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, i
     struct jp_event_about about;
     jobctl__about_job(job, &about);
     bool ok = jp_api_create(&c, pod, &r, &st) == 0;
+    char labels[96];
+    snprintf(labels, sizeof(labels), "reason=\"%s\",status=\"%s\"",
+             j->create_reason ? j->create_reason : "new", ok ? "succeeded" : "failed");
+    jp_metrics_add(j->metrics, "job_controller_job_pods_creation_total", labels, 1);
     if (ok) {
+        j->created++;
         jp_record(j->events, &about, "Normal", "SuccessfulCreate", "Created pod: %s", r.obj->name);
     } else {
         jp_record(j->events, &about, "Warning", "FailedCreate", "Error creating: %s", st->message);

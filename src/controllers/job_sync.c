@@ -250,6 +250,14 @@ static void note_finish(const struct owned *w, int64_t *last_failure)
     if (t > *last_failure) *last_failure = t;
 }
 
+static void pod_finished(struct jp_jobctl *j, bool ok)
+{
+    char labels[96];
+    snprintf(labels, sizeof(labels), "completion_mode=\"%s\",result=\"%s\"", j->mode,
+             ok ? "succeeded" : "failed");
+    jp_metrics_add(j->metrics, "job_controller_job_pods_finished_total", labels, 1);
+}
+
 /* §7.2: finished pods that still carry the finalizer are listed in uncountedTerminatedPods, the
  * list is written, the finalizers go, then the lists become counts. A crash between the steps
  * repeats the rest on the next sync; nothing is counted twice. */
@@ -287,6 +295,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
                 jobctl__idx_add(done, w->index);
                 added = true;
                 (*new_ok)++;
+                pod_finished(j, true);
             }
             ok_ix[nok++] = w;
             continue;
@@ -298,6 +307,13 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         if (k == 1 && !strcmp(w->phase, "Failed") &&
             !condition_is(st, "SuccessCriteriaMet", "True"))
             action = jobctl__pod_failure_action(spec, w->pod, &why);
+        if (action) {
+            char labels[48];
+            snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+            jp_metrics_add(j->metrics,
+                           "job_controller_pod_failures_handled_by_failure_policy_total", labels,
+                           1);
+        }
         if (action && !strcmp(action, "Ignore")) {
             /* not a failure of the Job: let the pod go uncounted; it still feeds the back-off */
             if (jobctl__strip_finalizer(j, ns, w->name) == 0) {
@@ -351,6 +367,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
             if (w && w->tracked && jobctl__strip_finalizer(j, ns, w->name) < 0) continue;
             json_array_remove(lists[k], i);
             count++;
+            pod_finished(j, k == 0);
         }
         set_count(st, keys[k], count, false);
         if (json_array_size(lists[k]) == 0) json_object_del(unc, keys[k]);
@@ -540,6 +557,19 @@ static bool success_policy(const json_t *spec, const struct indexes *ix, json_t 
     return false;
 }
 
+static void sync_metrics(struct jp_jobctl *j, int64_t t0)
+{
+    char labels[128];
+    snprintf(labels, sizeof(labels), "action=\"%s\",completion_mode=\"%s\",result=\"success\"",
+             j->created   ? "pods_created"
+             : j->deleted ? "pods_deleted"
+                          : "reconciling",
+             j->mode);
+    jp_metrics_observe(j->metrics, "job_controller_job_sync_duration_seconds", labels,
+                       (double)(jp_mono_ns() - t0) / 1e9);
+    jp_metrics_add(j->metrics, "job_controller_job_syncs_total", labels, 1);
+}
+
 void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
 {
     const struct jp_obj *cur = jp_store_get(j->store, j->kind_jobs, ns, name);
@@ -549,6 +579,10 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     const char *managed = jp_json_str(spec, "managedBy", NULL);
     if (managed && strcmp(managed, "kubernetes.io/job-controller") != 0) goto out_job;
     const char *uid = jp_json_str(job, "metadata", "uid", NULL);
+    const char *cm = jp_json_str(spec, "completionMode", NULL);
+    j->mode = cm && !strcmp(cm, "Indexed") ? "Indexed" : "NonIndexed";
+    j->created = j->deleted = 0;
+    int64_t t0 = jp_mono_ns();
     struct pods ps = {NULL, 0, uid};
     jp_store_scan(j->store, j->kind_pods, ns, NULL, NULL, collect, &ps);
     json_t *st = json_deep_copy(json_object_get(job, "status"));
@@ -658,6 +692,10 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             const char *reason = jp_json_str(why, "reason", NULL) ?: "";
             const char *message = jp_json_str(why, "message", NULL) ?: "";
             add_condition(st, met ? "Complete" : "Failed", "True", reason, message);
+            char labels[160];
+            snprintf(labels, sizeof(labels), "completion_mode=\"%s\",reason=\"%s\",result=\"%s\"",
+                     j->mode, reason, met ? "succeeded" : "failed");
+            jp_metrics_add(j->metrics, "job_controller_jobs_finished_total", labels, 1);
             if (met) {
                 char *t = now_text();
                 json_object_set_new(st, "completionTime", json_string(t));
@@ -686,6 +724,12 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             free(t);
             jp_record(j->events, &about, "Normal", "Resumed", "Job resumed");
         }
+        const char *rp = jp_json_str(spec, "podReplacementPolicy", NULL);
+        j->create_reason =
+            nfailed == 0 ? "new"
+            : (rp && !strcmp(rp, "Failed")) || json_object_get(spec, "podFailurePolicy")
+                ? "recreate_failed"
+                : "recreate_terminating_or_failed";
         run_pods(j, job, &ps, &nactive, succeeded, ix);
     }
     set_count(st, "active", nactive, false);
@@ -695,6 +739,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     jobctl__idx_free(&ix_set.done);
     jobctl__idx_free(&ix_set.failed);
 out:
+    sync_metrics(j, t0);
     json_decref(st);
     pods_free(&ps);
 out_job:

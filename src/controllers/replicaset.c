@@ -86,8 +86,8 @@ static void set_owner(struct jp_rsctl *r, const json_t *rs, const struct jp_obj 
         }
         json_array_append_new(refs, json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "apiVersion", "apps/v1",
                                               "kind", "ReplicaSet", "name",
-                                              jp_json_str(rs, "metadata", "name", NULL), "uid",
-                                              uid, "controller", 1, "blockOwnerDeletion", 1));
+                                              jp_json_str(rs, "metadata", "name", NULL), "uid", uid,
+                                              "controller", 1, "blockOwnerDeletion", 1));
     } else {
         for (size_t i = json_array_size(refs); i-- > 0;)
             if (!strcmp(jp_json_str(json_array_get(refs, i), "uid", NULL) ?: "", uid))
@@ -113,11 +113,10 @@ static bool create_pod(struct jp_rsctl *r, const json_t *rs)
     const json_t *tmpl = jp_json_path(rs, "spec", "template", NULL);
     char prefix[64];
     snprintf(prefix, sizeof(prefix), "%.57s-", name);
-    json_t *meta = json_pack("{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b,s:b}]}", "generateName", prefix,
-                             "namespace", ns, "ownerReferences", "apiVersion", "apps/v1", "kind",
-                             "ReplicaSet", "name", name, "uid",
-                             jp_json_str(rs, "metadata", "uid", NULL), "controller", 1,
-                             "blockOwnerDeletion", 1);
+    json_t *meta = json_pack(
+        "{s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b,s:b}]}", "generateName", prefix, "namespace", ns,
+        "ownerReferences", "apiVersion", "apps/v1", "kind", "ReplicaSet", "name", name, "uid",
+        jp_json_str(rs, "metadata", "uid", NULL), "controller", 1, "blockOwnerDeletion", 1);
     static const char *const copied[] = {"labels", "annotations"};
     for (int i = 0; i < 2; i++) {
         const json_t *v = jp_json_path(tmpl, "metadata", copied[i], NULL);
@@ -223,11 +222,10 @@ static struct member *claim(struct jp_rsctl *r, const json_t *rs, struct scan *s
 static void write_status(struct jp_rsctl *r, const struct jp_obj *cur, json_t *rs, long long n,
                          long long ready)
 {
-    json_t *st = json_pack("{s:I,s:I,s:I,s:I,s:I}", "replicas", (json_int_t)n,
-                           "fullyLabeledReplicas", (json_int_t)n, "readyReplicas",
-                           (json_int_t)ready, "availableReplicas", (json_int_t)ready,
-                           "observedGeneration",
-                           (json_int_t)jp_json_int(rs, 1, "metadata", "generation", NULL));
+    json_t *st = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I}", "replicas", (json_int_t)n, "fullyLabeledReplicas", (json_int_t)n,
+        "readyReplicas", (json_int_t)ready, "availableReplicas", (json_int_t)ready,
+        "observedGeneration", (json_int_t)jp_json_int(rs, 1, "metadata", "generation", NULL));
     /* Kubernetes omits the zero counts (omitempty); replicas is always there */
     static const char *const zeros[] = {"fullyLabeledReplicas", "readyReplicas",
                                         "availableReplicas"};
@@ -249,8 +247,8 @@ static void write_status(struct jp_rsctl *r, const struct jp_obj *cur, json_t *r
     struct jp_write_result res = {0};
     struct jp_status *err = NULL;
     if (jp_api_replace(&c, cur, json_incref(rs), &res, &err) < 0) {
-        jp_log(JP_WARN, COMPONENT, "writing the status of replicaset %s/%s: %s", cur->ns,
-               cur->name, err->message);
+        jp_log(JP_WARN, COMPONENT, "writing the status of replicaset %s/%s: %s", cur->ns, cur->name,
+               err->message);
         jp_status_free(err);
     }
     jp_write_result_free(&res);

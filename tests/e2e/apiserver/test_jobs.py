@@ -264,6 +264,16 @@ class Rules(JobCase):
         self.assertIn(("Normal", "SuccessfulCreate", "Created pod: " + p["metadata"]["name"], 1), evs)
         self.assertIn(("Normal", "Completed", "Job completed", 1), evs)
         self.expect_lines(self.k("get", "job", "x"), [r"x\s+(Complete\s+)?1/1\s+\d+s\s+%s" % AGE])
+        st, _, body = self.s.http("GET", "/metrics")
+        text = body.decode()
+        for line in ('job_controller_jobs_finished_total{completion_mode="NonIndexed",'
+                     'reason="CompletionsReached",result="succeeded"} 1',
+                     'job_controller_job_pods_finished_total{completion_mode="NonIndexed",result="succeeded"} 1',
+                     'job_controller_job_pods_creation_total{reason="new",status="succeeded"} 1'):
+            self.assertIn(line + "\n", text)
+        self.assertRegex(text, r'job_controller_job_syncs_total\{action="pods_created",'
+                               r'completion_mode="NonIndexed",result="success"\} 1\n')
+        self.assertIn("# TYPE job_controller_job_sync_duration_seconds histogram\n", text)
 
     def test_r29_zero_completions_complete_at_once(self):
         st = self.run_job(shjob("x", "exit 0", completions=0), timeout=5)
