@@ -17,7 +17,7 @@
 struct jp_agent_opts {
     const char *node_name;
     const char *data_dir;  /* containers live under DATA/pods */
-    const char *self_exe;  /* this binary, for "jobplane shim" */
+    const char *self_exe;  /* runs "<self_exe> shim ...": jobplane-shim or jobplane */
     const char *kuard_exe; /* the built-in kuard image's /kuard */
     double backoff_scale;  /* 1.0: the kubelet's 10 s doubling to 300 s; tests use less */
     bool host_fallback;    /* run unknown images' commands on the host filesystem */

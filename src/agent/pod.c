@@ -128,12 +128,16 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj)
         snprintf(p->phase, sizeof(p->phase), "%s", phase);
     }
     recover(p);
+    json_object_del(p->obj, "status");
     return p;
 }
 
+/* The pod as the agent keeps it: metadata and spec. The stored status is the agent's own
+ * writing, never read back while the pod lives; a big part of the object, it is dropped. */
 void pod__update(struct pod *p, json_t *obj)
 {
     json_decref(p->obj);
+    json_object_del(obj, "status");
     p->obj = obj;
 }
 

@@ -12,8 +12,7 @@ struct jp_metrics *jp_metrics_new(void);
 void jp_metrics_free(struct jp_metrics *m);
 
 /* type: "counter" or "histogram" (with upstream's default buckets .005 .. 10 s). */
-void jp_metrics_declare(struct jp_metrics *m, const char *name, const char *type,
-                        const char *help);
+void jp_metrics_declare(struct jp_metrics *m, const char *name, const char *type, const char *help);
 /* LABELS: 'a="x",b="y"' (already escaped), or "" for none. No-ops when m is NULL. */
 void jp_metrics_add(struct jp_metrics *m, const char *name, const char *labels, double v);
 void jp_metrics_observe(struct jp_metrics *m, const char *name, const char *labels, double v);

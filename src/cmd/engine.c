@@ -73,6 +73,13 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
 {
     e->sched = jp_scheduler_start(loop, e->store, host);
     char *self = jp_self_exe();
+    char *shim = jp_sibling_exe(self, "jobplane-shim");
+    if (access(shim, X_OK) == 0) { /* the small one; else this binary's own `shim` verb */
+        free(self);
+        self = shim;
+    } else {
+        free(shim);
+    }
     char *kuard = o->kuard ? jp_xstrdup(o->kuard) : jp_sibling_exe(self, "kuard");
     struct jp_agent_opts go = {.node_name = host,
                                .data_dir = o->data_dir,

@@ -96,7 +96,8 @@ static bool collect(const struct jp_obj *o, void *arg)
     bool ours = false;
     for (size_t i = 0; i < p->nowners; i++)
         ours |= p->owners[i].controller && strcmp(p->owners[i].uid, ps->job_uid) == 0;
-    if (!ours) return true;
+    /* a succeeded pod already counted plays no part any more: not parsed on every sync */
+    if (!ours || (p->nfinalizers == 0 && !strcmp(jp_pod_phase(o), "Succeeded"))) return true;
     ps->v = jp_xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
     struct owned *w = &ps->v[ps->n++];
     w->o = jp_obj_ref(o);
