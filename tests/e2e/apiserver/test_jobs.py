@@ -370,6 +370,22 @@ class Rules(JobCase):
                                q["status"].get("phase") == "Running" for q in self.pods("x")), 20,
                    "a replacement pod")
 
+    def test_r48_replacement_policy_failed_waits_for_the_failure(self):
+        script = "trap 'sleep 1; exit 1' TERM; sleep 300 & wait"
+        job = shjob("x", script, podReplacementPolicy="Failed")
+        job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 10
+        self.create(job)
+        wait_until(lambda: self.status("x").get("ready") == 1, 20, "a ready pod")
+        (p,) = self.pods("x")
+        self.s.json("DELETE", "/api/v1/namespaces/default/pods/" + p["metadata"]["name"], expect=200)
+        wait_until(lambda: self.status("x").get("terminating") == 1, 5, "terminating=1")
+        st = self.status("x")
+        self.assertEqual((st.get("active", 0), st.get("failed", 0)), (0, 0), json.dumps(st))
+        self.assertEqual(len(self.pods("x")), 1, "replaced before it failed")
+        wait_until(lambda: self.status("x").get("failed") == 1, 10, "failed=1 once the pod failed")
+        wait_until(lambda: any(q["metadata"]["name"] != p["metadata"]["name"] for q in self.pods("x")), 10,
+                   "the replacement")
+
     def test_r49_pod_deadline_fails_the_job(self):
         st = self.run_job(shjob("x", "sleep 30", backoffLimit=0,
                                 template={"spec": {
