@@ -21,6 +21,7 @@ struct jp_jobctl {
     json_t *delayed; /* "ns/name" -> due time (monotonic ns) */
     json_t *backoff; /* job uid -> {"n": failures since the last success, "last": unix ns} */
     json_t *release; /* "ns/pod" -> true: a pod whose Job is gone, to lose its finalizer */
+    json_t *claims;  /* "ns/name" -> true: the Job's next sync adopts and releases first */
     uv_timer_t now, later;
     int closed;
     bool stopping;
@@ -82,6 +83,11 @@ void jobctl__idx_free(struct jp_idx *x);
 /* What podFailurePolicy says of a Failed pod: "FailJob", "Ignore", "Count", "FailIndex", or
  * NULL when no rule matches; *message (caller frees) names the container, code and rule. */
 const char *jobctl__pod_failure_action(const json_t *spec, const json_t *pod, char **message);
+
+/* Whether the Job's selector matches the pod's labels. */
+bool jobctl__selects(const json_t *job, const struct jp_obj *pod);
+/* Adopts the matching orphans and releases the owned pods that stopped matching. */
+void jobctl__claim(struct jp_jobctl *j, const json_t *job);
 
 void jobctl__enqueue(struct jp_jobctl *j, const char *ns, const char *name, int64_t delay_ns);
 /* Removes the tracking finalizer; 0 if it is gone (or the pod is), -1 if the write failed. */

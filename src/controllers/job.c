@@ -133,6 +133,52 @@ static bool release_pod_of(const struct jp_obj *pod, void *arg)
     return true;
 }
 
+static void claim_later(struct jp_jobctl *j, const char *ns, const char *name)
+{
+    char *key = jp_xasprintf("%s/%s", ns, name);
+    json_object_set_new(j->claims, key, json_true());
+    free(key);
+    jobctl__enqueue(j, ns, name, 0);
+}
+
+static bool same_labels(const struct jp_obj *a, const struct jp_obj *b)
+{
+    const struct jp_proj *x = jp_proj_of(a), *y = jp_proj_of(b);
+    if (x->nlabels != y->nlabels) return false;
+    for (size_t i = 0; i < x->nlabels; i++)
+        if (strcmp(x->labels[i].key, y->labels[i].key) ||
+            strcmp(x->labels[i].value, y->labels[i].value))
+            return false;
+    return true;
+}
+
+static bool has_controller(const struct jp_obj *o)
+{
+    const struct jp_proj *p = jp_proj_of(o);
+    for (size_t i = 0; i < p->nowners; i++)
+        if (p->owners[i].controller) return true;
+    return false;
+}
+
+struct orphan_offer {
+    struct jp_jobctl *j;
+    const struct jp_obj *pod;
+};
+
+/* An orphan pod: a running Job whose selector matches will adopt it. */
+static bool offer_orphan(const struct jp_obj *job, void *arg)
+{
+    struct orphan_offer *o = arg;
+    const char *phase = jp_pod_phase(o->pod);
+    if (jp_proj_of(o->pod)->deleted_ns || !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed") ||
+        jp_proj_of(job)->deleted_ns)
+        return true;
+    json_t *doc = jp_api_parse(job);
+    if (jobctl__selects(doc, o->pod)) claim_later(o->j, job->ns, job->name);
+    json_decref(doc);
+    return true;
+}
+
 static void on_event(const struct jp_event *ev, void *arg)
 {
     struct jp_jobctl *j = arg;
@@ -149,6 +195,11 @@ static void on_event(const struct jp_event *ev, void *arg)
         const struct jp_owner *w = job_owner(o);
         const struct jp_owner *was = ev->old ? job_owner(ev->old) : NULL;
         if (w) jobctl__enqueue(j, o->ns, w->name, 0);
+        if (w && ev->old && !same_labels(o, ev->old)) claim_later(j, o->ns, w->name);
+        if (ev->type != JP_EV_DELETED && !has_controller(o)) {
+            struct orphan_offer offer = {j, o};
+            jp_store_scan(j->store, j->kind_jobs, o->ns, NULL, NULL, offer_orphan, &offer);
+        }
         if (was && (w == NULL || strcmp(was->uid, w->uid) != 0))
             jobctl__enqueue(j, o->ns, was->name, 0);
         if (ev->type != JP_EV_DELETED) release_if_orphan(j, o);
@@ -191,6 +242,7 @@ struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, doubl
     j->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
     j->queue = json_object();
     j->delayed = json_object();
+    j->claims = json_object();
     j->backoff = json_object();
     j->release = json_object();
     j->events = jp_recorder_new(store, "job-controller", NULL);
@@ -212,6 +264,7 @@ static void closed(uv_handle_t *h)
     json_decref(j->delayed);
     json_decref(j->backoff);
     json_decref(j->release);
+    json_decref(j->claims);
     jp_recorder_free(j->events);
     free(j);
 }

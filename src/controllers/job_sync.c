@@ -584,6 +584,15 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     j->mode = cm && !strcmp(cm, "Indexed") ? "Indexed" : "NonIndexed";
     j->created = j->deleted = 0;
     int64_t t0 = jp_mono_ns();
+    char *key = jp_xasprintf("%s/%s", ns, name);
+    if (json_object_get(j->claims, key)) {
+        json_object_del(j->claims, key);
+        const json_t *now = json_object_get(job, "status");
+        if (!jp_json_path(job, "metadata", "deletionTimestamp", NULL) &&
+            !condition_is(now, "Complete", "True") && !condition_is(now, "Failed", "True"))
+            jobctl__claim(j, job);
+    }
+    free(key);
     struct pods ps = {NULL, 0, uid};
     jp_store_scan(j->store, j->kind_pods, ns, NULL, NULL, collect, &ps);
     json_t *st = json_deep_copy(json_object_get(job, "status"));

@@ -288,6 +288,25 @@ class Rules(JobCase):
         self.expect_out(self.k("patch", "job", "x", "-p", '{"spec":{"parallelism":1}}'), "job.batch/x patched")
         self.assert_counts(self.wait_condition("x", "Complete"), succeeded=1)
 
+    def test_r30_orphans_are_adopted_and_relabelled_pods_released(self):
+        self.create(shjob("x", "sleep 300", parallelism=1, completions=1))
+        wait_until(lambda: self.status("x").get("active") == 1, 20, "a pod")
+        (p,) = self.pods("x")
+        name = p["metadata"]["name"]
+        self.ok("patch", "pod", name, "--type=json", "-p", '[{"op":"remove","path":"/metadata/ownerReferences"}]')
+        wait_until(lambda: self.get_pod(name)["metadata"].get("ownerReferences"), 10, "the pod re-adopted")
+        again = self.get_pod(name)["metadata"]
+        self.assertEqual(again["ownerReferences"][0]["uid"], self.job("x")["metadata"]["uid"])
+        self.assertIn("batch.kubernetes.io/job-tracking", again.get("finalizers", []))
+        self.assertEqual([q["metadata"]["name"] for q in self.pods("x")], [name], "a replacement appeared")
+        self.ok("label", "pod", name, "batch.kubernetes.io/controller-uid-", "controller-uid-")
+        wait_until(lambda: "ownerReferences" not in self.get_pod(name)["metadata"], 10, "the pod released")
+        self.assertNotIn("finalizers", self.get_pod(name)["metadata"])
+        wait_until(lambda: any(q["metadata"]["name"] != name for q in self.pods("x")), 10, "a replacement")
+
+    def get_pod(self, name):
+        return self.s.json("GET", "/api/v1/namespaces/default/pods/" + name, expect=200)[1]
+
     def test_r33_running_pod_is_active_and_ready(self):
         self.create(shjob("x", "sleep 30"))
         wait_until(lambda: self.status("x").get("ready") == 1, 20, "ready=1 (%s)" % self.status)
