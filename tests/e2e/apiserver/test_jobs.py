@@ -564,6 +564,39 @@ class Rules(JobCase):
         self.assertEqual(st["conditions"][-1]["reason"], "SuccessPolicy")
         self.assert_counts(st, succeeded=2)
 
+    def test_r42_on_failure_limit_zero(self):
+        st = self.run_job(shjob("x", "exit 1", restart="OnFailure", backoffLimit=0), "Failed")
+        self.assertEqual(st["conditions"][-1]["reason"], "BackoffLimitExceeded")
+        self.assert_counts(st, failed=1)
+
+    def test_r46_failure_target_while_pods_terminate(self):
+        script = ("if mkdir %s/first 2>/dev/null; then exit 1; fi; "
+                  "trap 'sleep 2; exit 0' TERM; sleep 300 & wait" % self.marks)
+        job = shjob("x", script, parallelism=2, completions=2, backoffLimit=0)
+        job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 10
+        self.create(job)
+        st = self.wait_condition("x", "FailureTarget", timeout=20)
+        self.assertNotIn("Failed", [c["type"] for c in st["conditions"]])
+        wait_until(lambda: self.status("x").get("terminating") == 1, 5, "terminating=1")
+        st = self.status("x")
+        self.assertEqual(st.get("active", 0), 0)
+        self.assertNotIn("Failed", [c["type"] for c in st["conditions"]], "Failed before the pod ended")
+        st = self.wait_condition("x", "Failed", timeout=15)
+        self.assert_counts(st, failed=2)
+        self.assertEqual(st.get("terminating", 0), 0)
+
+    def test_r66_deadline_does_not_tick_while_suspended(self):
+        self.create(shjob("x", "sleep 300", activeDeadlineSeconds=2, suspend=True))
+        time.sleep(3)
+        self.assertNotIn("FailureTarget", [c["type"] for c in self.status("x").get("conditions", [])])
+        self.ok("patch", "job", "x", "-p", '{"spec":{"suspend":false}}')
+        resumed = time.time()
+        wait_until(lambda: self.status("x").get("active") == 1, 10, "a pod after the resume")
+        st = self.wait_condition("x", "Failed", timeout=15)
+        self.assertEqual(st["conditions"][-1]["reason"], "DeadlineExceeded")
+        # counted from the new startTime, which has whole seconds (as upstream): up to 1 s early
+        self.assertGreaterEqual(time.time() - resumed, 1.0)
+
     def test_r15_mutable_and_immutable_fields(self):
         self.create(shjob("x", "sleep 300", completions=3))
         gen = self.job("x")["metadata"]["generation"]
@@ -572,6 +605,30 @@ class Rules(JobCase):
         r = self.k("patch", "job", "x", "-p", '{"spec":{"completions":4}}')
         self.expect_rc(r, 1)
         self.assertIn("spec.completions: Invalid value: 4: field is immutable", r.err)
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Backoff(JobCase):
+    """Back-off rules whose timing needs a coarser scale: 10 s becomes 1 s."""
+    V = KV
+    server_args = ("--backoff-scale", "0.1")
+
+    def test_r38_a_success_resets_the_backoff(self):
+        script = self.logged("n=$(ls %s | wc -l); touch %s/$n; case $n in 0|2) exit 1;; esac; exit 0"
+                             % (self.marks, self.marks))
+        st = self.run_job(shjob("x", script, completions=2, parallelism=1), timeout=30)
+        self.assert_counts(st, succeeded=2, failed=2)
+        runs = sorted(spans(self.log_path))
+        self.assertEqual(len(runs), 4, runs)
+        self.assertGreaterEqual(runs[1][0] - runs[0][1], 1.0, runs)
+        gap = runs[3][0] - runs[2][1]
+        self.assertGreaterEqual(gap, 1.0, runs)
+        self.assertLess(gap, 1.9, "the back-off did not reset after the success: %s" % runs)
+
+    def test_r45_deadline_during_backoff(self):
+        st = self.run_job(shjob("x", "exit 1", activeDeadlineSeconds=2), "Failed", timeout=30)
+        self.assertEqual(st["conditions"][-1]["reason"], "DeadlineExceeded")
+        self.assert_counts(st, failed=2)
 
 
 @unittest.skipIf(KV is None, "no kubectl found")
