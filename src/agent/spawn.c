@@ -177,7 +177,8 @@ static void start_work(uv_work_t *r)
         jp_err_set(&j->err, JP_INTERNAL, e, "starting the container's monitor: %s", strerror(e));
         goto out;
     }
-    write_shim_record(dir, pid);
+    /* no record of the pid: until the shim writes state.json, a restarted agent finds it by
+     * its command line (unrecorded_shim) - one file less per container start */
     j->pid = pid;
 out:
     free(dir);
