@@ -293,6 +293,14 @@ static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int 
         int fd = open(netns, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) e = errno ? errno : EINVAL;
         if (e == 0) loopback_up();
+        /* the holder's UTS namespace too, named like its network one: the pod's hostname */
+        size_t n = strlen(netns);
+        if (e == 0 && n > 3 && !strcmp(netns + n - 3, "net")) {
+            char uts[256];
+            snprintf(uts, sizeof(uts), "%.*suts", (int)(n - 3), netns);
+            int u = open(uts, O_RDONLY | O_CLOEXEC);
+            if (u < 0 || setns(u, CLONE_NEWUTS) < 0) e = errno ? errno : EINVAL;
+        }
     }
     int devnull = open("/dev/null", O_RDONLY);
     if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
@@ -438,9 +446,12 @@ int jp_shim_main(const char *dir)
     return 0;
 }
 
-int jp_shim_hold_main(const char *dir)
+int jp_shim_hold_main(const char *dir, const char *hostname)
 {
     (void)dir; /* named on the command line so that ps (and tests) can tell whose it is */
+    /* the pod's own UTS namespace (the clone made it): `hostname` in a container says the pod's */
+    if (hostname && *hostname && sethostname(hostname, strlen(hostname)) < 0)
+        fprintf(stderr, "jobplane shim --hold: sethostname %s: %s\n", hostname, strerror(errno));
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

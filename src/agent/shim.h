@@ -56,8 +56,9 @@ uint64_t jp_proc_starttime(int pid);
 
 /* The "jobplane shim DIR" verb. */
 int jp_shim_main(const char *dir);
-/* "jobplane shim --hold DIR": keeps a pod's network namespace alive, doing nothing else; the
- * agent starts it inside the new namespace and kills it when the pod's sandbox goes. */
-int jp_shim_hold_main(const char *dir) __attribute__((noreturn));
+/* "jobplane shim --hold DIR [HOSTNAME]": keeps a pod's network and UTS namespaces alive (the
+ * latter named HOSTNAME), doing nothing else; the agent starts it inside the new namespaces and
+ * kills it when the pod's sandbox goes. */
+int jp_shim_hold_main(const char *dir, const char *hostname) __attribute__((noreturn));
 
 #endif

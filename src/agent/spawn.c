@@ -406,13 +406,17 @@ int spawn__netns(struct pod *p, struct jp_err **err)
     if ((p->netns_pid = spawn__netns_recorded(p->dir)) > 0) return 0;
     if (jp_mkdir_private(p->dir, err) < 0) return -1;
     static char stack[32 << 10] __attribute__((aligned(16))); /* used until the child's exec */
-    char *argv[] = {p->agent->self_exe, "shim", "--hold", p->dir, NULL};
+    /* the pod's hostname: spec.hostname, else its name (cut to a DNS label, as the kubelet) */
+    const char *host = jp_json_str(p->spec, "hostname", NULL);
+    char hostname[64];
+    snprintf(hostname, sizeof(hostname), "%.63s", host && *host ? host : p->name);
+    char *argv[] = {p->agent->self_exe, "shim", "--hold", p->dir, hostname, NULL};
     struct hold_arg h = {p->agent->self_exe, argv};
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
     int pid = clone(hold_exec, stack + sizeof(stack),
-                    CLONE_VM | CLONE_VFORK | CLONE_NEWNET | SIGCHLD, &h);
+                    CLONE_VM | CLONE_VFORK | CLONE_NEWNET | CLONE_NEWUTS | SIGCHLD, &h);
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)

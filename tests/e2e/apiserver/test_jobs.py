@@ -12,6 +12,7 @@ import os
 import random
 import re
 import signal
+import socket
 import time
 import unittest
 
@@ -452,8 +453,8 @@ class Rules(JobCase):
         self.assertEqual(sum(1 for e in self.events("x") if e[1] == "SuccessfulDelete"), 2)
 
     def test_r18_r20_r25_indexed_pods(self):
-        script = self.logged('echo "$JOB_COMPLETION_INDEX $HOSTNAME" > %s/ix-$JOB_COMPLETION_INDEX; sleep 0.2'
-                             % self.marks)
+        script = self.logged('echo "$JOB_COMPLETION_INDEX $HOSTNAME $(hostname)" > %s/ix-$JOB_COMPLETION_INDEX; '
+                             'sleep 0.2' % self.marks)
         st = self.run_job(shjob("ix", script, completions=4, parallelism=2, completionMode="Indexed"))
         self.assert_counts(st, succeeded=4)
         self.assertEqual(st["completedIndexes"], "0-3")
@@ -465,7 +466,9 @@ class Rules(JobCase):
             self.assertEqual(meta["labels"]["batch.kubernetes.io/job-completion-index"], i)
             self.assertRegex(meta["name"], r"^ix-%s-%s$" % (i, POD_NAME.pattern))
             self.assertEqual(p["spec"]["hostname"], "ix-" + i)
-            self.assertEqual(read_file(os.path.join(self.marks, "ix-" + i)), "%s ix-%s\n" % (i, i))
+            # as root a pod has its own UTS namespace: `hostname` says ix-<i> too
+            host = "ix-" + i if os.geteuid() == 0 else socket.gethostname()
+            self.assertEqual(read_file(os.path.join(self.marks, "ix-" + i)), "%s ix-%s %s\n" % (i, i, host))
         first_two = sorted(p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
                            for p in pods[:2])
         self.assertEqual(first_two, ["0", "1"])
