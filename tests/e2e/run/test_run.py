@@ -107,6 +107,19 @@ class Run(unittest.TestCase):
                            r"\[pod/failing-\w{5}/main\] working on it", r"job\.batch/failing failed",
                            r"  Failed:         BackoffLimitExceeded: Job has reached the specified backoff limit"])
 
+    def test_indexed_and_pod_failure_policy_examples(self):
+        ex = os.path.join(HERE, "..", "..", "..", "examples")
+        p = self.run_jp(os.path.join(ex, "job-indexed.yaml"))
+        self.expect(p, 0, [r"job\.batch/indexed created", r"job\.batch/indexed completed",
+                           r"  Completed Indexes:  0-4"])
+        for i in range(5):
+            self.assertRegex(p.stdout, r"\[pod/indexed-%d-\w{5}/worker\] processing shard %d of 5 on indexed-%d\n"
+                             % (i, i, i))
+        p = self.run_jp(os.path.join(ex, "job-pod-failure-policy.yaml"))
+        self.expect(p, 1, [r"job\.batch/pod-failure-policy failed",
+                           r"  Failed:         PodFailurePolicy: Container main for pod default/"
+                           r"pod-failure-policy-\w{5} failed with exit code 42 matching FailJob rule at index 0"])
+
     def test_no_logs(self):
         p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
         self.expect(p, 0, [r"job\.batch/q created", r"job\.batch/q completed"])
