@@ -130,7 +130,10 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         jp_gc_start(loop, e->store, &e->gc, err) < 0)
         return -1;
     if (controller_on(o->controllers, "job"))
-        e->jobs = jp_jobctl_start(loop, e->store, o->backoff_scale, e->metrics);
+        e->jobs =
+            jp_jobctl_start(loop, e->store,
+                            &(struct jp_jobctl_opts){o->job_backoff_base_ns, o->job_backoff_max_ns,
+                                                     o->backoff_scale, e->metrics});
     if (controller_on(o->controllers, "replicaset")) e->rs = jp_rsctl_start(loop, e->store);
     if (controller_on(o->controllers, "ttl-after-finished"))
         e->ttl = jp_ttlctl_start(loop, e->store);

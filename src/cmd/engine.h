@@ -16,6 +16,7 @@ struct jp_engine_opts {
     const char *data_dir;
     bool sync_full;
     double backoff_scale; /* the kubelet's and the job controller's back-offs, multiplied */
+    int64_t job_backoff_base_ns, job_backoff_max_ns; /* 0: upstream's 10 s and 10 min */
     bool host_fallback;
     bool no_node;            /* no scheduler, no agent */
     const char *kuard;       /* NULL: kuard beside this binary */

@@ -24,6 +24,7 @@ struct run_config {
     uint16_t port;
     bool listen, logs, host_fallback;
     double backoff_scale;
+    int64_t job_backoff_base_ns, job_backoff_max_ns;
     char *kuard;
     int verbosity;
 };
@@ -54,6 +55,9 @@ static void usage(FILE *out)
             "  --listen HOST:PORT        also serve the Kubernetes API there (port 0 picks one; "
             "loopback only), so kubectl can watch the run\n"
             "  --backoff-scale F         multiply the restart and Job back-offs by F (default 1)\n"
+            "  --job-backoff-base D      the Job pod re-creation back-off: first wait (default "
+            "10s)...\n"
+            "  --job-backoff-max D       ...doubling up to this (default 10m)\n"
             "  --no-host-fallback        images other than the built-in ones fail to pull\n"
             "  --kuard PATH              the program behind the built-in kuard image\n"
             "  -v N                      log verbosity (default: warnings only)\n");
@@ -67,6 +71,8 @@ static int parse_args(int argc, char **argv, struct run_config *c)
         {"logs", no_argument, NULL, 'L'},
         {"no-logs", no_argument, NULL, 'Q'},
         {"backoff-scale", required_argument, NULL, 'b'},
+        {"job-backoff-base", required_argument, NULL, 'J'},
+        {"job-backoff-max", required_argument, NULL, 'M'},
         {"no-host-fallback", no_argument, NULL, 'n'},
         {"kuard", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
@@ -111,6 +117,20 @@ static int parse_args(int argc, char **argv, struct run_config *c)
                 return 2;
             }
             c->backoff_scale = f;
+            break;
+        }
+        case 'J':
+        case 'M': {
+            int64_t ns;
+            struct jp_err *err = NULL;
+            if (jp_parse_duration(optarg, &ns, &err) < 0 || ns == 0) {
+                fprintf(stderr, "jobplane run: --%s wants a duration like 10s or 6m%s%s\n",
+                        ch == 'J' ? "job-backoff-base" : "job-backoff-max", err ? ": " : "",
+                        err ? err->msg : "");
+                jp_err_free(err);
+                return 2;
+            }
+            *(ch == 'J' ? &c->job_backoff_base_ns : &c->job_backoff_max_ns) = ns;
             break;
         }
         case 'n':
@@ -221,6 +241,8 @@ static int run(struct run_config *c, char **files, size_t nfiles)
     struct jp_engine_opts eo = {.data_dir = c->data_dir,
                                 .sync_full = !temporary,
                                 .backoff_scale = c->backoff_scale,
+                                .job_backoff_base_ns = c->job_backoff_base_ns,
+                                .job_backoff_max_ns = c->job_backoff_max_ns,
                                 .host_fallback = c->host_fallback,
                                 .kuard = c->kuard,
                                 .serve = c->listen,

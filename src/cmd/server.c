@@ -24,6 +24,7 @@ struct server_config {
     int verbosity;
     enum jp_log_format log_format;
     double backoff_scale;
+    int64_t job_backoff_base_ns, job_backoff_max_ns;
     bool host_fallback;
     bool no_node;
     char *kuard;
@@ -45,6 +46,9 @@ static void usage(FILE *out)
             "write is lost on power loss)\n"
             "  --backoff-scale F         multiply the kubelet's restart and image-pull back-offs "
             "(10 s doubling to 5 m) by F, e.g. 0.01 for quick local loops (default 1)\n"
+            "  --job-backoff-base D      the Job pod re-creation back-off's first wait (default "
+            "10s), doubling per failure...\n"
+            "  --job-backoff-max D       ...up to this (default 10m); --backoff-scale applies too\n"
             "  --no-host-fallback        images other than the built-in ones fail to pull instead "
             "of running their command on the host filesystem\n"
             "  --controllers LIST        controllers to run: * (all: " JP_ENGINE_CONTROLLERS
@@ -101,6 +105,8 @@ static int parse_args(int argc, char **argv, struct server_config *c)
         {"sync", required_argument, NULL, 'y'},
         {"logging-format", required_argument, NULL, 'f'},
         {"backoff-scale", required_argument, NULL, 'b'},
+        {"job-backoff-base", required_argument, NULL, 'J'},
+        {"job-backoff-max", required_argument, NULL, 'M'},
         {"no-host-fallback", no_argument, NULL, 'n'},
         {"kuard", required_argument, NULL, 'k'},
         {"no-node", no_argument, NULL, 'N'},
@@ -156,6 +162,19 @@ static int parse_args(int argc, char **argv, struct server_config *c)
                 return 2;
             }
             c->backoff_scale = f;
+            break;
+        }
+        case 'J':
+        case 'M': {
+            int64_t ns;
+            if (jp_parse_duration(optarg, &ns, &err) < 0 || ns == 0) {
+                fprintf(stderr, "jobplane server: --%s wants a duration like 10s or 6m%s%s\n",
+                        ch == 'J' ? "job-backoff-base" : "job-backoff-max", err ? ": " : "",
+                        err ? err->msg : "");
+                jp_err_free(err);
+                return 2;
+            }
+            *(ch == 'J' ? &c->job_backoff_base_ns : &c->job_backoff_max_ns) = ns;
             break;
         }
         case 'n':
@@ -236,6 +255,8 @@ int jp_cmd_server(int argc, char **argv)
     struct jp_engine_opts eo = {.data_dir = c.data_dir,
                                 .sync_full = c.sync_full,
                                 .backoff_scale = c.backoff_scale,
+                                .job_backoff_base_ns = c.job_backoff_base_ns,
+                                .job_backoff_max_ns = c.job_backoff_max_ns,
                                 .host_fallback = c.host_fallback,
                                 .no_node = c.no_node,
                                 .kuard = c.kuard,

@@ -17,6 +17,7 @@ struct jp_jobctl {
     struct jp_recorder *events;
     uint16_t kind_jobs, kind_pods;
     double backoff_scale;
+    int64_t backoff_base_ns, backoff_max_ns;
     json_t *queue;   /* "ns/name" -> true: sync on the next loop turn */
     json_t *delayed; /* "ns/name" -> due time (monotonic ns) */
     json_t *backoff; /* job uid -> {"n": failures since the last success, "last": unix ns} */

@@ -230,14 +230,16 @@ static void declare_metrics(struct jp_metrics *m)
                        "failure policy action applied based on the matched rule.");
 }
 
-struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, double backoff_scale,
-                                  struct jp_metrics *metrics)
+struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store,
+                                  const struct jp_jobctl_opts *opts)
 {
     struct jp_jobctl *j = jp_xcalloc(1, sizeof(*j));
-    j->metrics = metrics;
-    declare_metrics(metrics);
+    j->metrics = opts->metrics;
+    declare_metrics(j->metrics);
     j->store = store;
-    j->backoff_scale = backoff_scale > 0 ? backoff_scale : 1.0;
+    j->backoff_scale = opts->backoff_scale > 0 ? opts->backoff_scale : 1.0;
+    j->backoff_base_ns = opts->backoff_base_ns > 0 ? opts->backoff_base_ns : 10 * NS_PER_S;
+    j->backoff_max_ns = opts->backoff_max_ns > 0 ? opts->backoff_max_ns : 600 * NS_PER_S;
     j->kind_jobs = (uint16_t)jp_kind_index(jp_kind_by_plural("batch", "v1", "jobs"));
     j->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
     j->queue = json_object();

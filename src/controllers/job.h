@@ -13,10 +13,16 @@
 
 struct jp_jobctl;
 
-/* backoff_scale multiplies the 10 s doubling pod re-creation back-off (tests use less);
- * metrics (may be NULL) receives job_controller_* series with upstream's names and labels. */
-struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store, double backoff_scale,
-                                  struct jp_metrics *metrics);
+struct jp_jobctl_opts {
+    /* the pod re-creation back-off: base doubling per failure up to max (0: upstream's 10 s and
+     * 10 min), both multiplied by scale (0: 1; tests use less) */
+    int64_t backoff_base_ns, backoff_max_ns;
+    double backoff_scale;
+    struct jp_metrics *metrics; /* job_controller_* series, upstream names; may be NULL */
+};
+
+struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store,
+                                  const struct jp_jobctl_opts *opts);
 void jp_jobctl_stop(struct jp_jobctl *j);
 
 #endif

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BACKOFF_BASE_NS (10 * NS_PER_S)
-#define BACKOFF_MAX_NS  (600 * NS_PER_S)
 #define DEFAULT_BACKOFF 6
 
 /* An Indexed Job's indexes during one sync. */
@@ -375,6 +373,16 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
     }
 }
 
+/* base x 2^(n-1), capped, scaled: the wait after the n-th failure in a row. */
+static int64_t backoff_delay(const struct jp_jobctl *j, int64_t n)
+{
+    int64_t delay = j->backoff_base_ns;
+    for (int64_t i = 1; i < n && delay < j->backoff_max_ns; i++)
+        delay *= 2;
+    if (delay > j->backoff_max_ns) delay = j->backoff_max_ns;
+    return (int64_t)((double)delay * j->backoff_scale);
+}
+
 /* The re-creation back-off (§6.2): none before a failure; 10 s doubling per failure since the
  * last success, capped at 10 min, from when the last failed pod finished. */
 static int64_t backoff_left(struct jp_jobctl *j, const char *uid)
@@ -382,11 +390,7 @@ static int64_t backoff_left(struct jp_jobctl *j, const char *uid)
     json_t *rec = json_object_get(j->backoff, uid);
     long long n = jp_json_int(rec, 0, "n", NULL);
     if (n <= 0) return 0;
-    int64_t delay = BACKOFF_BASE_NS;
-    for (long long i = 1; i < n && delay < BACKOFF_MAX_NS; i++)
-        delay *= 2;
-    if (delay > BACKOFF_MAX_NS) delay = BACKOFF_MAX_NS;
-    delay = (int64_t)((double)delay * j->backoff_scale);
+    int64_t delay = backoff_delay(j, n);
     int64_t due = jp_json_int(rec, 0, "last", NULL) + delay;
     int64_t now = jp_now_ns();
     return due > now ? due - now : 0;
@@ -446,11 +450,7 @@ static int64_t index_tries(struct jp_jobctl *j, const struct pods *ps, int64_t i
     }
     *wait = 0;
     if (tries > 0) {
-        int64_t delay = BACKOFF_BASE_NS;
-        for (int64_t k = 1; k < tries && delay < BACKOFF_MAX_NS; k++)
-            delay *= 2;
-        if (delay > BACKOFF_MAX_NS) delay = BACKOFF_MAX_NS;
-        int64_t due = last + (int64_t)((double)delay * j->backoff_scale), now = jp_now_ns();
+        int64_t due = last + backoff_delay(j, tries), now = jp_now_ns();
         if (due > now) *wait = due - now;
     }
     return tries;

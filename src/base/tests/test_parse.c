@@ -2,6 +2,8 @@
 #include "support/cm.h"
 #include "base/parse.h"
 
+#include <string.h>
+
 static int64_t ok(const char *s, int base)
 {
     int64_t v = -12345;
@@ -64,10 +66,44 @@ static void booleans(void **state)
     assert_int_equal(jp_parse_bool("", &b, NULL), -1);
 }
 
+static void durations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t ns;
+    } ok[] = {{"0", 0},
+              {"10s", 10000000000LL},
+              {"6m", 360000000000LL},
+              {"1m30s", 90000000000LL},
+              {"500ms", 500000000},
+              {"1.5h", 5400000000000LL},
+              {"2us", 2000},
+              {"2\xc2\xb5s", 2000},
+              {"7ns", 7},
+              {".5s", 500000000},
+              {"0s", 0}};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        int64_t ns = -1;
+        assert_int_equal(jp_parse_duration(ok[i].text, &ns, NULL), 0);
+        assert_int_equal(ns, ok[i].ns);
+    }
+    static const char *const bad[] = {"",   "10",  "s",   "-1s",           "1x",   "1..2s",
+                                      ".s", "1s ", " 1s", "999999999999h", "1e3s", NULL};
+    for (size_t i = 0; bad[i]; i++) {
+        int64_t ns = 0;
+        _cleanup_(jp_err_freep) struct jp_err *err = NULL;
+        assert_int_equal(jp_parse_duration(bad[i], &ns, &err), -1);
+        assert_non_null(strstr(err->msg, "duration"));
+    }
+    assert_int_equal(jp_parse_duration(NULL, &(int64_t){0}, NULL), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integers),
+        cmocka_unit_test(durations),
         cmocka_unit_test(booleans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -120,6 +120,21 @@ class Run(unittest.TestCase):
                            r"  Failed:         PodFailurePolicy: Container main for pod default/"
                            r"pod-failure-policy-\w{5} failed with exit code 42 matching FailJob rule at index 0"])
 
+    def test_job_backoff_flags(self):
+        path = self.write("j.json", [shjob("b", "date +%s.%N; exit 1", backoffLimit=1)])
+        t0 = time.monotonic()
+        p = subprocess.run([JOBPLANE, "run", "--job-backoff-base", "1500ms", "--job-backoff-max", "2s", path],
+                           capture_output=True, text=True, timeout=60, env=self.env())
+        self.expect(p, 1, [r"job\.batch/b failed"])
+        stamps = [float(x) for x in re.findall(r"^\[pod/b-\w{5}/main\] (\d+\.\d+)$", p.stdout, re.M)]
+        self.assertEqual(len(stamps), 2, p.stdout)
+        self.assertGreaterEqual(abs(stamps[1] - stamps[0]), 1.5, p.stdout)
+        self.assertLess(time.monotonic() - t0, 9, "the 10 s default back-off was used")
+        p = subprocess.run([JOBPLANE, "run", "--job-backoff-base", "10", path], capture_output=True, text=True,
+                           env=self.env())
+        self.expect(p, 2, err='jobplane run: --job-backoff-base wants a duration like 10s or 6m: '
+                              'missing unit in duration "10"\n')
+
     def test_no_logs(self):
         p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
         self.expect(p, 0, [r"job\.batch/q created", r"job\.batch/q completed"])
