@@ -30,6 +30,7 @@ struct jp_jobctl {
     const char *mode;           /* the synced Job's completion mode, for metric labels */
     const char *create_reason;  /* job_pods_creation_total's reason for this sync's pods */
     int created, deleted;       /* by the current sync */
+    bool retry;                 /* a write of the current sync failed: sync again in 1 s */
 };
 
 #define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"

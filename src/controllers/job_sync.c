@@ -206,6 +206,7 @@ static void write_status(struct jp_jobctl *j, const char *ns, const char *name, 
     struct jp_write_result r = {0};
     struct jp_status *err = NULL;
     if (jp_api_replace(&c, cur, job, &r, &err) < 0) {
+        j->retry = true;
         jp_log(JP_WARN, "job-controller", "writing the status of job %s/%s: %s", ns, name,
                err->message);
         jp_status_free(err);
@@ -523,7 +524,10 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
                 if (left == 0) break;
                 if (soonest == 0 || left < soonest) soonest = left; /* this index waits */
             }
-            if (!jobctl__create_pod(j, job, index, tries)) goto out;
+            if (!jobctl__create_pod(j, job, index, tries)) {
+                j->retry = true; /* a refused create is tried again (§4: 1 s) */
+                goto out;
+            }
             (*nactive)++;
         }
     }
@@ -561,11 +565,11 @@ static bool success_policy(const json_t *spec, const struct indexes *ix, json_t 
 static void sync_metrics(struct jp_jobctl *j, int64_t t0)
 {
     char labels[128];
-    snprintf(labels, sizeof(labels), "action=\"%s\",completion_mode=\"%s\",result=\"success\"",
+    snprintf(labels, sizeof(labels), "action=\"%s\",completion_mode=\"%s\",result=\"%s\"",
              j->created   ? "pods_created"
              : j->deleted ? "pods_deleted"
                           : "reconciling",
-             j->mode);
+             j->mode, j->retry ? "error" : "success");
     jp_metrics_observe(j->metrics, "job_controller_job_sync_duration_seconds", labels,
                        (double)(jp_mono_ns() - t0) / 1e9);
     jp_metrics_add(j->metrics, "job_controller_job_syncs_total", labels, 1);
@@ -583,6 +587,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     const char *cm = jp_json_str(spec, "completionMode", NULL);
     j->mode = cm && !strcmp(cm, "Indexed") ? "Indexed" : "NonIndexed";
     j->created = j->deleted = 0;
+    j->retry = false;
     int64_t t0 = jp_mono_ns();
     char *key = jp_xasprintf("%s/%s", ns, name);
     if (json_object_get(j->claims, key)) {
@@ -749,6 +754,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     jobctl__idx_free(&ix_set.done);
     jobctl__idx_free(&ix_set.failed);
 out:
+    if (j->retry) jobctl__enqueue(j, ns, name, NS_PER_S);
     sync_metrics(j, t0);
     json_decref(st);
     pods_free(&ps);
