@@ -246,5 +246,16 @@ int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, jso
         for (size_t i = 0; i < m->n; i++)
             if (create_one(store, m, i, dry, created, out, err) < 0) return -1;
     fflush(out);
+    /* said once, up front: pods that wait for a Service would otherwise just retry */
+    size_t i;
+    json_t *c;
+    json_array_foreach(created, i, c)
+    {
+        if (strcmp(jp_json_str(c, "kind", NULL), "Service") != 0) continue;
+        fprintf(err,
+                "jobplane run: warning: service/%s was created, but Service networking is not "
+                "implemented yet: pods cannot reach it by name (docs/run.md)\n",
+                jp_json_str(c, "name", NULL));
+    }
     return 0;
 }

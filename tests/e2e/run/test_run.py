@@ -135,6 +135,14 @@ class Run(unittest.TestCase):
         self.expect(p, 2, err='jobplane run: --job-backoff-base wants a duration like 10s or 6m: '
                               'missing unit in duration "10"\n')
 
+    def test_service_warns_that_networking_is_missing(self):
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "queue"},
+               "spec": {"selector": {"app": "q"}, "ports": [{"port": 8080}]}}
+        p = self.run_jp(self.write("s.json", [svc, shjob("j", "true")]))
+        self.expect(p, 0, [r"service/queue created", r"job\.batch/j created", r"job\.batch/j completed"],
+                    err="jobplane run: warning: service/queue was created, but Service networking is not "
+                        "implemented yet: pods cannot reach it by name (docs/run.md)\n")
+
     def test_no_logs(self):
         p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
         self.expect(p, 0, [r"job\.batch/q created", r"job\.batch/q completed"])
