@@ -22,8 +22,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from baseline import spawn_rate  # noqa: E402  (bench/baseline.py, shared)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "../.."))
@@ -34,22 +36,6 @@ PARALLELISM = int(os.environ.get("PARALLELISM", "100"))
 
 def say(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-def spawn_rate(n, threads):
-    per = n // threads
-
-    def work():
-        for _ in range(per):
-            pid = os.posix_spawn("/bin/true", ["true"], {})
-            os.waitpid(pid, 0)
-    ts = [threading.Thread(target=work) for _ in range(threads)]
-    t0 = time.monotonic()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return per * threads / (time.monotonic() - t0)
 
 
 def job(name, indexed):

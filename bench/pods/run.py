@@ -23,6 +23,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from baseline import spawn_rate  # noqa: E402  (bench/baseline.py, shared)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "../.."))
 sys.path.insert(0, os.path.join(ROOT, "tests/e2e/apiserver"))
@@ -37,23 +40,6 @@ PATH = "/api/v1/namespaces/default/pods"
 
 def say(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
-
-
-def spawn_rate(n, threads):
-    """posix_spawn+waitpid of /bin/true, n in all, from `threads` threads; returns spawns/s."""
-    per = n // threads
-
-    def work():
-        for _ in range(per):
-            pid = os.posix_spawn("/bin/true", ["true"], {})
-            os.waitpid(pid, 0)
-    ts = [threading.Thread(target=work) for _ in range(threads)]
-    t0 = time.monotonic()
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    return per * threads / (time.monotonic() - t0)
 
 
 def pod(name):

@@ -5,6 +5,7 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "controllers/bootstrap.h"
 #include "controllers/gc.h"
 #include "controllers/job.h"
@@ -68,6 +69,55 @@ bool jp_engine_known_controllers(const char *list)
     return ok;
 }
 
+const char jp_engine_flags_help[] =
+    "  --backoff-scale F         multiply the kubelet's restart and image-pull back-offs and the "
+    "Job back-off by F, e.g. 0.01 for quick local loops (default 1)\n"
+    "  --job-backoff-base D      the Job pod re-creation back-off's first wait (default 10s), "
+    "doubling per failure...\n"
+    "  --job-backoff-max D       ...up to this (default 10m)\n"
+    "  --no-host-fallback        images other than the built-in ones fail to pull instead of "
+    "running their command on the host filesystem\n"
+    "  --kuard PATH              the program behind the built-in kuard image (default: kuard "
+    "beside this binary)\n";
+
+int jp_engine_flag(struct jp_engine_flags *f, int ch, const char *arg, const char *verb)
+{
+    switch (ch) {
+    case 'b': {
+        char *end;
+        double v = strtod(arg, &end);
+        if (*arg == '\0' || *end != '\0' || !(v > 0 && v <= 100)) {
+            fprintf(stderr, "jobplane %s: --backoff-scale wants a number in (0, 100]\n", verb);
+            return -1;
+        }
+        f->backoff_scale = v;
+        return 1;
+    }
+    case 'J':
+    case 'M': {
+        int64_t ns;
+        struct jp_err *err = NULL;
+        if (jp_parse_duration(arg, &ns, &err) < 0 || ns == 0) {
+            fprintf(stderr, "jobplane %s: --%s wants a duration like 10s or 6m%s%s\n", verb,
+                    ch == 'J' ? "job-backoff-base" : "job-backoff-max", err ? ": " : "",
+                    err ? err->msg : "");
+            jp_err_free(err);
+            return -1;
+        }
+        *(ch == 'J' ? &f->job_backoff_base_ns : &f->job_backoff_max_ns) = ns;
+        return 1;
+    }
+    case 'n':
+        f->no_host_fallback = true;
+        return 1;
+    case 'k':
+        f->kuard = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engine_opts *o,
                       const char *host, struct jp_err **err)
 {
@@ -80,13 +130,14 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
     } else {
         free(shim);
     }
-    char *kuard = o->kuard ? jp_xstrdup(o->kuard) : jp_sibling_exe(self, "kuard");
+    const struct jp_engine_flags *f = &o->flags;
+    char *kuard = f->kuard ? jp_xstrdup(f->kuard) : jp_sibling_exe(self, "kuard");
     struct jp_agent_opts go = {.node_name = host,
                                .data_dir = o->data_dir,
                                .self_exe = self,
                                .kuard_exe = kuard,
-                               .backoff_scale = o->backoff_scale,
-                               .host_fallback = o->host_fallback};
+                               .backoff_scale = f->backoff_scale > 0 ? f->backoff_scale : 1.0,
+                               .host_fallback = !f->no_host_fallback};
     int rc = jp_agent_start(loop, e->store, &go, &e->agent, err);
     free(self);
     free(kuard);
@@ -130,10 +181,10 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         jp_gc_start(loop, e->store, &e->gc, err) < 0)
         return -1;
     if (controller_on(o->controllers, "job"))
-        e->jobs =
-            jp_jobctl_start(loop, e->store,
-                            &(struct jp_jobctl_opts){o->job_backoff_base_ns, o->job_backoff_max_ns,
-                                                     o->backoff_scale, e->metrics});
+        e->jobs = jp_jobctl_start(loop, e->store,
+                                  &(struct jp_jobctl_opts){o->flags.job_backoff_base_ns,
+                                                           o->flags.job_backoff_max_ns,
+                                                           o->flags.backoff_scale, e->metrics});
     if (controller_on(o->controllers, "replicaset")) e->rs = jp_rsctl_start(loop, e->store);
     if (controller_on(o->controllers, "ttl-after-finished"))
         e->ttl = jp_ttlctl_start(loop, e->store);

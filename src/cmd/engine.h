@@ -12,14 +12,37 @@
 #include <stdint.h>
 #include <uv.h>
 
+/* The node's and controllers' flags, shared by server and run (jp_engine_flag parses them).
+ * Zero values are the defaults. */
+struct jp_engine_flags {
+    double backoff_scale; /* the kubelet's and the job controller's back-offs, multiplied; 0: 1 */
+    int64_t job_backoff_base_ns, job_backoff_max_ns; /* 0: upstream's 10 s and 10 min */
+    bool no_host_fallback;
+    const char *kuard; /* NULL: kuard beside this binary */
+};
+
+/* getopt_long entries for those flags (their short codes are 'b', 'J', 'M', 'n', 'k'). */
+#define JP_ENGINE_LONG_OPTIONS                                                                     \
+    {"backoff-scale", required_argument, NULL, 'b'},                                               \
+        {"job-backoff-base", required_argument, NULL, 'J'},                                        \
+        {"job-backoff-max", required_argument, NULL, 'M'},                                         \
+        {"no-host-fallback", no_argument, NULL, 'n'},                                              \
+    {                                                                                              \
+        "kuard", required_argument, NULL, 'k'                                                      \
+    }
+
+/* Their lines for a verb's --help. */
+extern const char jp_engine_flags_help[];
+
+/* 1: CH was one of those flags and is applied to F; 0: not one of them; -1: a bad value, said
+ * on stderr after "jobplane VERB: ". */
+int jp_engine_flag(struct jp_engine_flags *f, int ch, const char *arg, const char *verb);
+
 struct jp_engine_opts {
     const char *data_dir;
     bool sync_full;
-    double backoff_scale; /* the kubelet's and the job controller's back-offs, multiplied */
-    int64_t job_backoff_base_ns, job_backoff_max_ns; /* 0: upstream's 10 s and 10 min */
-    bool host_fallback;
+    struct jp_engine_flags flags;
     bool no_node;            /* no scheduler, no agent */
-    const char *kuard;       /* NULL: kuard beside this binary */
     const char *controllers; /* kube-controller-manager syntax; NULL: all */
     bool serve;              /* serve the API on host:port and write DATA/kubeconfig */
     const char *host;

@@ -22,10 +22,8 @@ struct run_config {
     char *data_dir;
     char *host;
     uint16_t port;
-    bool listen, logs, host_fallback;
-    double backoff_scale;
-    int64_t job_backoff_base_ns, job_backoff_max_ns;
-    char *kuard;
+    bool listen, logs;
+    struct jp_engine_flags node;
     int verbosity;
 };
 
@@ -54,13 +52,9 @@ static void usage(FILE *out)
             "removed at the end)\n"
             "  --listen HOST:PORT        also serve the Kubernetes API there (port 0 picks one; "
             "loopback only), so kubectl can watch the run\n"
-            "  --backoff-scale F         multiply the restart and Job back-offs by F (default 1)\n"
-            "  --job-backoff-base D      the Job pod re-creation back-off: first wait (default "
-            "10s)...\n"
-            "  --job-backoff-max D       ...doubling up to this (default 10m)\n"
-            "  --no-host-fallback        images other than the built-in ones fail to pull\n"
-            "  --kuard PATH              the program behind the built-in kuard image\n"
-            "  -v N                      log verbosity (default: warnings only)\n");
+            "%s"
+            "  -v N                      log verbosity (default: warnings only)\n",
+            jp_engine_flags_help);
 }
 
 static int parse_args(int argc, char **argv, struct run_config *c)
@@ -70,11 +64,7 @@ static int parse_args(int argc, char **argv, struct run_config *c)
         {"listen", required_argument, NULL, 'l'},
         {"logs", no_argument, NULL, 'L'},
         {"no-logs", no_argument, NULL, 'Q'},
-        {"backoff-scale", required_argument, NULL, 'b'},
-        {"job-backoff-base", required_argument, NULL, 'J'},
-        {"job-backoff-max", required_argument, NULL, 'M'},
-        {"no-host-fallback", no_argument, NULL, 'n'},
-        {"kuard", required_argument, NULL, 'k'},
+        JP_ENGINE_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -109,37 +99,6 @@ static int parse_args(int argc, char **argv, struct run_config *c)
         case 'Q':
             c->logs = false;
             break;
-        case 'b': {
-            char *end;
-            double f = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(f > 0 && f <= 100)) {
-                fprintf(stderr, "jobplane run: --backoff-scale wants a number in (0, 100]\n");
-                return 2;
-            }
-            c->backoff_scale = f;
-            break;
-        }
-        case 'J':
-        case 'M': {
-            int64_t ns;
-            struct jp_err *err = NULL;
-            if (jp_parse_duration(optarg, &ns, &err) < 0 || ns == 0) {
-                fprintf(stderr, "jobplane run: --%s wants a duration like 10s or 6m%s%s\n",
-                        ch == 'J' ? "job-backoff-base" : "job-backoff-max", err ? ": " : "",
-                        err ? err->msg : "");
-                jp_err_free(err);
-                return 2;
-            }
-            *(ch == 'J' ? &c->job_backoff_base_ns : &c->job_backoff_max_ns) = ns;
-            break;
-        }
-        case 'n':
-            c->host_fallback = false;
-            break;
-        case 'k':
-            free(c->kuard);
-            c->kuard = jp_xstrdup(optarg);
-            break;
         case 'v':
             if (jp_parse_int(optarg, 10, 0, 10, &n, NULL) < 0) {
                 fprintf(stderr, "jobplane run: -v wants 0..10\n");
@@ -150,9 +109,13 @@ static int parse_args(int argc, char **argv, struct run_config *c)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int taken = jp_engine_flag(&c->node, ch, optarg, "run");
+            if (taken < 0) return 2;
+            if (taken) break;
             usage(stderr);
             return 2;
+        }
         }
     }
     if (optind >= argc) {
@@ -240,11 +203,7 @@ static int run(struct run_config *c, char **files, size_t nfiles)
     const char *sans[] = {NULL};
     struct jp_engine_opts eo = {.data_dir = c->data_dir,
                                 .sync_full = !temporary,
-                                .backoff_scale = c->backoff_scale,
-                                .job_backoff_base_ns = c->job_backoff_base_ns,
-                                .job_backoff_max_ns = c->job_backoff_max_ns,
-                                .host_fallback = c->host_fallback,
-                                .kuard = c->kuard,
+                                .flags = c->node,
                                 .serve = c->listen,
                                 .host = c->host,
                                 .port = c->port,
@@ -295,11 +254,7 @@ out:
 
 int jp_cmd_run(int argc, char **argv)
 {
-    struct run_config c = {.host = jp_xstrdup("127.0.0.1"),
-                           .logs = true,
-                           .host_fallback = true,
-                           .backoff_scale = 1.0,
-                           .verbosity = -1};
+    struct run_config c = {.host = jp_xstrdup("127.0.0.1"), .logs = true, .verbosity = -1};
     int rc = parse_args(argc, argv, &c);
     if (rc < 0) {
         jp_log_setup(JP_LOG_TEXT, c.verbosity, 2);
@@ -307,6 +262,5 @@ int jp_cmd_run(int argc, char **argv)
     }
     free(c.data_dir);
     free(c.host);
-    free(c.kuard);
     return rc;
 }

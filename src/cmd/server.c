@@ -23,11 +23,8 @@ struct server_config {
     int nsans;
     int verbosity;
     enum jp_log_format log_format;
-    double backoff_scale;
-    int64_t job_backoff_base_ns, job_backoff_max_ns;
-    bool host_fallback;
+    struct jp_engine_flags node;
     bool no_node;
-    char *kuard;
     char *controllers;
 };
 
@@ -44,22 +41,15 @@ static void usage(FILE *out)
             "(repeatable)\n"
             "  --sync full|normal        SQLite synchronous mode (default full: no acknowledged "
             "write is lost on power loss)\n"
-            "  --backoff-scale F         multiply the kubelet's restart and image-pull back-offs "
-            "(10 s doubling to 5 m) by F, e.g. 0.01 for quick local loops (default 1)\n"
-            "  --job-backoff-base D      the Job pod re-creation back-off's first wait (default "
-            "10s), doubling per failure...\n"
-            "  --job-backoff-max D       ...up to this (default 10m); --backoff-scale applies too\n"
-            "  --no-host-fallback        images other than the built-in ones fail to pull instead "
-            "of running their command on the host filesystem\n"
+            "%s"
             "  --controllers LIST        controllers to run: * (all: " JP_ENGINE_CONTROLLERS
             "), NAME "
             "adds, -NAME removes (default *)\n"
             "  --no-node                 serve the API only: no scheduler, no node agent (pods "
             "stay Pending)\n"
-            "  --kuard PATH              the program behind the built-in kuard image (default: "
-            "kuard beside this binary)\n"
             "  --logging-format text|json\n"
-            "  -v N                      log verbosity\n");
+            "  -v N                      log verbosity\n",
+            jp_engine_flags_help);
 }
 
 static char *default_data_dir(void)
@@ -104,11 +94,7 @@ static int parse_args(int argc, char **argv, struct server_config *c)
         {"tls-san", required_argument, NULL, 's'},
         {"sync", required_argument, NULL, 'y'},
         {"logging-format", required_argument, NULL, 'f'},
-        {"backoff-scale", required_argument, NULL, 'b'},
-        {"job-backoff-base", required_argument, NULL, 'J'},
-        {"job-backoff-max", required_argument, NULL, 'M'},
-        {"no-host-fallback", no_argument, NULL, 'n'},
-        {"kuard", required_argument, NULL, 'k'},
+        JP_ENGINE_LONG_OPTIONS,
         {"no-node", no_argument, NULL, 'N'},
         {"controllers", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
@@ -154,32 +140,6 @@ static int parse_args(int argc, char **argv, struct server_config *c)
                 return 2;
             }
             break;
-        case 'b': {
-            char *end;
-            double f = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(f > 0 && f <= 100)) {
-                fprintf(stderr, "jobplane server: --backoff-scale wants a number in (0, 100]\n");
-                return 2;
-            }
-            c->backoff_scale = f;
-            break;
-        }
-        case 'J':
-        case 'M': {
-            int64_t ns;
-            if (jp_parse_duration(optarg, &ns, &err) < 0 || ns == 0) {
-                fprintf(stderr, "jobplane server: --%s wants a duration like 10s or 6m%s%s\n",
-                        ch == 'J' ? "job-backoff-base" : "job-backoff-max", err ? ": " : "",
-                        err ? err->msg : "");
-                jp_err_free(err);
-                return 2;
-            }
-            *(ch == 'J' ? &c->job_backoff_base_ns : &c->job_backoff_max_ns) = ns;
-            break;
-        }
-        case 'n':
-            c->host_fallback = false;
-            break;
         case 'N':
             c->no_node = true;
             break;
@@ -194,10 +154,6 @@ static int parse_args(int argc, char **argv, struct server_config *c)
             free(c->controllers);
             c->controllers = jp_xstrdup(optarg);
             break;
-        case 'k':
-            free(c->kuard);
-            c->kuard = jp_xstrdup(optarg);
-            break;
         case 'v':
             if (jp_parse_int(optarg, 10, 0, 10, &n, NULL) < 0) {
                 fprintf(stderr, "jobplane server: -v wants 0..10\n");
@@ -208,9 +164,13 @@ static int parse_args(int argc, char **argv, struct server_config *c)
         case 'h':
             usage(stdout);
             return 0;
-        default:
+        default: {
+            int taken = jp_engine_flag(&c->node, ch, optarg, "server");
+            if (taken < 0) return 2;
+            if (taken) break;
             usage(stderr);
             return 2;
+        }
         }
     }
     if (optind < argc) {
@@ -237,11 +197,11 @@ static void on_signal(uv_signal_t *h, int signum)
 
 int jp_cmd_server(int argc, char **argv)
 {
-    struct server_config c = {.host = jp_xstrdup("127.0.0.1"),
-                              .port = 6443,
-                              .sync_full = true,
-                              .backoff_scale = 1.0,
-                              .host_fallback = true};
+    struct server_config c = {
+        .host = jp_xstrdup("127.0.0.1"),
+        .port = 6443,
+        .sync_full = true,
+    };
     int rc = parse_args(argc, argv, &c);
     if (rc >= 0) goto done;
     rc = 1;
@@ -254,12 +214,8 @@ int jp_cmd_server(int argc, char **argv)
     uv_loop_init(&loop);
     struct jp_engine_opts eo = {.data_dir = c.data_dir,
                                 .sync_full = c.sync_full,
-                                .backoff_scale = c.backoff_scale,
-                                .job_backoff_base_ns = c.job_backoff_base_ns,
-                                .job_backoff_max_ns = c.job_backoff_max_ns,
-                                .host_fallback = c.host_fallback,
+                                .flags = c.node,
                                 .no_node = c.no_node,
-                                .kuard = c.kuard,
                                 .controllers = c.controllers,
                                 .serve = true,
                                 .host = c.host,
@@ -287,7 +243,6 @@ int jp_cmd_server(int argc, char **argv)
     uv_run(&loop, UV_RUN_DEFAULT); /* let closing handles finish */
     uv_loop_close(&loop);
 done:
-    free(c.kuard);
     free(c.controllers);
     free(c.data_dir);
     free(c.host);
