@@ -600,6 +600,21 @@ class Rules(JobCase):
         # counted from the new startTime, which has whole seconds (as upstream): up to 1 s early
         self.assertGreaterEqual(time.time() - resumed, 1.0)
 
+    def test_elastic_indexed_scale_down_and_up(self):
+        script = "[ $JOB_COMPLETION_INDEX -lt 2 ] && exit 0; sleep 300"
+        self.create(self.ixjob("x", script, 4, 4))
+        wait_until(lambda: self.status("x").get("completedIndexes") == "0,1", 20, "indexes 0 and 1 done")
+        self.ok("patch", "job", "x", "-p", '{"spec":{"completions":2,"parallelism":2}}')
+        st = self.wait_condition("x", "Complete")
+        self.assertEqual(st.get("completedIndexes"), "0,1")
+        self.assert_counts(st, succeeded=2)
+        self.create(self.ixjob("y", "exit 0", 2, 2))
+        self.wait_condition("y", "Complete")
+        r = self.k("patch", "job", "y", "-p", '{"spec":{"completions":3}}')
+        self.expect_rc(r, 1)
+        self.assertIn("spec.completions: Invalid value: 3: can only be modified in tandem with spec.parallelism",
+                      r.err)
+
     def test_r15_mutable_and_immutable_fields(self):
         self.create(shjob("x", "sleep 300", completions=3))
         gen = self.job("x")["metadata"]["generation"]
