@@ -41,8 +41,10 @@ for t in "${targets[@]}"; do
     dict=()
     [[ -f $here/$t.dict ]] && dict=(-dict="$here/$t.dict")
     # -max_len keeps inputs near request size; the memq target's broker cap is sized to it.
+    # -timeout: every target runs at once on a 2-CPU box, so one input's wall time is several
+    # times its CPU time (a YAML alias bomb capped at 1M nodes: 0.6 s alone, >10 s under load).
     "$bindir/$t" "$work/$t/corpus" "${dict[@]}" -max_total_time="$seconds" -max_len=4096 \
-        -timeout=10 -rss_limit_mb=2048 -seed="$seed" -print_final_stats=1 \
+        -timeout=60 -rss_limit_mb=2048 -seed="$seed" -print_final_stats=1 \
         -artifact_prefix="$artifacts/$t/" >"$work/$t/log" 2>&1 &
     pids+=($!)
 done
