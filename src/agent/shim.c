@@ -111,6 +111,27 @@ int jp_shim_state_read(const char *dir, struct jp_shim_state *out, struct jp_err
     return 0;
 }
 
+/* Closes descriptors LO..HI: one close_range(2), or a loop up to the descriptor limit where the
+ * kernel lacks it - never a fixed 1024, below which a busy server's descriptors may not all be. */
+static void close_span(unsigned lo, unsigned hi)
+{
+    if (lo > hi || close_range(lo, hi, 0) == 0) return;
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = lo; fd < (max > 0 ? max : 1024) && (unsigned long)fd <= hi; fd++)
+        close((int)fd);
+}
+
+/* Every descriptor from FIRST up, but KEEP (-1: none). */
+static void close_from(int first, int keep)
+{
+    if (keep < first) {
+        close_span((unsigned)first, ~0U);
+    } else {
+        if (keep > first) close_span((unsigned)first, (unsigned)keep - 1);
+        close_span((unsigned)keep + 1, ~0U);
+    }
+}
+
 uint64_t jp_proc_starttime(int pid)
 {
     char path[64], buf[1024];
@@ -308,8 +329,7 @@ static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int 
     const char *cwd = json_string_value(json_object_get(spec, "cwd"));
     if (e == 0 && cwd && chdir(cwd) < 0) e = errno;
     /* no descriptor of the shim (or the server before it) reaches the container */
-    for (int fd = 3; fd < 1024; fd++)
-        if (fd != status) close(fd);
+    close_from(3, status);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     json_int_t gid = json_integer_value(json_object_get(spec, "gid"));
     json_int_t uid = json_integer_value(json_object_get(spec, "uid"));
@@ -458,8 +478,7 @@ int jp_shim_hold_main(const char *dir, const char *hostname)
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
-    for (int fd = 3; fd < 1024; fd++)
-        close(fd);
+    close_from(3, -1);
     for (;;)
         pause();
 }
