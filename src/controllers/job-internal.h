@@ -36,6 +36,7 @@ struct jp_jobctl {
 #define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
 #define TRACKING      "batch.kubernetes.io/job-tracking"
 #define FAILURES_KEY  "batch.kubernetes.io/job-index-failure-count"
+#define IGNORED_KEY   "batch.kubernetes.io/job-index-ignored-failure-count"
 #define NS_PER_S      1000000000LL
 #define MAX_PER_SYNC  500
 
@@ -60,8 +61,10 @@ struct pods {
 void jobctl__delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,
                         bool uncounted);
 /* A pod from the template for completion INDEX (-1: NonIndexed), FAILURES the index's
- * failures so far (-1 without backoffLimitPerIndex); false when refused. */
-bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, int64_t failures);
+ * failures so far (-1 without backoffLimitPerIndex) and IGNORED its failures a podFailurePolicy
+ * ignored; false when refused. */
+bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, int64_t failures,
+                        int64_t ignored);
 void jobctl__about_job(const json_t *job, struct jp_event_about *a);
 
 /* A set of completion indexes: sorted, disjoint, non-adjacent ranges. */

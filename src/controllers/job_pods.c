@@ -109,7 +109,8 @@ static void add_index_env(json_t *spec)
 
 /* A pod from the template (§5.1), for completion INDEX (-1: NonIndexed); false when the API
  * refused it. */
-bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, int64_t failures)
+bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, int64_t failures,
+                        int64_t ignored)
 {
     const char *ns = jp_json_str(job, "metadata", "namespace", NULL);
     const char *name = jp_json_str(job, "metadata", "name", NULL);
@@ -143,6 +144,11 @@ bool jobctl__create_pod(struct jp_jobctl *j, const json_t *job, int64_t index, i
             char n[24];
             snprintf(n, sizeof(n), "%lld", (long long)failures);
             json_object_set_new(json_object_get(meta, "annotations"), FAILURES_KEY, json_string(n));
+            if (ignored > 0) {
+                snprintf(n, sizeof(n), "%lld", (long long)ignored);
+                json_object_set_new(json_object_get(meta, "annotations"), IGNORED_KEY,
+                                    json_string(n));
+            }
         }
         char *host = jp_xasprintf("%s-%s", name, ix);
         json_object_set_new(spec, "hostname", json_string(host));

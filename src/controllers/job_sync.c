@@ -25,11 +25,16 @@ struct indexes {
 /* ---- reading pods ---- */
 
 /* backoffLimitPerIndex: the failures of its index before this pod (the annotation). */
-static int64_t index_failures(const json_t *pod)
+static int64_t annotation_count(const json_t *pod, const char *key)
 {
-    const char *v = jp_json_str(pod, "metadata", "annotations", FAILURES_KEY, NULL);
+    const char *v = jp_json_str(pod, "metadata", "annotations", key, NULL);
     int64_t n;
     return v && jp_parse_int(v, 10, 0, INT32_MAX, &n, NULL) == 0 ? n : 0;
+}
+
+static int64_t index_failures(const json_t *pod)
+{
+    return annotation_count(pod, FAILURES_KEY);
 }
 
 static bool has_finalizer(const json_t *pod)
@@ -439,19 +444,31 @@ static void drop_bad_indexes(struct jp_jobctl *j, const json_t *job, struct pods
 
 /* backoffLimitPerIndex: how many counted failures index I has had, and how long its next pod
  * must still wait (the §6.2 back-off, per index). */
-static int64_t index_tries(struct jp_jobctl *j, const struct pods *ps, int64_t i, int64_t *wait)
+static int64_t index_tries(struct jp_jobctl *j, const json_t *spec, const struct pods *ps,
+                           int64_t i, int64_t *ignored, int64_t *wait)
 {
-    int64_t tries = 0, last = 0;
+    int64_t tries = 0, skipped = 0, last = 0;
     for (size_t k = 0; k < ps->n; k++) {
         const struct owned *w = &ps->v[k];
         if (w->index != i || strcmp(w->phase, "Failed") != 0) continue;
-        int64_t n = index_failures(w->pod) + 1;
-        if (n > tries) tries = n;
+        char *why;
+        const char *action = jobctl__pod_failure_action(spec, w->pod, &why);
+        free(why);
+        int64_t n = index_failures(w->pod);
+        if (action && !strcmp(action, "Ignore")) {
+            /* not a try of the index (§6.6), counted apart; it feeds the back-off all the same */
+            if (n > tries) tries = n;
+            int64_t m = annotation_count(w->pod, IGNORED_KEY) + 1;
+            if (m > skipped) skipped = m;
+        } else if (n + 1 > tries) {
+            tries = n + 1;
+        }
         note_finish(w, &last);
     }
+    *ignored = skipped;
     *wait = 0;
-    if (tries > 0) {
-        int64_t due = last + backoff_delay(j, tries), now = jp_now_ns();
+    if (tries + skipped > 0) {
+        int64_t due = last + backoff_delay(j, tries + skipped), now = jp_now_ns();
         if (due > now) *wait = due - now;
     }
     return tries;
@@ -510,7 +527,7 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
     int64_t next = 0;
     for (long long batch = 1, made = 0; made < diff; batch *= 2) {
         for (long long k = 0; k < batch && made < diff; k++, made++) {
-            int64_t index = -1, tries = -1;
+            int64_t index = -1, tries = -1, ignored = 0;
             while (ix) {
                 while (next < ix->completions &&
                        (jobctl__idx_has(&ix->done, next) || jobctl__idx_has(&ix->failed, next) ||
@@ -520,11 +537,11 @@ static void run_pods(struct jp_jobctl *j, const json_t *job, struct pods *ps, lo
                 index = next++;
                 if (!per_index) break;
                 int64_t left;
-                tries = index_tries(j, ps, index, &left);
+                tries = index_tries(j, spec, ps, index, &ignored, &left);
                 if (left == 0) break;
                 if (soonest == 0 || left < soonest) soonest = left; /* this index waits */
             }
-            if (!jobctl__create_pod(j, job, index, tries)) {
+            if (!jobctl__create_pod(j, job, index, tries, ignored)) {
                 j->retry = true; /* a refused create is tried again (§4: 1 s) */
                 goto out;
             }

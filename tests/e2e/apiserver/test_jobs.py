@@ -547,6 +547,18 @@ class Rules(JobCase):
         self.assert_counts(st, succeeded=1, failed=1)
         self.assertEqual(len(self.pods("x")), 2)
 
+    def test_ignored_failures_are_not_tries_of_the_index(self):
+        pfp = {"rules": [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}}]}
+        script = "mkdir %s/ran 2>/dev/null && exit 3; exit 0" % self.marks
+        st = self.run_job(self.ixjob("x", script, 1, 1, backoffLimitPerIndex=0, podFailurePolicy=pfp))
+        self.assert_counts(st, succeeded=1)
+        pods = self.pods("x")
+        self.assertEqual(len(pods), 2)
+        (second,) = [p for p in pods if p["status"]["phase"] == "Succeeded"]
+        ann = second["metadata"]["annotations"]
+        self.assertEqual((ann["batch.kubernetes.io/job-index-failure-count"],
+                          ann["batch.kubernetes.io/job-index-ignored-failure-count"]), ("0", "1"))
+
     def test_r60_success_policy_indexes(self):
         script = "[ $JOB_COMPLETION_INDEX = 0 ] && exit 0; sleep 300"
         st = self.run_job(self.ixjob("x", script, 5, 5, successPolicy={"rules": [{"succeededIndexes": "0"}]}))
