@@ -70,6 +70,7 @@ static int parse_args(int argc, char **argv, struct run_config *c)
     };
     int ch;
     optind = 1;
+    argv[0] = (char *)"jobplane run"; /* how getopt names us in its complaints */
     while ((ch = getopt_long(argc, argv, "v:h", opts, NULL)) != -1) {
         int64_t n;
         switch (ch) {

@@ -102,6 +102,7 @@ static int parse_args(int argc, char **argv, struct server_config *c)
     };
     int ch;
     optind = 1;
+    argv[0] = (char *)"jobplane server"; /* how getopt names us in its complaints */
     while ((ch = getopt_long(argc, argv, "v:h", opts, NULL)) != -1) {
         struct jp_err *err = NULL;
         int64_t n;
