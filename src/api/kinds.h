@@ -71,6 +71,7 @@ extern const struct jp_kind jp_kinds[];
 /* Typed accessors of the pod projection, for the scheduler and the node agent. */
 const char *jp_pod_node_name(const struct jp_obj *pod); /* "" while unbound */
 const char *jp_pod_phase(const struct jp_obj *pod);
+bool jp_pod_finished(const struct jp_obj *pod); /* phase Succeeded or Failed */
 extern const unsigned jp_nkinds;
 
 const struct jp_kind *jp_kind_by_plural(const char *group, const char *version, const char *plural);

@@ -167,6 +167,31 @@ const char *jp_proj_label(const struct jp_proj *p, const char *key)
     return kv ? kv->value : NULL;
 }
 
+const struct jp_owner *jp_proj_controller(const struct jp_proj *p)
+{
+    for (size_t i = 0; i < p->nowners; i++)
+        if (p->owners[i].controller) return &p->owners[i];
+    return NULL;
+}
+
+const json_t *jp_json_condition(const json_t *status, const char *type)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(status, "conditions"), i, c)
+    {
+        const char *t = json_string_value(json_object_get(c, "type"));
+        if (t && strcmp(t, type) == 0) return c;
+    }
+    return NULL;
+}
+
+bool jp_json_condition_true(const json_t *status, const char *type)
+{
+    const char *s = json_string_value(json_object_get(jp_json_condition(status, type), "status"));
+    return s && strcmp(s, "True") == 0;
+}
+
 static struct jp_proj *project(const struct jp_kind *kind, const json_t *obj)
 {
     struct jp_proj *p = jp_xcalloc(1, sizeof(*p));

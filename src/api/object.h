@@ -67,6 +67,8 @@ static inline const struct jp_proj *jp_proj_of(const struct jp_obj *o)
 }
 
 const char *jp_proj_label(const struct jp_proj *p, const char *key);
+/* The ownerReference with controller: true, or NULL. */
+const struct jp_owner *jp_proj_controller(const struct jp_proj *p);
 
 /* Cells, for the kinds' row builders. */
 struct jp_cells {
@@ -86,6 +88,10 @@ const char *jp_json_str(const json_t *root, ...) __attribute__((sentinel));
 int64_t jp_json_int(const json_t *root, int64_t def, ...) __attribute__((sentinel));
 /* RFC 3339 time at a path, as unix ns; 0 when absent or malformed. */
 int64_t jp_json_time(const json_t *root, ...) __attribute__((sentinel));
+/* The condition of that type in status.conditions (STATUS: an object's status), or NULL. */
+const json_t *jp_json_condition(const json_t *status, const char *type);
+/* Whether that condition is there with status "True". */
+bool jp_json_condition_true(const json_t *status, const char *type);
 /* Object at path, created (with intermediate objects) when missing. */
 json_t *jp_json_ensure(json_t *root, ...) __attribute__((sentinel));
 

@@ -92,12 +92,8 @@ static void run_queue(uv_timer_t *t)
 /* The Job a pod belongs to: its controller ownerReference of kind Job. */
 static const struct jp_owner *job_owner(const struct jp_obj *pod)
 {
-    const struct jp_proj *p = jp_proj_of(pod);
-    for (size_t i = 0; i < p->nowners; i++)
-        if (p->owners[i].controller && strcmp(p->owners[i].kind, "Job") == 0 &&
-            strncmp(p->owners[i].api_version, "batch/", 6) == 0)
-            return &p->owners[i];
-    return NULL;
+    const struct jp_owner *w = jp_proj_controller(jp_proj_of(pod));
+    return w && !strcmp(w->kind, "Job") && !strncmp(w->api_version, "batch/", 6) ? w : NULL;
 }
 
 /* Whether a pod's controlling Job still exists - the very Job, not a namesake. */
@@ -152,14 +148,6 @@ static bool same_labels(const struct jp_obj *a, const struct jp_obj *b)
     return true;
 }
 
-static bool has_controller(const struct jp_obj *o)
-{
-    const struct jp_proj *p = jp_proj_of(o);
-    for (size_t i = 0; i < p->nowners; i++)
-        if (p->owners[i].controller) return true;
-    return false;
-}
-
 struct orphan_offer {
     struct jp_jobctl *j;
     const struct jp_obj *pod;
@@ -169,9 +157,7 @@ struct orphan_offer {
 static bool offer_orphan(const struct jp_obj *job, void *arg)
 {
     struct orphan_offer *o = arg;
-    const char *phase = jp_pod_phase(o->pod);
-    if (jp_proj_of(o->pod)->deleted_ns || !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed") ||
-        jp_proj_of(job)->deleted_ns)
+    if (jp_proj_of(o->pod)->deleted_ns || jp_pod_finished(o->pod) || jp_proj_of(job)->deleted_ns)
         return true;
     json_t *doc = jp_api_parse(job);
     if (jobctl__selects(doc, o->pod)) claim_later(o->j, job->ns, job->name);
@@ -196,7 +182,7 @@ static void on_event(const struct jp_event *ev, void *arg)
         const struct jp_owner *was = ev->old ? job_owner(ev->old) : NULL;
         if (w) jobctl__enqueue(j, o->ns, w->name, 0);
         if (w && ev->old && !same_labels(o, ev->old)) claim_later(j, o->ns, w->name);
-        if (ev->type != JP_EV_DELETED && !has_controller(o)) {
+        if (ev->type != JP_EV_DELETED && jp_proj_controller(jp_proj_of(o)) == NULL) {
             struct orphan_offer offer = {j, o};
             jp_store_scan(j->store, j->kind_jobs, o->ns, NULL, NULL, offer_orphan, &offer);
         }

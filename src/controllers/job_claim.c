@@ -26,14 +26,6 @@ bool jobctl__selects(const json_t *job, const struct jp_obj *pod)
     return yes;
 }
 
-static const struct jp_owner *controller_of(const struct jp_obj *o)
-{
-    const struct jp_proj *p = jp_proj_of(o);
-    for (size_t i = 0; i < p->nowners; i++)
-        if (p->owners[i].controller) return &p->owners[i];
-    return NULL;
-}
-
 struct claim_scan {
     const json_t *job;
     const char *uid;
@@ -44,10 +36,8 @@ struct claim_scan {
 static bool candidate(const struct jp_obj *o, void *arg)
 {
     struct claim_scan *c = arg;
-    const struct jp_owner *ctl = controller_of(o);
-    const char *phase = jp_pod_phase(o);
-    bool live = jp_proj_of(o)->deleted_ns == 0 && strcmp(phase, "Succeeded") != 0 &&
-                strcmp(phase, "Failed") != 0;
+    const struct jp_owner *ctl = jp_proj_controller(jp_proj_of(o));
+    bool live = jp_proj_of(o)->deleted_ns == 0 && !jp_pod_finished(o);
     bool selected = jobctl__selects(c->job, o);
     bool release = ctl && !strcmp(ctl->uid, c->uid) && !selected;
     bool adopt = ctl == NULL && live && selected;
@@ -102,7 +92,7 @@ void jobctl__claim(struct jp_jobctl *j, const json_t *job)
     jp_store_scan(j->store, j->kind_pods, ns, NULL, NULL, candidate, &c);
     for (size_t i = 0; i < c.n; i++) { /* written after the scan, never during it */
         const struct jp_obj *cur = jp_store_get(j->store, j->kind_pods, ns, c.v[i]->name);
-        if (cur) rewrite(j, job, cur, controller_of(cur) == NULL);
+        if (cur) rewrite(j, job, cur, jp_proj_controller(jp_proj_of(cur)) == NULL);
         jp_obj_unref(c.v[i]);
     }
     free(c.v);

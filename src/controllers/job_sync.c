@@ -48,18 +48,6 @@ static bool has_finalizer(const json_t *pod)
     return false;
 }
 
-static bool condition_is(const json_t *status, const char *type, const char *want)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(status, "conditions"), i, c)
-    {
-        const char *t = jp_json_str(c, "type", NULL), *s = jp_json_str(c, "status", NULL);
-        if (t && s && !strcmp(t, type)) return !strcmp(s, want);
-    }
-    return false;
-}
-
 static int restart_sum(const json_t *pod)
 {
     int sum = 0;
@@ -96,9 +84,8 @@ static bool collect(const struct jp_obj *o, void *arg)
 {
     struct pods *ps = arg;
     const struct jp_proj *p = jp_proj_of(o);
-    bool ours = false;
-    for (size_t i = 0; i < p->nowners; i++)
-        ours |= p->owners[i].controller && strcmp(p->owners[i].uid, ps->job_uid) == 0;
+    const struct jp_owner *ctl = jp_proj_controller(p);
+    bool ours = ctl && strcmp(ctl->uid, ps->job_uid) == 0;
     /* a succeeded pod already counted plays no part any more: not parsed on every sync */
     if (!ours || (p->nfinalizers == 0 && !strcmp(jp_pod_phase(o), "Succeeded"))) return true;
     ps->v = jp_xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
@@ -110,7 +97,7 @@ static bool collect(const struct jp_obj *o, void *arg)
     w->phase = jp_json_str(w->pod, "status", "phase", NULL) ?: "Pending";
     w->tracked = has_finalizer(w->pod);
     w->deleting = p->deleted_ns != 0;
-    w->ready = condition_is(json_object_get(w->pod, "status"), "Ready", "True");
+    w->ready = jp_json_condition_true(json_object_get(w->pod, "status"), "Ready");
     w->restarts = restart_sum(w->pod);
     w->created_ns = p->created_ns;
     w->index = jobctl__index_of(w->pod);
@@ -183,18 +170,6 @@ static void add_condition(json_t *st, const char *type, const char *status, cons
         }
     }
     json_array_append_new(list, c);
-}
-
-static const json_t *condition(const json_t *st, const char *type)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(st, "conditions"), i, c)
-    {
-        const char *t = jp_json_str(c, "type", NULL);
-        if (t && !strcmp(t, type)) return c;
-    }
-    return NULL;
 }
 
 static void write_status(struct jp_jobctl *j, const char *ns, const char *name, json_t *st)
@@ -310,7 +285,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         const char *action = NULL;
         char *why = NULL;
         if (k == 1 && !strcmp(w->phase, "Failed") &&
-            !condition_is(st, "SuccessCriteriaMet", "True"))
+            !jp_json_condition_true(st, "SuccessCriteriaMet"))
             action = jobctl__pod_failure_action(spec, w->pod, &why);
         if (action) {
             char labels[48];
@@ -334,7 +309,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
             if ((action && !strcmp(action, "FailIndex")) || tries >= ix->per_index)
                 jobctl__idx_add(&ix->failed, w->index);
         }
-        if (action && !strcmp(action, "FailJob") && !condition_is(st, "FailureTarget", "True")) {
+        if (action && !strcmp(action, "FailJob") && !jp_json_condition_true(st, "FailureTarget")) {
             /* decided in the same status write that lists the pod: a crash cannot lose it */
             add_condition(st, "FailureTarget", "True", "PodFailurePolicy", why);
         }
@@ -611,7 +586,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
         json_object_del(j->claims, key);
         const json_t *now = json_object_get(job, "status");
         if (!jp_json_path(job, "metadata", "deletionTimestamp", NULL) &&
-            !condition_is(now, "Complete", "True") && !condition_is(now, "Failed", "True"))
+            !jp_json_condition_true(now, "Complete") && !jp_json_condition_true(now, "Failed"))
             jobctl__claim(j, job);
     }
     free(key);
@@ -622,7 +597,8 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
         json_decref(st);
         st = json_object();
     }
-    bool finished_job = condition_is(st, "Complete", "True") || condition_is(st, "Failed", "True");
+    bool finished_job =
+        jp_json_condition_true(st, "Complete") || jp_json_condition_true(st, "Failed");
     if (finished_job || jp_json_path(job, "metadata", "deletionTimestamp", NULL)) {
         /* nothing runs for a finished or deleted Job; its pods are let go */
         for (size_t i = 0; i < ps.n; i++)
@@ -662,8 +638,8 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
         json_object_set_new(st, "startTime", json_string(t));
         free(t);
     }
-    bool target = condition_is(st, "FailureTarget", "True");
-    bool met = condition_is(st, "SuccessCriteriaMet", "True");
+    bool target = jp_json_condition_true(st, "FailureTarget");
+    bool met = jp_json_condition_true(st, "SuccessCriteriaMet");
     if (!target && !met) {
         long long limit = jp_json_int(spec, DEFAULT_BACKOFF, "backoffLimit", NULL);
         const char *policy = jp_json_str(spec, "template", "spec", "restartPolicy", NULL);
@@ -720,7 +696,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
         }
         json_t *unc = json_object_get(st, "uncountedTerminatedPods");
         if (json_object_size(unc) == 0 && terminating == 0) {
-            const json_t *why = condition(st, met ? "SuccessCriteriaMet" : "FailureTarget");
+            const json_t *why = jp_json_condition(st, met ? "SuccessCriteriaMet" : "FailureTarget");
             const char *reason = jp_json_str(why, "reason", NULL) ?: "";
             const char *message = jp_json_str(why, "message", NULL) ?: "";
             add_condition(st, met ? "Complete" : "Failed", "True", reason, message);
@@ -744,12 +720,12 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
             jobctl__delete_pod(j, job, &ps.v[i], true);
             nactive--;
         }
-        if (!condition_is(st, "Suspended", "True")) {
+        if (!jp_json_condition_true(st, "Suspended")) {
             add_condition(st, "Suspended", "True", "JobSuspended", "Job suspended");
             jp_record(j->events, &about, "Normal", "Suspended", "Job suspended");
         }
     } else {
-        if (condition_is(st, "Suspended", "True")) {
+        if (jp_json_condition_true(st, "Suspended")) {
             add_condition(st, "Suspended", "False", "JobResumed", "Job resumed");
             char *t = now_text();
             json_object_set_new(st, "startTime", json_string(t));

@@ -37,28 +37,7 @@ struct member {
 
 static const struct jp_owner *controller_of(const struct jp_obj *o)
 {
-    const struct jp_proj *p = jp_proj_of(o);
-    for (size_t i = 0; i < p->nowners; i++)
-        if (p->owners[i].controller) return &p->owners[i];
-    return NULL;
-}
-
-static bool terminal(const struct jp_obj *pod)
-{
-    const char *phase = jp_pod_phase(pod);
-    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
-}
-
-static bool pod_ready(const json_t *pod)
-{
-    size_t i;
-    json_t *c;
-    json_array_foreach(jp_json_path(pod, "status", "conditions", NULL), i, c)
-    {
-        if (!strcmp(jp_json_str(c, "type", NULL) ?: "", "Ready"))
-            return !strcmp(jp_json_str(c, "status", NULL) ?: "", "True");
-    }
-    return false;
+    return jp_proj_controller(jp_proj_of(o));
 }
 
 static void about(const json_t *rs, struct jp_event_about *a)
@@ -182,7 +161,7 @@ static bool scan_pod(const struct jp_obj *o, void *arg)
     struct scan *s = arg;
     const struct jp_owner *ctl = controller_of(o);
     bool ours = ctl && strcmp(ctl->uid, s->uid) == 0;
-    bool orphan = ctl == NULL && jp_proj_of(o)->deleted_ns == 0 && !terminal(o) &&
+    bool orphan = ctl == NULL && jp_proj_of(o)->deleted_ns == 0 && !jp_pod_finished(o) &&
                   jp_label_selector_matches(s->sel, jp_proj_of(o));
     if (!ours && !orphan) return true;
     s->v = jp_xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
@@ -207,11 +186,11 @@ static struct member *claim(struct jp_rsctl *r, const json_t *rs, struct scan *s
             continue;
         }
         o = jp_store_get(r->store, r->kind_pods, o->ns, o->name);
-        if (o == NULL || jp_proj_of(o)->deleted_ns || terminal(o)) continue;
+        if (o == NULL || jp_proj_of(o)->deleted_ns || jp_pod_finished(o)) continue;
         const struct jp_owner *ctl = controller_of(o);
         if (ctl == NULL || strcmp(ctl->uid, s->uid) != 0) continue;
         json_t *pod = jp_api_parse(o);
-        bool ok = pod_ready(pod);
+        bool ok = jp_json_condition_true(json_object_get(pod, "status"), "Ready");
         json_decref(pod);
         live[(*n)++] = (struct member){o, ok, jp_proj_of(o)->created_ns};
         *ready += ok;
@@ -367,7 +346,7 @@ static void on_event(const struct jp_event *ev, void *arg)
         const struct jp_owner *ctl = both[i] ? controller_of(both[i]) : NULL;
         if (ctl && !strcmp(ctl->kind, "ReplicaSet")) enqueue(r, o->ns, ctl->name);
     }
-    if (ev->type != JP_EV_DELETED && controller_of(o) == NULL && !terminal(o)) {
+    if (ev->type != JP_EV_DELETED && controller_of(o) == NULL && !jp_pod_finished(o)) {
         struct orphan orphan = {r, o};
         jp_store_scan(r->store, r->kind_rs, o->ns, NULL, NULL, offer_orphan, &orphan);
     }

@@ -29,16 +29,12 @@ static int64_t expiry(const json_t *job)
 {
     const json_t *ttl = json_object_get(json_object_get(job, "spec"), "ttlSecondsAfterFinished");
     if (!json_is_integer(ttl) || jp_json_path(job, "metadata", "deletionTimestamp", NULL)) return 0;
-    size_t i;
-    json_t *c;
-    json_array_foreach(jp_json_path(job, "status", "conditions", NULL), i, c)
-    {
-        const char *type = jp_json_str(c, "type", NULL), *status = jp_json_str(c, "status", NULL);
-        if (!type || !status || strcmp(status, "True") != 0) continue;
-        if (strcmp(type, "Complete") && strcmp(type, "Failed")) continue;
-        int64_t at = jp_json_time(c, "lastTransitionTime", NULL);
-        if (at == 0) at = jp_now_ns();
-        return at + json_integer_value(ttl) * NS_PER_S;
+    const json_t *st = json_object_get(job, "status");
+    static const char *const terminal[] = {"Complete", "Failed"}; /* never both */
+    for (int i = 0; i < 2; i++) {
+        if (!jp_json_condition_true(st, terminal[i])) continue;
+        int64_t at = jp_json_time(jp_json_condition(st, terminal[i]), "lastTransitionTime", NULL);
+        return (at ? at : jp_now_ns()) + json_integer_value(ttl) * NS_PER_S;
     }
     return 0;
 }

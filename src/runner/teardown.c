@@ -25,8 +25,7 @@ struct teardown {
 static bool running(const struct jp_obj *o, void *arg)
 {
     bool *any = arg;
-    const char *phase = jp_pod_phase(o);
-    if (strcmp(phase, "Succeeded") != 0 && strcmp(phase, "Failed") != 0) *any = true;
+    if (!jp_pod_finished(o)) *any = true;
     return !*any;
 }
 

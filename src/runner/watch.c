@@ -14,16 +14,10 @@
 #define TICK_MS     100
 #define DRAIN_MAX_S 5 /* how long finished Jobs wait for their last log lines */
 
+/* The condition of that type if it holds (status True), else NULL. */
 static const json_t *condition(const json_t *st, const char *type)
 {
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(st, "conditions"), i, c)
-    {
-        const char *t = jp_json_str(c, "type", NULL), *s = jp_json_str(c, "status", NULL);
-        if (t && s && !strcmp(t, type) && !strcmp(s, "True")) return c;
-    }
-    return NULL;
+    return jp_json_condition_true(st, type) ? jp_json_condition(st, type) : NULL;
 }
 
 /* kubectl's duration format, as in its DURATION column: 21s, 2m3s, 1h2m. */

@@ -314,3 +314,9 @@ const char *jp_pod_phase(const struct jp_obj *pod)
 {
     return jp_proj_of(pod)->fields[5];
 }
+
+bool jp_pod_finished(const struct jp_obj *pod)
+{
+    const char *phase = jp_pod_phase(pod);
+    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+}
