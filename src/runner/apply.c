@@ -231,7 +231,8 @@ static int create_one(struct jp_store *store, const struct jp_manifests *m, size
         char *shown = display_name(k, res.obj->name);
         fprintf(out, "%s created\n", shown);
         free(shown);
-        json_array_append_new(created, json_pack("{s:s,s:s,s:s,s:s}", "kind", k->kind, "plural",
+        json_array_append_new(created, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kind", k->kind,
+                                                 "group", k->group, "version", k->version, "plural",
                                                  k->plural, "ns", ns, "name", res.obj->name));
     }
     jp_write_result_free(&res);

@@ -29,7 +29,8 @@ void jp_manifests_free(struct jp_manifests *m);
 
 /* Creates the objects in order, each checked first in a dry run of all: nothing is created
  * unless everything is valid. Prints "job.batch/x created" lines to OUT; on an error prints what
- * kubectl would to ERR and returns -1. CREATED receives [{"kind":..,"ns":..,"name":..}]. */
+ * kubectl would to ERR and returns -1. CREATED receives [{"kind", "group", "version", "plural",
+ * "ns", "name"}]. */
 int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, json_t *created,
                        FILE *out, FILE *err);
 

@@ -57,9 +57,9 @@ void jp_teardown(uv_loop_t *loop, struct jp_store *store, const json_t *created,
         const json_t *c = json_array_get(created, i);
         const char *kind = jp_json_str(c, "kind", NULL);
         if (keep_jobs && strcmp(kind, "Job") == 0) continue;
-        const struct jp_kind *k = NULL;
-        for (unsigned n = 0; n < jp_nkinds && k == NULL; n++)
-            if (!strcmp(jp_kinds[n].kind, kind)) k = &jp_kinds[n];
+        const struct jp_kind *k =
+            jp_kind_by_plural(jp_json_str(c, "group", NULL), jp_json_str(c, "version", NULL),
+                              jp_json_str(c, "plural", NULL));
         if (k == NULL || !strcmp(kind, "Namespace")) continue; /* namespaces: not worth a wait */
         struct jp_write_ctx wc = {.store = store, .kind = k, .ns = jp_json_str(c, "ns", NULL)};
         struct jp_write_result res = {0};
