@@ -7,7 +7,7 @@
 
 extern const struct jp_kind_ops jp_namespace_ops, jp_node_ops, jp_pod_ops, jp_service_ops,
     jp_endpoints_ops, jp_event_ops, jp_configmap_ops, jp_secret_ops, jp_serviceaccount_ops,
-    jp_job_ops, jp_replicaset_ops;
+    jp_job_ops, jp_replicaset_ops, jp_endpointslice_ops;
 
 const struct jp_kind jp_kinds[] = {
     {"",
@@ -164,6 +164,20 @@ const struct jp_kind jp_kinds[] = {
      JP_SUB_STATUS,
      JP_T_V1Job,
      &jp_job_ops},
+    {"discovery.k8s.io",
+     "v1",
+     "EndpointSlice",
+     "endpointslices",
+     "endpointslices.discovery.k8s.io",
+     "endpointslice",
+     {0},
+     {0},
+     true,
+     false,
+     false,
+     0,
+     JP_T_V1EndpointSlice,
+     &jp_endpointslice_ops},
 };
 const unsigned jp_nkinds = sizeof(jp_kinds) / sizeof(jp_kinds[0]);
 

@@ -29,6 +29,7 @@ PACKAGES = {
     "k8s.io/api/batch/v1": ("batch/v1", "api"),
     "k8s.io/api/apps/v1": ("apps/v1", "api"),
     "k8s.io/api/autoscaling/v1": ("autoscaling/v1", "api"),
+    "k8s.io/api/discovery/v1": ("discovery/v1", "api"),
     "k8s.io/apimachinery/pkg/apis/meta/v1": ("pkg/apis/meta/v1", "apimachinery"),
 }
 META = "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -226,6 +227,7 @@ GO_ROOTS = {
     "V1Binding": ("k8s.io/api/core/v1", "Binding"),
     "V1Service": ("k8s.io/api/core/v1", "Service"),
     "V1Endpoints": ("k8s.io/api/core/v1", "Endpoints"),
+    "V1EndpointSlice": ("k8s.io/api/discovery/v1", "EndpointSlice"),
     "CoreV1Event": ("k8s.io/api/core/v1", "Event"),
     "V1ConfigMap": ("k8s.io/api/core/v1", "ConfigMap"),
     "V1Secret": ("k8s.io/api/core/v1", "Secret"),

@@ -24,6 +24,7 @@ ROOTS = [
     "V1Binding",
     "V1Service",
     "V1Endpoints",
+    "V1EndpointSlice",
     "CoreV1Event",
     "V1ConfigMap",
     "V1Secret",
