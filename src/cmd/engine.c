@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "controllers/bootstrap.h"
+#include "controllers/endpoints.h"
 #include "controllers/gc.h"
 #include "controllers/job.h"
 #include "controllers/replicaset.h"
@@ -27,6 +28,7 @@ struct jp_engine {
     struct jp_jobctl *jobs;
     struct jp_ttlctl *ttl;
     struct jp_rsctl *rs;
+    struct jp_epctl *ep;
     struct jp_metrics *metrics;
     struct jp_scheduler *sched;
     struct jp_agent *agent;
@@ -34,7 +36,8 @@ struct jp_engine {
     char *url;
 };
 
-static const char *const known[] = {"garbagecollector", "job", "replicaset", "ttl-after-finished"};
+static const char *const known[] = {"endpoint", "garbagecollector", "job", "replicaset",
+                                    "ttl-after-finished"};
 
 /* kube-controller-manager's --controllers: "*" is every controller, "name" adds one, "-name"
  * removes one; the last word about a name wins. */
@@ -186,6 +189,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
                                                            o->flags.job_backoff_max_ns,
                                                            o->flags.backoff_scale, e->metrics});
     if (controller_on(o->controllers, "replicaset")) e->rs = jp_rsctl_start(loop, e->store);
+    if (controller_on(o->controllers, "endpoint")) e->ep = jp_epctl_start(loop, e->store);
     if (controller_on(o->controllers, "ttl-after-finished"))
         e->ttl = jp_ttlctl_start(loop, e->store);
     if (!o->no_node && start_node(loop, e, o, host, err) < 0) return -1;
@@ -201,6 +205,8 @@ void jp_engine_stop_controllers(struct jp_engine *e)
     e->ttl = NULL;
     jp_rsctl_stop(e->rs);
     e->rs = NULL;
+    jp_epctl_stop(e->ep);
+    e->ep = NULL;
 }
 
 void jp_engine_stop(struct jp_engine *e)
@@ -212,6 +218,7 @@ void jp_engine_stop(struct jp_engine *e)
     jp_jobctl_stop(e->jobs);
     jp_ttlctl_stop(e->ttl);
     jp_rsctl_stop(e->rs);
+    jp_epctl_stop(e->ep);
     jp_gc_stop(e->gc);
     jp_bootstrap_stop(e->boot);
     jp_store_close(e->store);

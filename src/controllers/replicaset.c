@@ -2,7 +2,7 @@
  * adopts orphans that match (ownerReference added), releases owned pods that stopped matching,
  * creates from the template (slow start, as the job controller) or deletes the surplus
  * (not-ready and newest first), and writes replicas/readyReplicas/availableReplicas. Events
- * only queue keys; a 0 ms timer syncs them on a later loop turn. */
+ * only queue keys; the work queue syncs them on a later loop turn. */
 #include "controllers/replicaset.h"
 #include "api/kinds.h"
 #include "api/record.h"
@@ -10,6 +10,7 @@
 #include "api/write.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "controllers/workqueue.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -24,9 +25,7 @@ struct jp_rsctl {
     struct jp_store_sub *sub;
     struct jp_recorder *events;
     uint16_t kind_rs, kind_pods;
-    json_t *queue; /* "ns/name" -> true */
-    uv_timer_t timer;
-    bool stopping;
+    struct jp_workqueue *queue;
 };
 
 struct member {
@@ -283,30 +282,14 @@ out:
     json_decref(rs);
 }
 
-static void run_queue(uv_timer_t *t)
+static void sync_key(void *arg, const char *ns, const char *name)
 {
-    struct jp_rsctl *r = t->data;
-    json_t *work = r->queue;
-    r->queue = json_object();
-    const char *key;
-    json_t *v;
-    json_object_foreach(work, key, v)
-    {
-        const char *slash = strchr(key, '/');
-        char *ns = jp_xstrndup(key, (size_t)(slash - key));
-        sync_rs(r, ns, slash + 1);
-        free(ns);
-    }
-    json_decref(work);
+    sync_rs(arg, ns, name);
 }
 
 static void enqueue(struct jp_rsctl *r, const char *ns, const char *name)
 {
-    if (r->stopping) return;
-    char *key = jp_xasprintf("%s/%s", ns, name);
-    json_object_set_new(r->queue, key, json_true());
-    free(key);
-    if (!uv_is_active((uv_handle_t *)&r->timer)) uv_timer_start(&r->timer, run_queue, 0, 0);
+    jp_workqueue_add(r->queue, ns, name);
 }
 
 struct orphan {
@@ -364,27 +347,18 @@ struct jp_rsctl *jp_rsctl_start(uv_loop_t *loop, struct jp_store *store)
     r->store = store;
     r->kind_rs = (uint16_t)jp_kind_index(jp_kind_by_plural("apps", "v1", "replicasets"));
     r->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
-    r->queue = json_object();
+    r->queue = jp_workqueue_new(loop, sync_key, r);
     r->events = jp_recorder_new(store, COMPONENT, NULL);
-    uv_timer_init(loop, &r->timer);
-    r->timer.data = r;
     jp_store_scan(store, r->kind_rs, NULL, NULL, NULL, scan_rs, r);
     r->sub = jp_store_subscribe(store, on_event, r);
     return r;
 }
 
-static void closed(uv_handle_t *h)
-{
-    struct jp_rsctl *r = h->data;
-    json_decref(r->queue);
-    jp_recorder_free(r->events);
-    free(r);
-}
-
 void jp_rsctl_stop(struct jp_rsctl *r)
 {
     if (r == NULL) return;
-    r->stopping = true;
     jp_store_unsubscribe(r->store, r->sub);
-    uv_close((uv_handle_t *)&r->timer, closed);
+    jp_workqueue_close(r->queue);
+    jp_recorder_free(r->events);
+    free(r);
 }

@@ -1,10 +1,11 @@
-/* Binding pending pods. Events only queue a pod's key; a 0 ms timer binds the queue on a later
- * loop turn, so the binding writes never run inside the store's event dispatch. */
+/* Binding pending pods. Events only queue a pod's key; the work queue binds it on a later loop
+ * turn, so the binding writes never run inside the store's event dispatch. */
 #include "controllers/scheduler.h"
 #include "api/record.h"
 #include "api/write.h"
 #include "base/alloc.h"
 #include "base/log.h"
+#include "controllers/workqueue.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,8 @@ struct jp_scheduler {
     struct jp_store_sub *sub;
     char *node;
     uint16_t pods;
-    json_t *queue; /* "namespace/name" -> true */
+    struct jp_workqueue *queue;
     struct jp_recorder *events;
-    uv_timer_t timer;
 };
 
 static bool unbound(const struct jp_obj *o)
@@ -24,42 +24,27 @@ static bool unbound(const struct jp_obj *o)
     return jp_proj_of(o)->deleted_ns == 0 && *jp_pod_node_name(o) == '\0';
 }
 
-static void bind_all(uv_timer_t *t)
+static void bind_one(void *arg, const char *ns, const char *name)
 {
-    struct jp_scheduler *s = t->data;
-    json_t *work = s->queue;
-    s->queue = json_object();
-    const char *key;
-    json_t *v;
-    json_object_foreach(work, key, v)
-    {
-        const char *slash = strchr(key, '/');
-        char *ns = jp_xstrndup(key, (size_t)(slash - key));
-        const struct jp_obj *cur = jp_store_get(s->store, s->pods, ns, slash + 1);
-        free(ns);
-        if (cur == NULL || !unbound(cur)) continue;
-        struct jp_obj *o = jp_obj_ref(cur); /* binding replaces cur in the store */
-        struct jp_status *st = NULL;
-        if (jp_api_bind_pod(s->store, o, s->node, &st) < 0) {
-            jp_log(JP_WARN, "scheduler", "bind %s: %s", key, st->message);
-            jp_status_free(st);
-        } else {
-            struct jp_event_about about = {"Pod", "v1", o->ns, o->name, jp_proj_of(o)->uid,
-                                           NULL,  NULL};
-            jp_record(s->events, &about, "Normal", "Scheduled", "Successfully assigned %s/%s to %s",
-                      o->ns, o->name, s->node);
-        }
-        jp_obj_unref(o);
+    struct jp_scheduler *s = arg;
+    const struct jp_obj *cur = jp_store_get(s->store, s->pods, ns, name);
+    if (cur == NULL || !unbound(cur)) return;
+    struct jp_obj *o = jp_obj_ref(cur); /* binding replaces cur in the store */
+    struct jp_status *st = NULL;
+    if (jp_api_bind_pod(s->store, o, s->node, &st) < 0) {
+        jp_log(JP_WARN, "scheduler", "bind %s/%s: %s", ns, name, st->message);
+        jp_status_free(st);
+    } else {
+        struct jp_event_about about = {"Pod", "v1", o->ns, o->name, jp_proj_of(o)->uid, NULL, NULL};
+        jp_record(s->events, &about, "Normal", "Scheduled", "Successfully assigned %s/%s to %s",
+                  o->ns, o->name, s->node);
     }
-    json_decref(work);
+    jp_obj_unref(o);
 }
 
 static void enqueue(struct jp_scheduler *s, const struct jp_obj *o)
 {
-    char *key = jp_xasprintf("%s/%s", o->ns, o->name);
-    json_object_set_new(s->queue, key, json_true());
-    free(key);
-    if (!uv_is_active((uv_handle_t *)&s->timer)) uv_timer_start(&s->timer, bind_all, 0, 0);
+    jp_workqueue_add(s->queue, o->ns, o->name);
 }
 
 static void on_event(const struct jp_event *ev, void *arg)
@@ -82,27 +67,19 @@ struct jp_scheduler *jp_scheduler_start(uv_loop_t *loop, struct jp_store *store,
     s->store = store;
     s->node = jp_xstrdup(node_name);
     s->pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
-    s->queue = json_object();
+    s->queue = jp_workqueue_new(loop, bind_one, s);
     s->events = jp_recorder_new(store, "default-scheduler", NULL);
-    uv_timer_init(loop, &s->timer);
-    s->timer.data = s;
     jp_store_scan(store, s->pods, NULL, NULL, NULL, scan, s);
     s->sub = jp_store_subscribe(store, on_event, s);
     return s;
-}
-
-static void closed(uv_handle_t *h)
-{
-    struct jp_scheduler *s = h->data;
-    json_decref(s->queue);
-    jp_recorder_free(s->events);
-    free(s->node);
-    free(s);
 }
 
 void jp_scheduler_stop(struct jp_scheduler *s)
 {
     if (s == NULL) return;
     jp_store_unsubscribe(s->store, s->sub);
-    uv_close((uv_handle_t *)&s->timer, closed);
+    jp_workqueue_close(s->queue);
+    jp_recorder_free(s->events);
+    free(s->node);
+    free(s);
 }
