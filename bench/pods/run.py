@@ -13,7 +13,8 @@ One run, one machine, three measurements:
      from the first POST to the last container seen started, and the same latency per Pod.
 
 Environment: JOBPLANE (default build/jobplane), PODS (default 1000), LATENCY_PODS (default 200),
-TMPDIR (where the server's data dir goes; its filesystem type is printed with the results).
+TMPDIR (where the server's data dir goes; its filesystem type is printed with the results),
+SERVER_ARGS (extra server flags, e.g. --no-pod-network to measure pods without the pod network).
 Everything runs on 127.0.0.1; the temp dir and every process started are removed at the end.
 """
 import json
@@ -117,7 +118,7 @@ def main():
     raw_par = spawn_rate(2000, os.cpu_count() or 1)
     raw = max(raw_seq, raw_par)
     say("starting jobplane server")
-    s = Server(extra_args=("--sync", "normal"))
+    s = Server(extra_args=("--sync", "normal") + tuple(os.environ.get("SERVER_ARGS", "").split()))
     fs_type = filesystem(s.data_dir)
     try:
         st, lst = s.json("GET", PATH)

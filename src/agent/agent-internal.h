@@ -60,6 +60,7 @@ struct pod {
     bool wake;        /* must be synced on the next tick */
     bool gone;        /* removed from the store */
     int netns_pid;    /* the pod's network-namespace holder, 0 for none */
+    uint32_t ip;      /* its address on the pod network (host order), 0 for none */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
@@ -78,16 +79,21 @@ struct jp_agent {
     struct jp_recorder *events;
     struct pod *pods;
     struct jp_log_follow *follows;
-    uv_timer_t tick; /* syncs woken pods and writes dirty status once per loop turn */
-    bool netns;      /* pods get their own network namespace (needs root) */
+    uv_timer_t tick;       /* syncs woken pods and writes dirty status once per loop turn */
+    bool netns;            /* pods get their own network namespace (needs root) */
+    struct agent_net *net; /* the pod network, NULL without one */
+    struct agent_proxy *proxy;
+    bool services_changed; /* hosts files and proxy listeners to bring up to date */
     bool stopping;
-    uint16_t kind_pods, kind_services, kind_secrets, kind_configmaps;
+    uint16_t kind_pods, kind_services, kind_secrets, kind_configmaps, kind_endpoints;
 };
 
 /* agent.c */
 struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name);
 void agent__wake(struct pod *p);
 void agent__dirty(struct pod *p);
+/* The pod's address: its own on the pod network, else the node's loopback it shares. */
+const char *agent__pod_ip(const struct pod *p, char buf[static 16]);
 void agent__event(const struct pod *p, const struct container *c, const char *type,
                   const char *reason, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* pod.c */
@@ -109,7 +115,30 @@ void spawn__adopt(struct container *c);
 void spawn__kill(struct container *c, int sig);
 int spawn__netns(struct pod *p, struct jp_err **err);
 int spawn__netns_recorded(const char *dir); /* a live holder recorded in dir, or 0 */
+/* ... and the address recorded with it (0 for none). */
+int spawn__holder_recorded(const char *dir, uint32_t *ip);
+int spawn__holder(struct jp_agent *a, const char *dir, const char *hostname, int clone_flags,
+                  uint32_t ip, int *pid, struct jp_err **err);
 void spawn__netns_release(struct pod *p);
+/* net.c: the pod network (a node namespace with a bridge; a veth and an address per pod) */
+int net__start(struct jp_agent *a, const char *data_dir, struct jp_err **err);
+void net__stop(struct jp_agent *a, bool release); /* release: tear the node namespace down */
+void net__free(struct agent_net *net);
+uint32_t net__alloc(struct jp_agent *a); /* a free pod address, 0 when none is */
+void net__claim(struct jp_agent *a, uint32_t ip);
+void net__free_ip(struct jp_agent *a, uint32_t ip);
+int net__attach(struct pod *p, struct jp_err **err); /* idempotent */
+int net__socket(struct jp_agent *a, int type);       /* a socket in the node's namespace */
+const char *net__ip_str(uint32_t ip, char buf[static 16]);
+uint32_t net__node_ip(void);
+/* hosts.c: the pod's /etc/hosts naming Services */
+char *hosts__path(const struct pod *p);
+void hosts__write(struct pod *p);
+void hosts__refresh(struct jp_agent *a); /* every pod's, after Services changed */
+/* proxy.c: Services' ClusterIP:port forwarded to their endpoints */
+void proxy__start(struct jp_agent *a);
+void proxy__sync(struct jp_agent *a); /* after Services or Endpoints changed */
+void proxy__stop(struct jp_agent *a);
 /* logs.c */
 void agent__logs_stop(struct jp_agent *a);
 /* status.c */

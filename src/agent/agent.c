@@ -66,6 +66,11 @@ void agent__event(const struct pod *p, const struct container *c, const char *ty
     jp_record(p->agent->events, &about, type, reason, "%s", msg);
 }
 
+const char *agent__pod_ip(const struct pod *p, char buf[static 16])
+{
+    return p->ip ? net__ip_str(p->ip, buf) : strcpy(buf, "127.0.0.1");
+}
+
 static void unlink_pod(struct jp_agent *a, struct pod *p)
 {
     for (struct pod **pp = &a->pods; *pp; pp = &(*pp)->next) {
@@ -79,6 +84,11 @@ static void unlink_pod(struct jp_agent *a, struct pod *p)
 static void tick(uv_timer_t *t)
 {
     struct jp_agent *a = t->data;
+    if (a->services_changed && a->net) {
+        a->services_changed = false;
+        hosts__refresh(a);
+        proxy__sync(a);
+    }
     for (struct pod *p = a->pods, *next; p; p = next) {
         next = p->next;
         if (!p->wake) continue;
@@ -111,6 +121,11 @@ static void add(struct jp_agent *a, const struct jp_obj *o)
 static void on_event(const struct jp_event *ev, void *arg)
 {
     struct jp_agent *a = arg;
+    if (ev->obj->kind == a->kind_services || ev->obj->kind == a->kind_endpoints) {
+        a->services_changed = true;
+        arm(a);
+        return;
+    }
     if (ev->obj->kind != a->kind_pods || !on_node(a, ev->obj)) return;
     struct pod *p = find_uid(a, jp_proj_of(ev->obj)->uid);
     if (ev->type == JP_EV_DELETED) {
@@ -195,6 +210,15 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->kind_services = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "services"));
     a->kind_secrets = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "secrets"));
     a->kind_configmaps = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "configmaps"));
+    a->kind_endpoints = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "endpoints"));
+    if (a->netns && opts->pod_network) {
+        struct jp_err *e = NULL;
+        if (net__start(a, opts->data_dir, &e) < 0) {
+            jp_log(JP_WARN, "agent", "%s: pods get no network beyond their own loopback", e->msg);
+            jp_err_free(e);
+        }
+    }
+    if (a->net) proxy__start(a);
     a->events = jp_recorder_new(store, "kubelet", a->node);
     uv_timer_init(loop, &a->tick);
     a->tick.data = a;
@@ -202,7 +226,9 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     reap_orphans(a);
     a->sub = jp_store_subscribe(store, on_event, a);
     jp_log(JP_INFO, "agent", "node %s: process runtime, %s, images: built-in kuard%s", a->node,
-           a->netns ? "a network namespace per pod" : "pods share the host network (not root)",
+           a->net     ? "a pod network (10.244.0.0/16, Services on 10.96.0.0/12)"
+           : a->netns ? "a network namespace per pod"
+                      : "pods share the host network (not root)",
            a->opts.host_fallback ? ", others run on the host filesystem" : "");
     *out = a;
     return 0;
@@ -224,6 +250,10 @@ void jp_agent_stop(struct jp_agent *a)
     if (a == NULL) return;
     a->stopping = true;
     jp_store_unsubscribe(a->store, a->sub);
+    /* the node's network outlives the server only for pods that do */
+    bool sandboxes = false;
+    for (struct pod *p = a->pods; p; p = p->next)
+        sandboxes |= p->netns_pid > 0;
     agent__logs_stop(a);
     for (struct pod *p = a->pods, *next; p; p = next) {
         next = p->next;
@@ -239,6 +269,8 @@ void jp_agent_stop(struct jp_agent *a)
         if (!p->freeing) pod__close(p);
     }
     a->pods = NULL;
+    proxy__stop(a);
+    net__stop(a, a->opts.release_network || !sandboxes);
     jp_recorder_free(a->events);
     uv_close((uv_handle_t *)&a->tick, tick_closed);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <uv.h>
 
 struct jp_agent_opts {
@@ -21,6 +22,8 @@ struct jp_agent_opts {
     const char *kuard_exe; /* the built-in kuard image's /kuard */
     double backoff_scale;  /* 1.0: the kubelet's 10 s doubling to 300 s; tests use less */
     bool host_fallback;    /* run unknown images' commands on the host filesystem */
+    bool pod_network;      /* as root: pods get addresses on a network of the node's own */
+    bool release_network;  /* stopping takes that network down even under running pods */
 };
 
 struct jp_agent;
@@ -28,6 +31,13 @@ struct jp_agent;
 int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
                    struct jp_agent **out, struct jp_err **err);
 void jp_agent_stop(struct jp_agent *a);
+
+/* pods/NAME/portforward: a new TCP socket (non-blocking, close-on-exec, not yet connected) in
+ * the pod's network namespace, and the address to connect it to (its 127.0.0.1:port, as the
+ * kubelet forwards). A pod on the host network gets one in the server's own namespace. -1 with
+ * a Status: 404 for no such pod on this node, 400 for a pod that is not running. */
+int jp_agent_pod_socket(struct jp_agent *a, const char *ns, const char *pod, uint16_t port,
+                        struct sockaddr_in *to, struct jp_status **st);
 
 /* pods/NAME/log: options as the API takes them. */
 struct jp_log_opts {

@@ -160,8 +160,10 @@ static char *field_ref(const struct pod *p, const char *path)
         return jp_xstrdup(jp_json_str(obj, "spec", "nodeName", NULL) ?: "");
     if (strcmp(path, "spec.serviceAccountName") == 0)
         return jp_xstrdup(jp_json_str(obj, "spec", "serviceAccountName", NULL) ?: "");
-    if (strcmp(path, "status.podIP") == 0 || strcmp(path, "status.hostIP") == 0 ||
-        strcmp(path, "status.podIPs") == 0 || strcmp(path, "status.hostIPs") == 0)
+    char ip[16];
+    if (strcmp(path, "status.podIP") == 0 || strcmp(path, "status.podIPs") == 0)
+        return jp_xstrdup(agent__pod_ip(p, ip));
+    if (strcmp(path, "status.hostIP") == 0 || strcmp(path, "status.hostIPs") == 0)
         return jp_xstrdup("127.0.0.1");
     static const char *const maps[] = {"metadata.labels['", "metadata.annotations['"};
     for (int i = 0; i < 2; i++) {

@@ -81,7 +81,13 @@ static void recover(struct pod *p)
     if (p->started) {
         int64_t t = jp_json_time(p->obj, "status", "startTime", NULL);
         p->start_ns = t ? t : jp_now_ns();
-        p->netns_pid = spawn__netns_recorded(p->dir);
+        p->netns_pid = spawn__holder_recorded(p->dir, &p->ip);
+        net__claim(p->agent, p->ip);
+        struct jp_err *err = NULL;
+        if (p->netns_pid > 0 && net__attach(p, &err) < 0) {
+            jp_log(JP_WARN, "agent", "%s", err->msg);
+            jp_err_free(err);
+        }
         arm_deadline(p);
     }
 }

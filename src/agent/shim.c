@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,6 +46,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
                             (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "logMax",
                             (json_int_t)(spec->log_max ? spec->log_max : JP_SHIM_LOG_MAX));
     if (spec->netns) json_object_set_new(doc, "netns", json_string(spec->netns));
+    if (spec->hosts) json_object_set_new(doc, "hosts", json_string(spec->hosts));
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -323,6 +325,13 @@ static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int 
             if (u < 0 || setns(u, CLONE_NEWUTS) < 0) e = errno ? errno : EINVAL;
         }
     }
+    /* the pod's hosts file over /etc/hosts, seen by this container alone; propagation is made
+     * one-way first so that the bind never reaches the host */
+    const char *hosts = json_string_value(json_object_get(spec, "hosts"));
+    if (e == 0 && hosts &&
+        (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+         mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0))
+        e = errno;
     int devnull = open("/dev/null", O_RDONLY);
     if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
         e = errno;

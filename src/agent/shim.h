@@ -25,6 +25,7 @@ struct jp_shim_spec {
     char **env;  /* "K=V" */
     char *cwd;
     char *netns;      /* a path to join (e.g. /proc/PID/ns/net), or NULL */
+    char *hosts;      /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
     int64_t uid, gid; /* -1: keep */
     size_t log_max;
 };

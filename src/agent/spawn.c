@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/timefmt.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -222,12 +223,14 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     char netns[64];
     snprintf(netns, sizeof(netns), "/proc/%d/ns/net", p->netns_pid);
     const char *wd = jp_json_str(c->spec, "workingDir", NULL);
+    char *hosts = p->ip ? hosts__path(p) : NULL;
     struct jp_shim_spec spec = {
         .argv = argv,
         .path = (char *)path,
         .env = env,
         .cwd = (char *)(wd && *wd ? wd : "/"),
         .netns = p->netns_pid ? netns : NULL,
+        .hosts = hosts,
         .uid = security_id(p, c->spec, "runAsUser"),
         .gid = security_id(p, c->spec, "runAsGroup"),
     };
@@ -235,6 +238,7 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     j->c = c;
     j->spec = jp_shim_spec_render(&spec);
     env__free(env);
+    free(hosts);
     j->self_exe = jp_xstrdup(a->self_exe);
     j->pod_dir = jp_xstrdup(p->dir);
     j->cdir = jp_xasprintf("%s/%s", p->dir, c->name);
@@ -384,63 +388,102 @@ static int hold_exec(void *arg)
     _exit(127);
 }
 
-int spawn__netns_recorded(const char *dir)
+int spawn__holder_recorded(const char *dir, uint32_t *ip)
 {
     char *text;
     size_t len;
+    *ip = 0;
     if (jp_read_file(dir, NETNS_RECORD, 4096, &text, &len, NULL) < 0) return 0;
     json_t *doc = json_loadb(text, len, 0, NULL);
     free(text);
     int pid = (int)json_integer_value(json_object_get(doc, "pid"));
     uint64_t start = (uint64_t)json_integer_value(json_object_get(doc, "start"));
+    struct in_addr in;
+    const char *addr = json_string_value(json_object_get(doc, "ip"));
+    if (addr && inet_pton(AF_INET, addr, &in) == 1) *ip = ntohl(in.s_addr);
     json_decref(doc);
     return pid > 0 && jp_proc_starttime(pid) == start ? pid : 0;
 }
 
-/* The namespace lives as long as a holder process ("jobplane shim --hold DIR") sits in it. It is
- * created by the clone itself (CLONE_NEWNET), so it exists when clone returns; CLONE_VM|VFORK
- * spares copying the server's page tables. Loopback is brought up by each container's shim. */
+int spawn__netns_recorded(const char *dir)
+{
+    uint32_t ip;
+    return spawn__holder_recorded(dir, &ip);
+}
+
+/* Namespaces live as long as a holder process ("jobplane-shim --hold DIR HOST") sits in them.
+ * They are created by the clone itself (flags), so they exist when clone returns; CLONE_VM|VFORK
+ * spares copying the server's page tables. The record (pid, start time, address) lets the next
+ * server find the holder again. */
+int spawn__holder(struct jp_agent *a, const char *dir, const char *hostname, int flags, uint32_t ip,
+                  int *out, struct jp_err **err)
+{
+    *out = 0;
+    if (jp_mkdir_private(dir, err) < 0) return -1;
+    static char stack[32 << 10] __attribute__((aligned(16))); /* used until the child's exec */
+    char *argv[] = {a->self_exe, "shim", "--hold", (char *)dir, (char *)hostname, NULL};
+    struct hold_arg h = {a->self_exe, argv};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
+    int pid = clone(hold_exec, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | flags | SIGCHLD, &h);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        return jp_err_set(err, JP_INTERNAL, e, "creating the namespaces held in %s: %s", dir,
+                          strerror(e));
+    if (waitpid(pid, NULL, WNOHANG) == pid)
+        return jp_err_set(err, JP_INTERNAL, 0, "the namespace holder of %s exited", dir);
+    char rec[128], addr[16] = "";
+    if (ip) net__ip_str(ip, addr);
+    int m = snprintf(rec, sizeof(rec), "{\"pid\":%d,\"start\":%llu,\"ip\":\"%s\"}", pid,
+                     (unsigned long long)jp_proc_starttime(pid), addr);
+    if (jp_replace_file(dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    *out = pid;
+    return 0;
+}
+
+/* The pod's sandbox: network and UTS namespaces, and with a pod network its address and veth. */
 int spawn__netns(struct pod *p, struct jp_err **err)
 {
-    if (!p->agent->netns || p->netns_pid) return 0;
-    if ((p->netns_pid = spawn__netns_recorded(p->dir)) > 0) return 0;
-    if (jp_mkdir_private(p->dir, err) < 0) return -1;
-    static char stack[32 << 10] __attribute__((aligned(16))); /* used until the child's exec */
+    struct jp_agent *a = p->agent;
+    if (!a->netns || p->netns_pid || json_is_true(json_object_get(p->spec, "hostNetwork")))
+        return 0;
+    if ((p->netns_pid = spawn__holder_recorded(p->dir, &p->ip)) > 0) {
+        net__claim(a, p->ip);
+        if (net__attach(p, err) < 0) return -1;
+        hosts__write(p);
+        return 0;
+    }
     /* the pod's hostname: spec.hostname, else its name (cut to a DNS label, as the kubelet) */
     const char *host = jp_json_str(p->spec, "hostname", NULL);
     char hostname[64];
     snprintf(hostname, sizeof(hostname), "%.63s", host && *host ? host : p->name);
-    char *argv[] = {p->agent->self_exe, "shim", "--hold", p->dir, hostname, NULL};
-    struct hold_arg h = {p->agent->self_exe, argv};
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
-    int pid = clone(hold_exec, stack + sizeof(stack),
-                    CLONE_VM | CLONE_VFORK | CLONE_NEWNET | CLONE_NEWUTS | SIGCHLD, &h);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (pid < 0)
-        return jp_err_set(err, JP_INTERNAL, e, "creating the network namespace of pod %s/%s: %s",
-                          p->ns, p->name, strerror(e));
-    if (waitpid(pid, NULL, WNOHANG) == pid)
-        return jp_err_set(err, JP_INTERNAL, 0, "the network namespace holder of pod %s/%s exited",
-                          p->ns, p->name);
-    p->netns_pid = pid;
-    char rec[96];
-    int m = snprintf(rec, sizeof(rec), "{\"pid\":%d,\"start\":%llu}", pid,
-                     (unsigned long long)jp_proc_starttime(pid));
-    if (jp_replace_file(p->dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
+    p->ip = a->net ? net__alloc(a) : 0;
+    if (a->net && p->ip == 0)
+        return jp_err_set(err, JP_INTERNAL, 0, "no pod address is free for %s/%s", p->ns, p->name);
+    if (spawn__holder(a, p->dir, hostname, CLONE_NEWNET | CLONE_NEWUTS, p->ip, &p->netns_pid, err) <
+            0 ||
+        net__attach(p, err) < 0) {
         spawn__netns_release(p);
         return -1;
     }
+    hosts__write(p);
     return 0;
 }
 
 void spawn__netns_release(struct pod *p)
 {
-    if (p->netns_pid <= 0) return;
-    kill(p->netns_pid, SIGKILL);
-    /* ours to reap when we created it; a holder from before a restart belongs to init */
-    waitpid(p->netns_pid, NULL, 0);
-    p->netns_pid = 0;
+    if (p->netns_pid > 0) {
+        kill(p->netns_pid, SIGKILL);
+        /* ours to reap when we created it; a holder from before a restart belongs to init */
+        waitpid(p->netns_pid, NULL, 0);
+        p->netns_pid = 0;
+    }
+    net__free_ip(p->agent, p->ip);
+    p->ip = 0;
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POD_IP "127.0.0.1" /* pods share the node's address until pod networking lands */
+#define HOST_IP "127.0.0.1" /* the node's address as pods on the host network see it */
 
 static json_t *time_json(int64_t ns)
 {
@@ -184,11 +184,13 @@ json_t *status__build(const struct pod *p, const json_t *old_status)
     json_object_set_new(st, "conditions", conds);
     if (p->reason[0]) json_object_set_new(st, "reason", json_string(p->reason));
     if (p->message[0]) json_object_set_new(st, "message", json_string(p->message));
-    json_object_set_new(st, "hostIP", json_string(POD_IP));
-    json_object_set_new(st, "hostIPs", json_pack("[{s:s}]", "ip", POD_IP));
+    json_object_set_new(st, "hostIP", json_string(HOST_IP));
+    json_object_set_new(st, "hostIPs", json_pack("[{s:s}]", "ip", HOST_IP));
     if (p->started) {
-        json_object_set_new(st, "podIP", json_string(POD_IP));
-        json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", POD_IP));
+        char ip[16];
+        agent__pod_ip(p, ip);
+        json_object_set_new(st, "podIP", json_string(ip));
+        json_object_set_new(st, "podIPs", json_pack("[{s:s}]", "ip", ip));
         json_object_set_new(st, "startTime", time_json(p->start_ns));
     }
     if (p->ninit) {

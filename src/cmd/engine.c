@@ -80,6 +80,8 @@ const char jp_engine_flags_help[] =
     "  --job-backoff-max D       ...up to this (default 10m)\n"
     "  --no-host-fallback        images other than the built-in ones fail to pull instead of "
     "running their command on the host filesystem\n"
+    "  --no-pod-network          no pod addresses or Service routing: each pod (as root) gets a "
+    "network namespace with loopback only\n"
     "  --kuard PATH              the program behind the built-in kuard image (default: kuard "
     "beside this binary)\n";
 
@@ -113,6 +115,9 @@ int jp_engine_flag(struct jp_engine_flags *f, int ch, const char *arg, const cha
     case 'n':
         f->no_host_fallback = true;
         return 1;
+    case 'P':
+        f->no_pod_network = true;
+        return 1;
     case 'k':
         f->kuard = arg;
         return 1;
@@ -140,7 +145,9 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
                                .self_exe = self,
                                .kuard_exe = kuard,
                                .backoff_scale = f->backoff_scale > 0 ? f->backoff_scale : 1.0,
-                               .host_fallback = !f->no_host_fallback};
+                               .host_fallback = !f->no_host_fallback,
+                               .pod_network = !f->no_pod_network,
+                               .release_network = o->temporary};
     int rc = jp_agent_start(loop, e->store, &go, &e->agent, err);
     free(self);
     free(kuard);

@@ -18,15 +18,16 @@ struct jp_engine_flags {
     double backoff_scale; /* the kubelet's and the job controller's back-offs, multiplied; 0: 1 */
     int64_t job_backoff_base_ns, job_backoff_max_ns; /* 0: upstream's 10 s and 10 min */
     bool no_host_fallback;
+    bool no_pod_network;
     const char *kuard; /* NULL: kuard beside this binary */
 };
 
-/* getopt_long entries for those flags (their short codes are 'b', 'J', 'M', 'n', 'k'). */
+/* getopt_long entries for those flags (their short codes are 'b', 'J', 'M', 'n', 'P', 'k'). */
 #define JP_ENGINE_LONG_OPTIONS                                                                     \
     {"backoff-scale", required_argument, NULL, 'b'},                                               \
         {"job-backoff-base", required_argument, NULL, 'J'},                                        \
         {"job-backoff-max", required_argument, NULL, 'M'},                                         \
-        {"no-host-fallback", no_argument, NULL, 'n'},                                              \
+        {"no-host-fallback", no_argument, NULL, 'n'}, {"no-pod-network", no_argument, NULL, 'P'},  \
     {                                                                                              \
         "kuard", required_argument, NULL, 'k'                                                      \
     }
@@ -40,6 +41,7 @@ int jp_engine_flag(struct jp_engine_flags *f, int ch, const char *arg, const cha
 
 struct jp_engine_opts {
     const char *data_dir;
+    bool temporary; /* the data dir goes with the run: so does the pod network */
     bool sync_full;
     struct jp_engine_flags flags;
     bool no_node;            /* no scheduler, no agent */

@@ -203,6 +203,7 @@ static int run(struct run_config *c, char **files, size_t nfiles)
     struct run_state s = {.loop = &loop, .created = json_array(), .listen = c->listen};
     const char *sans[] = {NULL};
     struct jp_engine_opts eo = {.data_dir = c->data_dir,
+                                .temporary = temporary,
                                 .sync_full = !temporary,
                                 .flags = c->node,
                                 .serve = c->listen,

@@ -1,0 +1,75 @@
+/* A pod's /etc/hosts (on the pod network): localhost, the pod's own name, and every Service with
+ * a ClusterIP under the names cluster DNS would answer from the pod's namespace ("queue",
+ * "queue.default", "queue.default.svc", "queue.default.svc.cluster.local"). Each container
+ * sees it bind-mounted over /etc/hosts in its own mount namespace. The file is rewritten in
+ * place when Services come and go: a bind mount follows the inode, not the name. */
+#include "agent/agent-internal.h"
+#include "api/kinds.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CLUSTER_DOMAIN "cluster.local"
+
+struct render {
+    const struct pod *p;
+    struct jp_buf *b;
+};
+
+static bool add_service(const struct jp_obj *o, void *arg)
+{
+    struct render *r = arg;
+    json_t *svc = json_loadb(o->json, o->len, 0, NULL);
+    const char *ip = jp_json_str(svc, "spec", "clusterIP", NULL);
+    if (ip && *ip && strcmp(ip, "None") != 0) {
+        jp_buf_printf(r->b, "%s\t", ip);
+        if (!strcmp(o->ns, r->p->ns)) jp_buf_printf(r->b, "%s ", o->name);
+        jp_buf_printf(r->b, "%s.%s %s.%s.svc %s.%s.svc.%s\n", o->name, o->ns, o->name, o->ns,
+                      o->name, o->ns, CLUSTER_DOMAIN);
+    }
+    json_decref(svc);
+    return true;
+}
+
+char *hosts__path(const struct pod *p)
+{
+    return jp_xasprintf("%s/hosts", p->dir);
+}
+
+void hosts__write(struct pod *p)
+{
+    if (p->ip == 0) return;
+    struct jp_buf b;
+    jp_buf_init(&b, 1 << 20);
+    char ip[16];
+    const char *host = jp_json_str(p->spec, "hostname", NULL);
+    const char *sub = jp_json_str(p->spec, "subdomain", NULL);
+    jp_buf_printf(&b, "# Kubernetes-managed hosts file (jobplane).\n127.0.0.1\tlocalhost\n"
+                      "::1\tlocalhost ip6-localhost ip6-loopback\n");
+    jp_buf_printf(&b, "%s\t", net__ip_str(p->ip, ip));
+    if (sub && *sub)
+        jp_buf_printf(&b, "%.63s.%s.%s.svc.%s\t", host && *host ? host : p->name, sub, p->ns,
+                      CLUSTER_DOMAIN);
+    jp_buf_printf(&b, "%.63s\n", host && *host ? host : p->name);
+    struct render r = {p, &b};
+    jp_store_scan(p->agent->store, p->agent->kind_services, NULL, NULL, NULL, add_service, &r);
+    char *path = hosts__path(p);
+    /* O_NOFOLLOW: the pod directory is ours, but never write through a link */
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || ftruncate(fd, 0) < 0 || write(fd, b.data, b.len) != (ssize_t)b.len)
+        jp_log(JP_WARN, "agent", "writing %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    free(path);
+    jp_buf_free(&b);
+}
+
+void hosts__refresh(struct jp_agent *a)
+{
+    for (struct pod *p = a->pods; p; p = p->next)
+        if (p->ip && !p->gone) hosts__write(p);
+}

@@ -1,0 +1,163 @@
+"""Services end to end, with real pods on the pod network: the endpoints controller (Endpoints
+and EndpointSlices), pod addresses, Service names in each pod's /etc/hosts and the ClusterIP
+proxy - and the chapter's work queue, verbatim: the queue ReplicaSet and Service, 20 items
+loaded from a pod, the consumers Job draining them through `queue:8080`.
+"""
+import json
+import os
+import re
+import unittest
+
+from jpserver import VERSIONS, chapter, have_kubectl, wait_until
+from test_node import NodeCase
+
+KV = next((v for v in reversed(VERSIONS) if have_kubectl(v)), None)
+KUARD = "gcr.io/kuar-demo/kuard-amd64:blue"
+POD_IP = re.compile(r"^10\.244\.\d+\.\d+$")
+ITEMS = 20
+
+
+def shell_pod(name, script, labels=None):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels or {}},
+            "spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+                     "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c", script]}]}}
+
+
+def kuard_rs(name, replicas, labels):
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
+                     "template": {"metadata": {"labels": dict(labels)},
+                                  "spec": {"terminationGracePeriodSeconds": 1,
+                                           "containers": [{"name": "kuard", "image": KUARD,
+                                                           "ports": [{"name": "http", "containerPort": 8080}]}]}}}}
+
+
+def service(name, selector, port, target, labels=None):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": labels or {}},
+            "spec": {"selector": dict(selector), "ports": [{"port": port, "targetPort": target}]}}
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+@unittest.skipIf(os.geteuid() != 0, "the pod network needs root")
+class Services(NodeCase):
+    V = KV
+
+    def run_pod(self, name, script, timeout=60):
+        """Runs a shell script in a pod; returns (exit code, its output)."""
+        self.create(shell_pod(name, script))
+        path = "/api/v1/namespaces/default/pods/" + name
+        wait_until(lambda: self.s.json("GET", path, expect=200)[1]["status"].get("phase") in ("Succeeded", "Failed"),
+                   timeout, "pod %s to finish (log: %s)" % (name, self.s.log(5)))
+        st = self.s.json("GET", path, expect=200)[1]["status"]["containerStatuses"][0]
+        return st["state"]["terminated"]["exitCode"], self.k("logs", name).out
+
+    def endpoints(self, name):
+        st, ep = self.s.json("GET", "/api/v1/namespaces/default/endpoints/" + name)
+        return ep if st == 200 else None
+
+    def addresses(self, name, key="addresses"):
+        ep = self.endpoints(name) or {}
+        return sorted(a["ip"] for s in ep.get("subsets", []) for a in s.get(key, []))
+
+    def slices(self, name):
+        st, lst = self.s.json("GET", "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+                              "?labelSelector=kubernetes.io%2Fservice-name%3D" + name, expect=200)
+        return lst["items"]
+
+    def pod_ips(self, selector):
+        _, lst = self.s.json("GET", "/api/v1/namespaces/default/pods?labelSelector=" + selector, expect=200)
+        return sorted(p["status"].get("podIP", "") for p in lst["items"]
+                      if p["status"].get("phase") == "Running" and "deletionTimestamp" not in p["metadata"])
+
+    def test_chapter_work_queue(self):
+        self.expect_out(self.k("apply", "-f", chapter("rs-queue.yaml")), "replicaset.apps/queue created\n")
+        self.expect_out(self.k("apply", "-f", chapter("service-queue.yaml")), "service/queue created\n")
+        wait_until(lambda: len(self.addresses("queue")) == 1, 30, "the queue pod in the Service's endpoints")
+        (ip,) = self.addresses("queue")
+        self.assertRegex(ip, POD_IP)
+        self.assertEqual(self.pod_ips("app%3Dwork-queue"), [ip])
+        for v in ("1.27", KV):
+            if have_kubectl(v):
+                self.expect_lines(self.s.kubectl(v, "describe", "service", "queue"),
+                                  [r"Endpoints:\s+%s:8080$" % re.escape(ip)], ordered=False)
+        # load the queue as the book does, from a pod instead of a port-forward
+        script = ("set -e; curl -sf -X PUT http://queue:8080/memq/server/queues/keygen >/dev/null; "
+                  "for i in $(seq 0 %d); do curl -sf -X POST http://queue:8080/memq/server/queues/keygen/enqueue "
+                  "-d work-item-$i >/dev/null; done; curl -sf http://queue:8080/memq/server/stats" % (ITEMS - 1))
+        rc, out = self.run_pod("load", script)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(json.loads(out)["queues"][0]["depth"], ITEMS, out)
+        self.expect_out(self.k("apply", "-f", chapter("job-consumers.yaml")), "job.batch/consumers created\n")
+        path = "/apis/batch/v1/namespaces/default/jobs/consumers"
+        wait_until(lambda: any(c["type"] == "Complete" for c in
+                               self.s.json("GET", path, expect=200)[1]["status"].get("conditions", [])),
+                   240, "the consumers Job to complete (log: %s)" % self.s.log(5), interval=0.5)
+        status = self.s.json("GET", path, expect=200)[1]["status"]
+        self.assertEqual((status["succeeded"], status.get("failed", 0)), (5, 0))
+        rc, out = self.run_pod("stats", "curl -sf http://queue.default.svc.cluster.local:8080/memq/server/stats")
+        self.assertEqual(rc, 0, out)
+        q = json.loads(out)["queues"][0]
+        self.assertEqual((q["name"], q["depth"], q["dequeued"]), ("keygen", 0, ITEMS), out)
+        done = 0
+        _, lst = self.s.json("GET", "/api/v1/namespaces/default/pods?labelSelector=job-name%3Dconsumers",
+                             expect=200)
+        for p in lst["items"]:
+            done += self.k("logs", p["metadata"]["name"]).out.count("Item done: SHA256:")
+        self.assertEqual(done, ITEMS)
+
+    def test_named_target_port_round_robin_and_no_endpoints(self):
+        labels = {"app": "web"}
+        self.create(kuard_rs("web", 2, labels))
+        self.create(service("web", labels, 80, "http", labels={"tier": "front"}))
+        self.create(service("nobody", {"app": "none"}, 80, 8080))
+        wait_until(lambda: len(self.addresses("web")) == 2, 30, "two web endpoints")
+        ips = self.addresses("web")
+        self.assertEqual(ips, self.pod_ips("app%3Dweb"))
+        self.assertNotEqual(ips[0], ips[1])
+        ep = self.endpoints("web")
+        self.assertEqual(ep["subsets"][0]["ports"], [{"port": 8080, "protocol": "TCP"}])
+        self.assertEqual(ep["metadata"]["labels"], {"tier": "front"})
+        self.assertNotIn("labels", self.endpoints("nobody")["metadata"])
+        (sl,) = self.slices("web")
+        self.assertEqual(sl["addressType"], "IPv4")
+        self.assertEqual(sl["ports"], [{"name": "", "port": 8080, "protocol": "TCP"}])
+        self.assertEqual(sorted(e["addresses"][0] for e in sl["endpoints"]), ips)
+        self.assertTrue(all(e["conditions"]["ready"] for e in sl["endpoints"]))
+        self.assertEqual(sl["metadata"]["ownerReferences"][0]["kind"], "Service")
+        # kuard's page names the pod that answered: both answer, by the Service's name
+        script = ("for i in 1 2 3 4; do curl -sf http://web/ | grep -o 'Hostname: <code>[^<]*'; done; "
+                  "curl -s -m 5 http://nobody/ >/dev/null; echo \"nobody: $?\"; cat /etc/hosts")
+        rc, out = self.run_pod("client", script)
+        self.assertEqual(rc, 0, out)
+        hostnames = set(re.findall(r"Hostname: <code>(web-\w{5})", out))
+        self.assertEqual(len(hostnames), 2, out)
+        # no endpoints: refused at once (reset: curl's 56, or 7), never a hang (28)
+        self.assertRegex(out, r"nobody: (7|52|56)\n")
+        self.assertRegex(out, r"\n10\.\d+\.\d+\.\d+\tweb web\.default web\.default\.svc "
+                              r"web\.default\.svc\.cluster\.local\n")
+        # scaled to zero: no address, one empty slice kept (the placeholder)
+        self.ok("scale", "rs", "web", "--replicas=0")
+        wait_until(lambda: self.addresses("web") == [] and "subsets" not in self.endpoints("web"), 30,
+                   "the web endpoints to empty")
+        wait_until(lambda: [len(s.get("endpoints") or []) for s in self.slices("web")] == [0], 30,
+                   "one empty slice")
+        # a deleted Service takes its Endpoints and slices along
+        self.ok("delete", "service", "web")
+        wait_until(lambda: self.endpoints("web") is None and self.slices("web") == [], 30,
+                   "the web endpoints and slices to go")
+
+    def test_not_ready_and_finished_pods(self):
+        labels = {"app": "batch"}
+        self.create(service("batch", labels, 9000, 9000))
+        self.create(shell_pod("short", "exit 0", labels))
+        self.create(dict(shell_pod("long", "sleep 300", labels)))
+        wait_until(lambda: len(self.addresses("batch")) == 1, 30, "the running pod's address")
+        self.assertEqual(self.addresses("batch"), self.pod_ips("app%3Dbatch"))
+        self.assertEqual(self.addresses("batch", "notReadyAddresses"), [])
+        # the finished pod never shows, and a pod being deleted leaves at once
+        self.ok("delete", "pod", "long", "--wait=false")
+        wait_until(lambda: self.addresses("batch") == [], 30, "the deleted pod to leave the endpoints")
+
+
+if __name__ == "__main__":
+    unittest.main()
