@@ -234,6 +234,11 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     return 0;
 }
 
+bool jp_agent_pod_network(const struct jp_agent *a)
+{
+    return a && a->net;
+}
+
 static void tick_closed(uv_handle_t *h)
 {
     struct jp_agent *a = h->data;

@@ -31,6 +31,8 @@ struct jp_agent;
 int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
                    struct jp_agent **out, struct jp_err **err);
 void jp_agent_stop(struct jp_agent *a);
+/* Whether pods get addresses and reach Services (root, and no --no-pod-network). */
+bool jp_agent_pod_network(const struct jp_agent *a);
 
 /* pods/NAME/portforward: a new TCP socket (non-blocking, close-on-exec, not yet connected) in
  * the pod's network namespace, and the address to connect it to (its 127.0.0.1:port, as the

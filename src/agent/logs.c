@@ -184,7 +184,9 @@ static void poll_cb(uv_timer_t *t)
 {
     struct jp_log_follow *f = t->data;
     if (f->done) return;
-    bool was_done = exited(f->dir); /* checked before reading: no output is missed */
+    /* checked before reading: no output is missed. A directory gone with its pod has ended
+     * too: what the open file still holds is read below. */
+    bool was_done = exited(f->dir) || access(f->dir, F_OK) != 0;
     struct jp_buf text;
     jp_buf_init(&text, SIZE_MAX);
     for (int round = 0; round < 2; round++) {

@@ -227,7 +227,9 @@ static int run(struct run_config *c, char **files, size_t nfiles)
                              .out = stdout};
     s.run = jp_run_start(&loop, jp_engine_store(s.engine), jp_engine_agent(s.engine), &ro, finished,
                          &s);
-    if (jp_manifests_apply(jp_engine_store(s.engine), &m, s.created, stdout, stderr) < 0) {
+    if (jp_manifests_apply(jp_engine_store(s.engine), &m,
+                           jp_agent_pod_network(jp_engine_agent(s.engine)), s.created, stdout,
+                           stderr) < 0) {
         rc = 2;
         jp_run_stop(s.run);
         goto out;

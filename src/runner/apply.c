@@ -240,8 +240,8 @@ static int create_one(struct jp_store *store, const struct jp_manifests *m, size
     return rc;
 }
 
-int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, json_t *created,
-                       FILE *out, FILE *err)
+int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, bool pod_network,
+                       json_t *created, FILE *out, FILE *err)
 {
     for (int dry = 1; dry >= 0; dry--)
         for (size_t i = 0; i < m->n; i++)
@@ -252,10 +252,10 @@ int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, jso
     json_t *c;
     json_array_foreach(created, i, c)
     {
-        if (strcmp(jp_json_str(c, "kind", NULL), "Service") != 0) continue;
+        if (pod_network || strcmp(jp_json_str(c, "kind", NULL), "Service") != 0) continue;
         fprintf(err,
-                "jobplane run: warning: service/%s was created, but Service networking is not "
-                "implemented yet: pods cannot reach it by name (docs/run.md)\n",
+                "jobplane run: warning: service/%s was created, but pods have no pod network "
+                "(it needs root): they cannot reach it by name (docs/run.md)\n",
                 jp_json_str(c, "name", NULL));
     }
     return 0;

@@ -105,17 +105,19 @@ void run__pod_changed(struct jp_run *r, const struct jp_obj *pod)
     json_decref(obj);
 }
 
-bool run__streams_busy(struct jp_run *r)
+bool run__streams_busy(struct jp_run *r, bool finished_pods_only)
 {
     bool busy = false;
     for (struct stream *s = r->streams; s; s = s->next) {
+        const struct jp_obj *pod = jp_store_get(r->store, r->kind_pods, s->ns, s->pod);
         if (s->f && s->done) {
             jp_agent_log_follow_stop(s->f);
             s->f = NULL;
             /* the container may have restarted while this instance drained */
-            const struct jp_obj *pod = jp_store_get(r->store, r->kind_pods, s->ns, s->pod);
             if (pod) run__pod_changed(r, pod);
         }
+        /* a pod that still runs (a ReplicaSet's server) has no last line to wait for */
+        if (finished_pods_only && pod && !jp_pod_finished(pod)) continue;
         busy |= s->f != NULL;
     }
     return busy;

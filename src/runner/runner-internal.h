@@ -31,7 +31,8 @@ struct jp_run {
 /* Starts or renews the log streams of a pod's containers as they (re)start. */
 void run__pod_changed(struct jp_run *r, const struct jp_obj *pod);
 /* Stops streams that ended; true while any is still open. */
-bool run__streams_busy(struct jp_run *r);
+/* Log streams still to drain; finished_pods_only: only those of pods that have finished. */
+bool run__streams_busy(struct jp_run *r, bool finished_pods_only);
 void run__streams_stop(struct jp_run *r);
 /* Writes lines above the status block (erasing and redrawing it on a terminal). */
 void run__print(struct jp_run *r, const char *text, size_t n);

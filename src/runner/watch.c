@@ -129,7 +129,7 @@ static bool refresh(struct jp_run *r)
 static void on_tick(uv_timer_t *t)
 {
     struct jp_run *r = t->data;
-    bool busy = run__streams_busy(r);
+    bool busy = run__streams_busy(r, r->drained == NULL);
     if (r->drained && (!busy || jp_mono_ns() > r->drain_until)) {
         void (*cb)(void *) = r->drained;
         r->drained = NULL;

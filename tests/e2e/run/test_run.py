@@ -135,13 +135,26 @@ class Run(unittest.TestCase):
         self.expect(p, 2, err='jobplane run: --job-backoff-base wants a duration like 10s or 6m: '
                               'missing unit in duration "10"\n')
 
-    def test_service_warns_that_networking_is_missing(self):
+    def test_service_reached_by_name(self):
+        """As root, a Job's pod reaches a Service by name; without root the run says it cannot."""
+        labels = {"app": "q"}
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "queue"},
+              "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                       "template": {"metadata": {"labels": labels},
+                                    "spec": {"terminationGracePeriodSeconds": 1,
+                                             "containers": [{"name": "kuard",
+                                                             "image": "gcr.io/kuar-demo/kuard-amd64:blue"}]}}}}
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "queue"},
-               "spec": {"selector": {"app": "q"}, "ports": [{"port": 8080}]}}
-        p = self.run_jp(self.write("s.json", [svc, shjob("j", "true")]))
-        self.expect(p, 0, [r"service/queue created", r"job\.batch/j created", r"job\.batch/j completed"],
-                    err="jobplane run: warning: service/queue was created, but Service networking is not "
-                        "implemented yet: pods cannot reach it by name (docs/run.md)\n")
+               "spec": {"selector": labels, "ports": [{"port": 8080}]}}
+        probe = "until curl -sf http://queue:8080/memq/server/stats; do sleep 0.2; done"
+        p = self.run_jp(self.write("s.json", [rs, svc, shjob("j", probe, activeDeadlineSeconds=30)]))
+        if os.geteuid() != 0:
+            self.assertIn("jobplane run: warning: service/queue was created, but pods have no pod network",
+                          p.stderr)
+            return
+        self.expect(p, 0, [r"service/queue created", r"job\.batch/j created",
+                           r'\[pod/j-\w{5}/main\] \{"kind":"stats","queues":\[\]\}', r"job\.batch/j completed"])
+        self.assertNotIn("warning", p.stderr)
 
     def test_no_logs(self):
         p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
