@@ -51,16 +51,17 @@ struct pod {
     char phase[16];
     char reason[64], message[256];
     int64_t start_ns;
-    bool started;     /* the pod has been accepted and its containers are being run */
-    bool finished;    /* a terminal phase was reached (or found stored): nothing starts again */
-    bool frozen;      /* found settled at startup: the stored status stands as it is */
-    bool terminating; /* being deleted (or past its deadline): containers are being stopped */
-    bool delete_sent; /* the final delete was requested */
-    bool dirty;       /* status must be written */
-    bool wake;        /* must be synced on the next tick */
-    bool gone;        /* removed from the store */
-    int netns_pid;    /* the pod's network-namespace holder, 0 for none */
-    uint32_t ip;      /* its address on the pod network (host order), 0 for none */
+    bool started;         /* the pod has been accepted and its containers are being run */
+    bool finished;        /* a terminal phase was reached (or found stored): nothing starts again */
+    bool frozen;          /* found settled at startup: the stored status stands as it is */
+    bool terminating;     /* being deleted (or past its deadline): containers are being stopped */
+    bool delete_sent;     /* the final delete was requested */
+    bool dirty;           /* status must be written */
+    bool wake;            /* must be synced on the next tick */
+    bool gone;            /* removed from the store */
+    int netns_pid;        /* the pod's network-namespace holder, 0 for none */
+    bool sandbox_pending; /* its namespaces are being made on a worker thread */
+    uint32_t ip;          /* its address on the pod network (host order), 0 for none */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
@@ -113,11 +114,11 @@ char *spawn__attempt_dir(const struct container *c, int attempt);
 int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err);
 void spawn__adopt(struct container *c);
 void spawn__kill(struct container *c, int sig);
-int spawn__netns(struct pod *p, struct jp_err **err);
+int spawn__sandbox(struct pod *p, struct jp_err **err);
 int spawn__netns_recorded(const char *dir); /* a live holder recorded in dir, or 0 */
 /* ... and the address recorded with it (0 for none). */
 int spawn__holder_recorded(const char *dir, uint32_t *ip);
-int spawn__holder(struct jp_agent *a, const char *dir, const char *hostname, int clone_flags,
+int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,
                   uint32_t ip, int *pid, struct jp_err **err);
 void spawn__netns_release(struct pod *p);
 /* net.c: the pod network (a node namespace with a bridge; a veth and an address per pod) */
@@ -128,7 +129,10 @@ uint32_t net__alloc(struct jp_agent *a); /* a free pod address, 0 when none is *
 void net__claim(struct jp_agent *a, uint32_t ip);
 void net__free_ip(struct jp_agent *a, uint32_t ip);
 int net__attach(struct pod *p, struct jp_err **err); /* idempotent */
-int net__socket(struct jp_agent *a, int type);       /* a socket in the node's namespace */
+/* The same for a holder's pid and an address: safe on a worker thread. */
+int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what,
+                 struct jp_err **err);
+int net__socket(struct jp_agent *a, int type); /* a socket in the node's namespace */
 const char *net__ip_str(uint32_t ip, char buf[static 16]);
 uint32_t net__node_ip(void);
 /* hosts.c: the pod's /etc/hosts naming Services */

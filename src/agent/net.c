@@ -37,6 +37,7 @@
 struct agent_net {
     int node_ns, host_ns; /* namespace descriptors: the node's, and the loop thread's own */
     int holder;           /* the node namespace's holder process */
+    int bridge;           /* the bridge's interface index in the node namespace */
     char *dir;            /* DATA/node: the holder's record */
     uint8_t used[POD_HOSTS / 8 + 1];
     uint32_t cursor; /* allocation goes round, so an address is not reused at once */
@@ -121,12 +122,15 @@ static int add_bridge(struct nl *n)
     return nl_talk(n, h);
 }
 
-/* A veth pair: `name` here, eth0 in the namespace of process `pid`. */
-static int add_veth(struct nl *n, const char *name, int pid)
+/* A veth pair: `name` here (up, on the bridge), eth0 in the namespace of process `pid`. */
+static int add_veth(struct nl *n, const char *name, int pid, int bridge)
 {
     struct nlmsghdr *h;
-    link_msg(n, &h, NLM_F_CREATE | NLM_F_EXCL);
+    struct ifinfomsg *ifi = link_msg(n, &h, NLM_F_CREATE | NLM_F_EXCL);
+    ifi->ifi_flags = IFF_UP;
+    ifi->ifi_change = IFF_UP;
     mnl_attr_put_strz(h, IFLA_IFNAME, name);
+    mnl_attr_put_u32(h, IFLA_MASTER, (uint32_t)bridge);
     struct nlattr *info = mnl_attr_nest_start(h, IFLA_LINKINFO);
     mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
     struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -208,7 +212,7 @@ static int setup_node(struct agent_net *net)
     if (rc == 0) rc = nl_open(&n);
     if (rc == 0) rc = link_up(&n, (int)if_nametoindex("lo"), 0);
     if (rc == 0) rc = add_bridge(&n);
-    int br = rc == 0 ? (int)if_nametoindex(BRIDGE) : 0;
+    int br = net->bridge = rc == 0 ? (int)if_nametoindex(BRIDGE) : 0;
     if (rc == 0) rc = br > 0 ? add_addr(&n, br, NODE_IP, POD_PREFIX) : -ENODEV;
     if (rc == 0) rc = link_up(&n, br, 0);
     if (rc == 0) rc = add_route(&n, SVC_NET, SVC_PREFIX, RTN_LOCAL, 0, (int)if_nametoindex("lo"));
@@ -232,7 +236,8 @@ int net__start(struct jp_agent *a, const char *data_dir, struct jp_err **err)
     }
     uint32_t unused;
     net->holder = spawn__holder_recorded(net->dir, &unused);
-    if (net->holder <= 0 && spawn__holder(a, net->dir, "", CLONE_NEWNET, 0, &net->holder, err) < 0)
+    if (net->holder <= 0 &&
+        spawn__holder(a->self_exe, net->dir, "", CLONE_NEWNET, 0, &net->holder, err) < 0)
         goto out;
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/net", net->holder);
@@ -337,35 +342,72 @@ static int setup_pod_side(uint32_t ip)
     return rc;
 }
 
-int net__attach(struct pod *p, struct jp_err **err)
+/* Any thread: setns moves only the caller, which comes back before returning. */
+int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what, struct jp_err **err)
 {
-    struct agent_net *net = p->agent->net;
-    if (net == NULL || p->ip == 0 || p->netns_pid <= 0) return 0;
     char veth[IFNAMSIZ], path[64];
-    snprintf(veth, sizeof(veth), "jpv%04x", p->ip & 0xffff);
-    snprintf(path, sizeof(path), "/proc/%d/ns/net", p->netns_pid);
+    snprintf(veth, sizeof(veth), "jpv%04x", ip & 0xffff);
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
     struct nl n = {0};
     int pod_ns = open(path, O_RDONLY | O_CLOEXEC);
     int rc = pod_ns < 0 ? -errno : enter(net->node_ns);
     if (rc == 0) rc = nl_open(&n);
     /* a pod adopted after a restart may have its pair already: then eth0 is not created again */
-    if (rc == 0) rc = add_veth(&n, veth, p->netns_pid);
-    int index = rc == 0 ? (int)if_nametoindex(veth) : 0;
-    if (rc == 0) rc = index > 0 ? link_up(&n, index, (int)if_nametoindex(BRIDGE)) : -ENODEV;
+    if (rc == 0) rc = add_veth(&n, veth, pid, net->bridge);
     nl_close(&n);
     if (rc == 0) rc = enter(pod_ns);
-    if (rc == 0) rc = setup_pod_side(p->ip);
+    if (rc == 0) rc = setup_pod_side(ip);
     leave(net);
     if (pod_ns >= 0) close(pod_ns);
     if (rc < 0) {
-        char ip[16];
-        return jp_err_set(err, JP_INTERNAL, -rc, "connecting pod %s/%s (%s) to the pod network: %s",
-                          p->ns, p->name, net__ip_str(p->ip, ip), strerror(-rc));
+        char text[16];
+        return jp_err_set(err, JP_INTERNAL, -rc, "connecting %s (%s) to the pod network: %s", what,
+                          net__ip_str(ip, text), strerror(-rc));
     }
     return 0;
 }
 
-/* ---- port-forward ---- */
+int net__attach(struct pod *p, struct jp_err **err)
+{
+    struct agent_net *net = p->agent->net;
+    if (net == NULL || p->ip == 0 || p->netns_pid <= 0) return 0;
+    char *what = jp_xasprintf("pod %s/%s", p->ns, p->name);
+    int rc = net__connect(net, p->netns_pid, p->ip, what, err);
+    free(what);
+    return rc;
+}
+
+/* ---- sockets for port-forward and probes ---- */
+
+/* A TCP socket in the pod's own network namespace (the server's, for a pod without one). */
+static int socket_in_pod(const struct pod *p, int *e)
+{
+    int s = -1;
+    *e = 0;
+    if (p->netns_pid <= 0) {
+        s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        *e = errno;
+        return s;
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", p->netns_pid);
+    int here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    int there = open(path, O_RDONLY | O_CLOEXEC);
+    if (here >= 0 && there >= 0 && setns(there, CLONE_NEWNET) == 0) {
+        s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        *e = errno;
+        if (setns(here, CLONE_NEWNET) < 0) {
+            jp_log(JP_ERROR, "agent", "returning to the host network namespace: %s",
+                   strerror(errno));
+            abort();
+        }
+    } else {
+        *e = errno;
+    }
+    if (here >= 0) close(here);
+    if (there >= 0) close(there);
+    return s;
+}
 
 int jp_agent_pod_socket(struct jp_agent *a, const char *ns, const char *name, uint16_t port,
                         struct sockaddr_in *to, struct jp_status **st)
@@ -377,31 +419,11 @@ int jp_agent_pod_socket(struct jp_agent *a, const char *ns, const char *name, ui
                             name, (unsigned)port);
         return -1;
     }
+    /* the kubelet forwards to the port on the pod's own loopback */
     *to = (struct sockaddr_in){
         .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int s = -1, e = 0;
-    if (p->netns_pid <= 0) {
-        s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        e = errno;
-    } else {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/ns/net", p->netns_pid);
-        int here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        int there = open(path, O_RDONLY | O_CLOEXEC);
-        if (here >= 0 && there >= 0 && setns(there, CLONE_NEWNET) == 0) {
-            s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-            e = errno;
-            if (setns(here, CLONE_NEWNET) < 0) {
-                jp_log(JP_ERROR, "agent", "returning to the host network namespace: %s",
-                       strerror(errno));
-                abort();
-            }
-        } else {
-            e = errno;
-        }
-        if (here >= 0) close(here);
-        if (there >= 0) close(there);
-    }
+    int e;
+    int s = socket_in_pod(p, &e);
     if (s < 0) {
         *st = jp_status_new(JP_INTERNAL, "forwarding to pod %s/%s: %s", ns, name, strerror(e));
         return -1;

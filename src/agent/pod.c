@@ -149,6 +149,7 @@ void pod__update(struct pod *p, json_t *obj)
 
 bool pod__running(const struct pod *p)
 {
+    if (p->sandbox_pending) return true; /* its holder may be running already */
     for (size_t i = 0; i < p->n; i++)
         if (p->c[i].poll_open || p->c[i].starting) return true;
     return false;
@@ -425,7 +426,7 @@ static void begin(struct pod *p)
     p->started = true;
     p->start_ns = jp_now_ns();
     struct jp_err *err = NULL;
-    if (spawn__netns(p, &err) < 0) {
+    if (spawn__sandbox(p, &err) < 0) {
         jp_log(JP_WARN, "agent", "%s: the pod shares the host network", err->msg);
         jp_err_free(err);
     }
@@ -513,6 +514,7 @@ void pod__sync(struct pod *p)
     }
     if (p->finished) return;
     if (!p->started) begin(p);
+    if (p->sandbox_pending) return; /* sandbox_done wakes the pod */
     if (p->ninit && !step_init(p)) return;
     if (!p->finished) step_apps(p);
 }
