@@ -38,6 +38,10 @@ struct container {
     int64_t backoff_ns;      /* the next delay; 0 before the first restart */
     int64_t backoff_step_ns; /* when the delay last grew (monotonic) */
     bool in_backoff;
+    /* probes (probe.c): startup, liveness, readiness; NULL when absent */
+    struct probe *probes[3];
+    bool probe_ready;   /* readiness passed (true without a readiness probe) */
+    bool probe_started; /* startup passed (true without a startup probe) */
 };
 
 struct pod {
@@ -135,6 +139,11 @@ int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what,
 int net__socket(struct jp_agent *a, int type); /* a socket in the node's namespace */
 const char *net__ip_str(uint32_t ip, char buf[static 16]);
 uint32_t net__node_ip(void);
+/* probe.c */
+void probe__start(struct container *c); /* the container is running */
+void probe__stop(struct container *c);  /* it stopped, or the pod goes */
+/* A socket to probe the pod's port from, and the address to connect it to. */
+int agent__probe_socket(const struct pod *p, uint16_t port, struct sockaddr_in *to);
 /* hosts.c: the pod's /etc/hosts naming Services */
 char *hosts__path(const struct pod *p);
 void hosts__write(struct pod *p);

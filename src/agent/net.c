@@ -409,6 +409,17 @@ static int socket_in_pod(const struct pod *p, int *e)
     return s;
 }
 
+/* Probes come from the node, as the kubelet's do from the host: to the pod's IP when it has
+ * one, else to its loopback. */
+int agent__probe_socket(const struct pod *p, uint16_t port, struct sockaddr_in *to)
+{
+    *to = (struct sockaddr_in){.sin_family = AF_INET,
+                               .sin_port = htons(port),
+                               .sin_addr.s_addr = htonl(p->ip ? p->ip : INADDR_LOOPBACK)};
+    int e;
+    return p->ip ? net__socket(p->agent, SOCK_STREAM) : socket_in_pod(p, &e);
+}
+
 int jp_agent_pod_socket(struct jp_agent *a, const char *ns, const char *name, uint16_t port,
                         struct sockaddr_in *to, struct jp_status **st)
 {

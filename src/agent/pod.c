@@ -307,6 +307,7 @@ void pod__container_started(struct container *c, const char *err)
     c->reason[0] = c->message[0] = '\0';
     agent__event(p, c, "Normal", "Created", "Created container: %s", c->name);
     agent__event(p, c, "Normal", "Started", "Started container %s", c->name);
+    probe__start(c);
     if (p->terminating) { /* deleted while it was starting */
         c->kill_sig = jp_mono_ns() >= p->kill_at_ns ? SIGKILL : SIGTERM;
         if (!uv_is_active((uv_handle_t *)&p->kill_timer))
@@ -318,6 +319,7 @@ void pod__container_started(struct container *c, const char *err)
 
 void pod__container_exited(struct container *c)
 {
+    probe__stop(c);
     c->state = C_TERMINATED;
     c->kill_sig = 0;
     agent__wake(c->pod);
@@ -545,6 +547,7 @@ void pod__close(struct pod *p)
 {
     p->freeing = true;
     for (size_t i = 0; i < p->n; i++) {
+        probe__stop(&p->c[i]);
         p->c[i].backoff.data = p;
         uv_close((uv_handle_t *)&p->c[i].backoff, pod__handle_closed);
     }

@@ -491,3 +491,62 @@ int jp_shim_hold_main(const char *dir, const char *hostname)
     for (;;)
         pause();
 }
+
+/* /proc/PID/environ as a NULL-terminated vector (at most 1 MB of it). */
+static char **environ_of(int dirfd)
+{
+    int fd = openat(dirfd, "environ", O_RDONLY | O_CLOEXEC);
+    size_t cap = 1 << 20, len = 0;
+    char *text = jp_xcalloc(cap + 1, 1);
+    ssize_t n;
+    while (fd >= 0 && len < cap && (n = read(fd, text + len, cap - len)) > 0)
+        len += (size_t)n;
+    if (fd >= 0) close(fd);
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        count += text[i] == '\0';
+    char **env = jp_xcalloc(count + 2, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+        if (text[i]) env[k++] = text + i; /* text stays allocated: exec or exit follows */
+    return env;
+}
+
+int jp_shim_exec_main(const char *pid, char **argv)
+{
+    dup2(1, 2); /* what goes wrong is the probe's message too */
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%s", pid);
+    int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+        fprintf(stderr, "jobplane shim --exec: no process %s: %s\n", pid, strerror(errno));
+        return 127;
+    }
+    char **env = environ_of(dir);
+    int cwd = openat(dir, "cwd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* the mount namespace last: the /proc paths are resolved before it changes */
+    static const struct {
+        const char *name;
+        int type;
+    } ns[] = {{"ns/net", CLONE_NEWNET}, {"ns/uts", CLONE_NEWUTS}, {"ns/mnt", CLONE_NEWNS}};
+    int fds[3];
+    for (int i = 0; i < 3; i++)
+        fds[i] = openat(dir, ns[i].name, O_RDONLY | O_CLOEXEC);
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 0 || setns(fds[i], ns[i].type) < 0) {
+            fprintf(stderr, "jobplane shim --exec: joining %s of %s: %s\n", ns[i].name, pid,
+                    strerror(errno));
+            return 126;
+        }
+    }
+    if (cwd >= 0 && fchdir(cwd) < 0) {
+        if (chdir("/") < 0) return 126;
+    }
+    for (char **p = env; *p; p++)
+        if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    execvpe(argv[0], argv, env);
+    int e = errno;
+    fprintf(stderr, "exec: \"%s\": %s\n", argv[0], strerror(e));
+    return e == ENOENT ? 127 : 126;
+}

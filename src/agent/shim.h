@@ -60,6 +60,10 @@ int jp_shim_main(const char *dir);
 /* "jobplane shim --hold DIR [HOSTNAME]": keeps a pod's network and UTS namespaces alive (the
  * latter named HOSTNAME), doing nothing else; the agent starts it inside the new namespaces and
  * kills it when the pod's sandbox goes. */
+/* `shim --exec PID -- CMD...`: runs CMD inside the namespaces (network, UTS, mount) and the
+ * working directory of process PID, with its environment, stderr joined to stdout: how exec
+ * probes run in a container. Returns only on failure (exit code 126/127 as a shell's). */
+int jp_shim_exec_main(const char *pid, char **argv);
 int jp_shim_hold_main(const char *dir, const char *hostname) __attribute__((noreturn));
 
 #endif

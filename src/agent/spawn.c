@@ -324,6 +324,7 @@ void spawn__adopt(struct container *c)
         if (watch_shim(c, pid)) {
             c->state = C_RUNNING;
             c->started_ns = started ? started : jp_now_ns();
+            probe__start(c);
             jp_log(JP_INFO, "agent", "re-adopted container %s of pod %s/%s (monitor pid %d)",
                    c->name, c->pod->ns, c->pod->name, pid);
         } else {
