@@ -515,6 +515,32 @@ class Rules(JobCase):
         st = self.run_job(shjob("b", "exit 0", podFailurePolicy=self.pfp(("FailJob", "NotIn", [1]))))
         self.assert_counts(st, succeeded=1)
 
+    def test_r55_deleted_pod_replaced_only_once_failed(self):
+        """Under a podFailurePolicy (podReplacementPolicy Failed), a pod being deleted keeps its
+        place until it has Failed: no replacement runs beside it during its grace period."""
+        job = shjob("x", "trap '' TERM; mkdir %s/first 2>/dev/null && sleep 300; exit 0" % self.marks,
+                    podFailurePolicy=self.pfp(("FailJob", "In", [42])))
+        job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 2
+        self.create(job, expect="job.batch/x created")
+        wait_until(lambda: os.path.exists(os.path.join(self.marks, "first")), 30, "the first run")
+        (first,) = self.pods("x")
+        t0 = time.monotonic()
+        name = first["metadata"]["name"]
+        self.ok("delete", "pod", name, "--wait=false")
+        seen = {}  # the old pod's phase whenever a replacement is first seen
+        def replaced():
+            pods = self.pods("x")
+            if any(p["metadata"]["name"] != name for p in pods):
+                seen["old"] = [p["status"].get("phase") for p in pods if p["metadata"]["name"] == name]
+                return True
+            return False
+        wait_until(replaced, 30, "a replacement pod")
+        waited = time.monotonic() - t0
+        self.assertIn(seen["old"], ([], ["Failed"]))  # replaced only once it had failed
+        self.assertGreaterEqual(waited, 1.5, "replaced %.1f s after the delete: within the grace period" % waited)
+        st = self.wait_condition("x", "Complete")
+        self.assert_counts(st, succeeded=1, failed=1)
+
     def ixjob(self, name, script, completions, parallelism, **spec):
         return shjob(name, script, completions=completions, parallelism=parallelism,
                      completionMode="Indexed", **spec)
