@@ -27,6 +27,7 @@ struct container {
     bool fallback;   /* runs on the host filesystem (image not built in) */
     bool starting;   /* a start is under way on a worker thread */
     bool restarting; /* ... and it is a restart: restartCount grows when it starts */
+    bool respec;     /* stopped because its image changed: start it again */
     /* the shim we wait for, through a pidfd: our child, or one re-adopted after a restart */
     uv_poll_t pidfd_poll;
     int pidfd;

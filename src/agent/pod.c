@@ -140,11 +140,37 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj)
 
 /* The pod as the agent keeps it: metadata and spec. The stored status is the agent's own
  * writing, never read back while the pod lives; a big part of the object, it is dropped. */
+static void respec_kill(uv_timer_t *t)
+{
+    struct container *c = t->data;
+    if (c->respec && c->state == C_RUNNING) spawn__kill(c, SIGKILL);
+}
+
 void pod__update(struct pod *p, json_t *obj)
 {
     json_decref(p->obj);
     json_object_del(obj, "status");
     p->obj = obj;
+    /* the one mutable part of a pod's spec: a container's image. As the kubelet, a running
+     * container with a new image is stopped and started again, whatever the restartPolicy. */
+    static const char *const lists[] = {"initContainers", "containers"};
+    for (size_t i = 0; i < p->n; i++) {
+        struct container *c = &p->c[i];
+        const json_t *now = json_array_get(jp_json_path(obj, "spec", lists[!c->init], NULL),
+                                           c->init ? i : i - p->ninit);
+        const char *image = jp_json_str(now, "image", NULL);
+        if (image == NULL || !strcmp(image, jp_json_str(c->spec, "image", NULL) ?: "")) continue;
+        json_object_set_new(c->spec, "image", json_string(image));
+        if (c->state != C_RUNNING || p->terminating || p->finished) continue;
+        agent__event(p, c, "Normal", "Killing",
+                     "Container %s definition changed, will be restarted", c->name);
+        c->respec = true;
+        spawn__kill(c, SIGTERM);
+        /* the back-off timer is idle while the container runs: it brings the SIGKILL */
+        int64_t grace =
+            jp_json_int(p->spec, DEFAULT_GRACE_S, "terminationGracePeriodSeconds", NULL);
+        uv_timer_start(&c->backoff, respec_kill, (uint64_t)(grace > 0 ? grace : 0) * 1000, 0);
+    }
 }
 
 bool pod__running(const struct pod *p)
@@ -478,7 +504,14 @@ static void step_apps(struct pod *p)
         if (c->state == C_WAITING && !c->in_backoff && !strcmp(c->reason, "PodInitializing"))
             set_reason(c, "ContainerCreating", NULL);
         if (c->state == C_WAITING && !c->in_backoff) start(c);
-        if (c->state == C_TERMINATED && wants_restart(p, c)) restart(c);
+        if (c->state == C_TERMINATED && c->respec) {
+            c->respec = false; /* stopped for its new image: started again at once */
+            c->last = c->term;
+            c->has_last = true;
+            start(c);
+        } else if (c->state == C_TERMINATED && wants_restart(p, c)) {
+            restart(c);
+        }
         if (c->state == C_RUNNING)
             running++;
         else if (c->state == C_WAITING && c->has_last)

@@ -211,6 +211,22 @@ class Node(NodeCase):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"QUEUE_SERVICE_HOST=10\.\d+\.\d+\.\d+\n")
 
+    def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
+        self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
+        self.wait_phase("s", ("Running",))
+        wait_until(lambda: self.main_status("s")["state"].get("running"), 20, "running")
+        self.expect_out(self.k("set", "image", "pod/s", "main=busybox:1.36"), "pod/s image updated\n")
+        wait_until(lambda: self.main_status("s").get("restartCount") == 1 and
+                   self.main_status("s")["state"].get("running"), 20, "the container to run again")
+        st = self.main_status("s")
+        self.assertEqual(st["image"], "busybox:1.36")
+        self.assertEqual(st["lastState"]["terminated"]["exitCode"], 143)  # SIGTERM, within the grace
+        self.assertEqual(self.phase("s"), "Running")
+        self.expect_lines(self.k("describe", "pod", "s"),
+                          [r".*Normal\s+Killing\s+.*Container main definition changed, will be restarted"],
+                          ordered=False)
+        self.assertEqual(self.k("logs", "s", "--previous").out, "started\n")
+
     def test_active_deadline_fails_the_pod(self):
         self.create(pod("late", ["sleep", "1000"], activeDeadlineSeconds=1))
         self.wait_phase("late", ("Failed",), timeout=30)
