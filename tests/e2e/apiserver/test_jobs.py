@@ -682,7 +682,9 @@ class Backoff(JobCase):
         self.assertLess(gap, 1.9, "the back-off did not reset after the success: %s" % runs)
 
     def test_r45_deadline_during_backoff(self):
-        st = self.run_job(shjob("x", "exit 1", activeDeadlineSeconds=2), "Failed", timeout=30)
+        # failures at t1 and t1+1+r, the third pod due at t1+r+3 > 3: the deadline falls in the
+        # 2 s back-off whenever the first two runs take under 2 s in all (1 s of slack at 2)
+        st = self.run_job(shjob("x", "exit 1", activeDeadlineSeconds=3), "Failed", timeout=30)
         self.assertEqual(st["conditions"][-1]["reason"], "DeadlineExceeded")
         self.assert_counts(st, failed=2)
 
