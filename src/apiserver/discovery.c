@@ -89,6 +89,11 @@ static void legacy_resources(struct jp_buf *b, const char *group)
                           ",{\"name\":\"%s/log\",\"singularName\":\"\",\"namespaced\":%s,"
                           "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
                           k->plural, ns, k->kind);
+        if (k->subresources & JP_SUB_PORTFORWARD)
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/portforward\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"kind\":\"PodPortForwardOptions\",\"verbs\":[\"create\",\"get\"]}",
+                          k->plural, ns);
         if (k->subresources & JP_SUB_FINALIZE)
             jp_buf_printf(b,
                           ",{\"name\":\"%s/finalize\",\"singularName\":\"\",\"namespaced\":%s,"
@@ -142,6 +147,14 @@ static void aggregated_resources(struct jp_buf *b, const char *group)
                 jp_buf_printf(b,
                               "%s{\"subresource\":\"log\",\"responseKind\":{\"group\":\"\","
                               "\"version\":\"v1\",\"kind\":\"Pod\"},\"verbs\":[\"get\"]}",
+                              sep);
+                sep = ",";
+            }
+            if (k->subresources & JP_SUB_PORTFORWARD) {
+                jp_buf_printf(b,
+                              "%s{\"subresource\":\"portforward\",\"responseKind\":{\"group\":"
+                              "\"\",\"version\":\"v1\",\"kind\":\"PodPortForwardOptions\"},"
+                              "\"verbs\":[\"create\",\"get\"]}",
                               sep);
                 sep = ",";
             }

@@ -14,6 +14,8 @@
 
 struct watch;
 struct jp_agent;
+struct pf_target;
+struct pf_session;
 
 struct jp_apiserver {
     uv_loop_t *loop;
@@ -28,8 +30,9 @@ struct jp_apiserver {
     uv_timer_t watch_flush;       /* wakes watchers with new events once per commit batch */
     struct metric_series *series; /* metrics.c */
     size_t nseries, cseries;
-    struct jp_agent *agent;           /* serves pods/log; NULL without a node */
+    struct jp_agent *agent;           /* pods/log and portforward; NULL without a node */
     const struct jp_metrics *metrics; /* the controllers' series, rendered after ours */
+    struct pf_session *pf_sessions;   /* open port-forward sessions (portforward.c) */
     bool stopping;
 };
 
@@ -82,6 +85,7 @@ struct apireq {
     const char *m_verb, *m_group, *m_version, *m_resource, *m_scope;
     char m_subresource[32]; /* copied: the route lives on the stack */
     bool dry_run;
+    struct pf_target *pf; /* pods/portforward: what the upgraded connection forwards to */
 };
 
 const char *req_arg(struct apireq *q, const char *name);
@@ -97,6 +101,33 @@ void reply_error(struct apireq *q, enum jp_reason reason, const char *fmt, ...)
 
 /* logs.c */
 void serve_pod_log(struct apireq *q, const struct route *r);
+
+/* upgrade.c: the byte stream of a connection MHD has upgraded, driven on the loop (TLS included,
+ * see upgrade.c for why MHD's own relay is bypassed). cb(arg, events) reports UV_READABLE, and
+ * UV_WRITABLE after queued bytes went out, or UPGRADE_ERROR once the connection failed. */
+#define UPGRADE_READ_MIN (16384 + 256) /* reads must have room for a whole TLS record */
+#define UPGRADE_ERROR    0x100
+struct upgrade;
+struct jp_httpd;
+/* NULL on failure (the caller then closes the upgrade with MHD_upgrade_action). */
+struct upgrade *upgrade_open(uv_loop_t *loop, struct MHD_Connection *conn, MHD_socket sock,
+                             struct MHD_UpgradeResponseHandle *urh,
+                             void (*cb)(void *arg, int events), void *arg);
+/* > 0 bytes read, 0 at the end of the stream, UV_EAGAIN, or another negative error. */
+ssize_t upgrade_read(struct upgrade *u, void *buf, size_t n);
+/* Queues a then b (copied) and sends what the socket takes now; failures come through cb. */
+void upgrade_write(struct upgrade *u, const void *a, size_t an, const void *b, size_t bn);
+size_t upgrade_queued(const struct upgrade *u);
+void upgrade_read_start(struct upgrade *u, bool on);
+/* Hands the connection back to MHD to close and frees u; kick: run MHD now (NULL from inside
+ * an MHD callback or while the server stops). */
+void upgrade_close(struct upgrade *u, struct jp_httpd *kick);
+
+/* portforward.c */
+void serve_portforward(struct apireq *q, const struct route *r);
+void portforward_target_free(struct pf_target *t);
+/* Ends every session (before the HTTP server stops: MHD still owns their connections). */
+void portforward_close_all(struct jp_apiserver *s);
 
 /* discovery.c */
 void discovery_build(struct jp_apiserver *s);

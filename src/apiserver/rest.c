@@ -535,11 +535,16 @@ static void object(struct apireq *q, const struct route *r)
         bool ok = (!strcmp(sub, "status") && (k->subresources & JP_SUB_STATUS)) ||
                   (!strcmp(sub, "scale") && (k->subresources & JP_SUB_SCALE)) ||
                   (!strcmp(sub, "log") && (k->subresources & JP_SUB_LOG)) ||
+                  (!strcmp(sub, "portforward") && (k->subresources & JP_SUB_PORTFORWARD)) ||
                   (!strcmp(sub, "finalize") && (k->subresources & JP_SUB_FINALIZE));
         if (!ok) {
             not_found_path(q);
             return;
         }
+    }
+    if (!strcmp(sub, "portforward")) {
+        serve_portforward(q, r);
+        return;
     }
     if (get) {
         const struct jp_obj *o =

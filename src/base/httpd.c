@@ -27,6 +27,7 @@ struct jp_httpd {
     uv_timer_t timer;
     uint16_t port;
     unsigned zero_streak;
+    unsigned kicks; /* extra runs still owed to jp_httpd_kick */
     bool stopping;
     int open_handles;
     struct jp_httpd_susp *suspended; /* doubly linked list of suspended connections */
@@ -64,7 +65,13 @@ static void drive(struct jp_httpd *h)
     MHD_run(h->daemon);
     if (jp_mono_ns() - start > RUN_DID_WORK_NS) h->zero_streak = 0;
     MHD_UNSIGNED_LONG_LONG timeout;
-    if (MHD_get_timeout(h->daemon, &timeout) != MHD_YES) {
+    bool have = MHD_get_timeout(h->daemon, &timeout) == MHD_YES;
+    if (h->kicks > 0 && (!have || timeout > 0)) {
+        h->kicks--;
+        have = true;
+        timeout = 0;
+    }
+    if (!have) {
         h->zero_streak = 0;
         uv_timer_stop(&h->timer);
         return;
@@ -228,6 +235,16 @@ void jp_httpd_resume(struct jp_httpd_susp *s)
     struct jp_httpd *h = s->h;
     susp_release(s);
     /* In external-polling mode a resume does not wake MHD: drive now or the stream stalls. */
+    drive(h);
+}
+
+/* Closing an upgraded TLS connection takes MHD three runs - relay the end, resume, clean up -
+ * and only the first has an event to wake it: MHD_get_timeout does not count a pending resume. */
+#define KICK_RUNS 3
+
+void jp_httpd_kick(struct jp_httpd *h)
+{
+    h->kicks = KICK_RUNS;
     drive(h);
 }
 

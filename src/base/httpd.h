@@ -44,6 +44,11 @@ struct jp_httpd_susp *jp_httpd_suspend(struct jp_httpd *h, struct MHD_Connection
 /* Resumes and frees the handle; safe to call from any loop callback. */
 void jp_httpd_resume(struct jp_httpd_susp *s);
 
+/* Runs MHD now, and a few times more on the next loop turns: after an MHD call made outside
+ * MHD's own callbacks whose effect would otherwise wait for some unrelated event
+ * (MHD_upgrade_action closing an upgraded connection). Never call it from an MHD callback. */
+void jp_httpd_kick(struct jp_httpd *h);
+
 /* Stops accepting, resumes suspended streams (their readers see jp_httpd_stopping), closes all
  * connections and frees h once the loop has closed its handles. */
 void jp_httpd_close(struct jp_httpd *h);

@@ -1,15 +1,18 @@
 """Services end to end, with real pods on the pod network: the endpoints controller (Endpoints
 and EndpointSlices), pod addresses, Service names in each pod's /etc/hosts and the ClusterIP
 proxy - and the chapter's work queue, verbatim: the queue ReplicaSet and Service, 20 items
-loaded from a pod, the consumers Job draining them through `queue:8080`.
+loaded through `kubectl port-forward rs/queue`, the consumers Job draining them through
+`queue:8080`.
 """
 import json
 import os
 import re
+import subprocess
 import unittest
 
 from jpserver import VERSIONS, chapter, have_kubectl, wait_until
 from test_node import NodeCase
+from test_portforward import FORWARDING, free_port
 
 KV = next((v for v in reversed(VERSIONS) if have_kubectl(v)), None)
 KUARD = "gcr.io/kuar-demo/kuard-amd64:blue"
@@ -80,13 +83,20 @@ class Services(NodeCase):
             if have_kubectl(v):
                 self.expect_lines(self.s.kubectl(v, "describe", "service", "queue"),
                                   [r"Endpoints:\s+%s:8080$" % re.escape(ip)], ordered=False)
-        # load the queue as the book does, from a pod instead of a port-forward
-        script = ("set -e; curl -sf -X PUT http://queue:8080/memq/server/queues/keygen >/dev/null; "
-                  "for i in $(seq 0 %d); do curl -sf -X POST http://queue:8080/memq/server/queues/keygen/enqueue "
-                  "-d work-item-$i >/dev/null; done; curl -sf http://queue:8080/memq/server/stats" % (ITEMS - 1))
-        rc, out = self.run_pod("load", script)
-        self.assertEqual(rc, 0, out)
-        self.assertEqual(json.loads(out)["queues"][0]["depth"], ITEMS, out)
+        # load the queue as the book does: kubectl port-forward rs/queue, then curl
+        port = free_port()
+        bg = self.s.kubectl_bg(self.V, "port-forward", "rs/queue", "%d:8080" % port)
+        self.addCleanup(bg.kill)
+        self.assertTrue(bg.wait_for(FORWARDING % 8080, 30), bg.err)
+        base = "http://localhost:%d/memq/server" % port
+        def curl(*args):
+            r = subprocess.run(["curl", "-sSf", "--max-time", "20", *args], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, "curl %s: %s" % (" ".join(args), r.stderr))
+            return r.stdout
+        curl("-X", "PUT", base + "/queues/keygen")
+        for i in range(ITEMS):
+            curl("-X", "POST", base + "/queues/keygen/enqueue", "-d", "work-item-%d" % i)
+        self.assertEqual(json.loads(curl(base + "/stats"))["queues"][0]["depth"], ITEMS)
         self.expect_out(self.k("apply", "-f", chapter("job-consumers.yaml")), "job.batch/consumers created\n")
         path = "/apis/batch/v1/namespaces/default/jobs/consumers"
         wait_until(lambda: any(c["type"] == "Complete" for c in
@@ -94,10 +104,12 @@ class Services(NodeCase):
                    240, "the consumers Job to complete (log: %s)" % self.s.log(5), interval=0.5)
         status = self.s.json("GET", path, expect=200)[1]["status"]
         self.assertEqual((status["succeeded"], status.get("failed", 0)), (5, 0))
+        q = json.loads(curl(base + "/stats"))["queues"][0]
+        self.assertEqual((q["name"], q["depth"], q["dequeued"]), ("keygen", 0, ITEMS))
+        # and from a pod, by the Service's full name
         rc, out = self.run_pod("stats", "curl -sf http://queue.default.svc.cluster.local:8080/memq/server/stats")
         self.assertEqual(rc, 0, out)
-        q = json.loads(out)["queues"][0]
-        self.assertEqual((q["name"], q["depth"], q["dequeued"]), ("keygen", 0, ITEMS), out)
+        self.assertEqual(json.loads(out)["queues"][0]["dequeued"], ITEMS, out)
         done = 0
         _, lst = self.s.json("GET", "/api/v1/namespaces/default/pods?labelSelector=job-name%3Dconsumers",
                              expect=200)
