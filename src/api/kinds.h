@@ -14,10 +14,11 @@
 
 enum {
     JP_SUB_STATUS = 1 << 0,
-    JP_SUB_SCALE = 1 << 1,      /* autoscaling/v1 Scale */
-    JP_SUB_LOG = 1 << 2,        /* pods/log */
-    JP_SUB_FINALIZE = 1 << 3,   /* namespaces/finalize */
-    JP_SUB_PORTFORWARD = 1 << 4 /* pods/portforward */
+    JP_SUB_SCALE = 1 << 1,       /* autoscaling/v1 Scale */
+    JP_SUB_LOG = 1 << 2,         /* pods/log */
+    JP_SUB_FINALIZE = 1 << 3,    /* namespaces/finalize */
+    JP_SUB_PORTFORWARD = 1 << 4, /* pods/portforward */
+    JP_SUB_EVICTION = 1 << 5     /* pods/eviction (policy/v1 Eviction) */
 };
 
 struct jp_column {

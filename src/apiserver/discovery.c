@@ -94,6 +94,12 @@ static void legacy_resources(struct jp_buf *b, const char *group)
                           ",{\"name\":\"%s/portforward\",\"singularName\":\"\",\"namespaced\":%s,"
                           "\"kind\":\"PodPortForwardOptions\",\"verbs\":[\"create\",\"get\"]}",
                           k->plural, ns);
+        if (k->subresources & JP_SUB_EVICTION)
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/eviction\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"group\":\"policy\",\"version\":\"v1\",\"kind\":\"Eviction\","
+                          "\"verbs\":[\"create\"]}",
+                          k->plural, ns);
         if (k->subresources & JP_SUB_FINALIZE)
             jp_buf_printf(b,
                           ",{\"name\":\"%s/finalize\",\"singularName\":\"\",\"namespaced\":%s,"
@@ -155,6 +161,14 @@ static void aggregated_resources(struct jp_buf *b, const char *group)
                               "%s{\"subresource\":\"portforward\",\"responseKind\":{\"group\":"
                               "\"\",\"version\":\"v1\",\"kind\":\"PodPortForwardOptions\"},"
                               "\"verbs\":[\"create\",\"get\"]}",
+                              sep);
+                sep = ",";
+            }
+            if (k->subresources & JP_SUB_EVICTION) {
+                jp_buf_printf(b,
+                              "%s{\"subresource\":\"eviction\",\"responseKind\":{\"group\":"
+                              "\"policy\",\"version\":\"v1\",\"kind\":\"Eviction\"},"
+                              "\"verbs\":[\"create\"]}",
                               sep);
                 sep = ",";
             }

@@ -125,6 +125,8 @@ void upgrade_close(struct upgrade *u, struct jp_httpd *kick);
 
 /* portforward.c */
 void serve_portforward(struct apireq *q, const struct route *r);
+/* eviction.c: POST pods/NAME/eviction */
+void serve_eviction(struct apireq *q, const struct route *r);
 void portforward_target_free(struct pf_target *t);
 /* Ends every session (before the HTTP server stops: MHD still owns their connections). */
 void portforward_close_all(struct jp_apiserver *s);

@@ -536,6 +536,7 @@ static void object(struct apireq *q, const struct route *r)
                   (!strcmp(sub, "scale") && (k->subresources & JP_SUB_SCALE)) ||
                   (!strcmp(sub, "log") && (k->subresources & JP_SUB_LOG)) ||
                   (!strcmp(sub, "portforward") && (k->subresources & JP_SUB_PORTFORWARD)) ||
+                  (!strcmp(sub, "eviction") && (k->subresources & JP_SUB_EVICTION)) ||
                   (!strcmp(sub, "finalize") && (k->subresources & JP_SUB_FINALIZE));
         if (!ok) {
             not_found_path(q);
@@ -544,6 +545,13 @@ static void object(struct apireq *q, const struct route *r)
     }
     if (!strcmp(sub, "portforward")) {
         serve_portforward(q, r);
+        return;
+    }
+    if (!strcmp(sub, "eviction")) {
+        if (is(q, "POST"))
+            serve_eviction(q, r);
+        else
+            method_not_allowed(q);
         return;
     }
     if (get) {

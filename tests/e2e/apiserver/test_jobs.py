@@ -515,6 +515,23 @@ class Rules(JobCase):
         st = self.run_job(shjob("b", "exit 0", podFailurePolicy=self.pfp(("FailJob", "NotIn", [1]))))
         self.assert_counts(st, succeeded=1)
 
+    def test_r54_evicted_pod_ignored_by_disruption_target_rule(self):
+        pfp = {"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]}
+        job = shjob("x", "mkdir %s/first 2>/dev/null && exec sleep 300; exit 0" % self.marks,
+                    backoffLimit=0, podFailurePolicy=pfp)
+        self.create(job, expect="job.batch/x created")
+        wait_until(lambda: os.path.exists(os.path.join(self.marks, "first")), 30, "the first run")
+        (first,) = self.pods("x")
+        name = first["metadata"]["name"]
+        eviction = {"apiVersion": "policy/v1", "kind": "Eviction",
+                    "metadata": {"name": name, "namespace": "default"}}
+        st, body = self.s.json("POST", "/api/v1/namespaces/default/pods/%s/eviction" % name, eviction)
+        self.assertEqual((st, body.get("status"), body.get("code")), (201, "Success", 201), body)
+        # the evicted pod fails with the condition; the Job ignores it (backoffLimit 0 would fail)
+        st = self.wait_condition("x", "Complete")
+        self.assert_counts(st, succeeded=1)
+        self.assertEqual(len([e for e in self.events("x") if e[1] == "SuccessfulCreate"]), 2)
+
     def test_r55_deleted_pod_replaced_only_once_failed(self):
         """Under a podFailurePolicy (podReplacementPolicy Failed), a pod being deleted keeps its
         place until it has Failed: no replacement runs beside it during its grace period."""

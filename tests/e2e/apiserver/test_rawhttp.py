@@ -156,6 +156,29 @@ class RawHTTP(Case):
             pass
         self.assertEqual(self.s.http("GET", "/healthz")[0], 200)
 
+    def test_eviction(self):
+        base = "/api/v1/namespaces/default/pods/"
+        ev = lambda name: json.dumps({"apiVersion": "policy/v1", "kind": "Eviction",  # noqa: E731
+                                      "metadata": {"name": name, "namespace": "default"}})
+        self.status("POST", base + "ghost/eviction", ev("ghost"), code=404, reason="NotFound", what="no pod")
+        kept = pod("p")
+        kept["metadata"]["finalizers"] = ["example.com/keep"]  # keeps the evicted pod to look at
+        self.s.json("POST", base[:-1], kept, expect=201)
+        self.status("POST", base + "p/eviction", ev("other"), code=400, reason="BadRequest", what="name mismatch")
+        self.status("POST", base + "p/eviction", "[1]", code=400, reason="BadRequest", what="not an Eviction")
+        self.status("GET", base + "p/eviction", code=405, reason="MethodNotAllowed", what="GET eviction")
+        st, _, data = self.s.http("POST", base + "p/eviction", ev("p"))
+        self.assertEqual((st, json.loads(data)), (201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                                         "status": "Success", "code": 201}))
+        # the pod carries the condition into its deletion
+        st, p = self.s.json("GET", base + "p", expect=200)
+        self.assertIn("deletionTimestamp", p["metadata"])
+        (c,) = [c for c in p["status"]["conditions"] if c["type"] == "DisruptionTarget"]
+        self.assertEqual((c["status"], c["reason"], c["message"]),
+                         ("True", "EvictionByEvictionAPI", "Eviction API: evicting"))
+        self.s.json("PATCH", base + "p", {"metadata": {"finalizers": None}},
+                    headers={"Content-Type": "application/merge-patch+json"}, expect=200)
+
     def test_deep_nesting(self):
         for body in (b"[" * 100000 + b"]" * 100000, b'{"a":' * 100000 + b"1" + b"}" * 100000,
                      b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep","labels":'
