@@ -58,10 +58,7 @@ void serve_eviction(struct apireq *q, const struct route *r)
     struct jp_store *store = q->srv->store;
     const struct jp_obj *o = jp_store_get(store, (uint16_t)jp_kind_index(k), r->ns, r->name);
     if (o == NULL) {
-        struct jp_status *st =
-            jp_status_new(JP_NOT_FOUND, "%s \"%s\" not found", k->resource, r->name);
-        jp_status_details(st, r->name, k->group, k->plural);
-        reply_status(q, st);
+        reply_not_found(q, k, r->name);
         json_decref(ev);
         return;
     }

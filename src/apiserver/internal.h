@@ -96,6 +96,8 @@ void reply(struct apireq *q, int status, const char *content_type, char *body, s
 void reply_json(struct apireq *q, int status, struct jp_buf *body /* stolen */);
 /* A Status error (takes st). */
 void reply_status(struct apireq *q, struct jp_status *st);
+/* 404 `<resource> "<name>" not found`, with the details kubectl reads. */
+void reply_not_found(struct apireq *q, const struct jp_kind *k, const char *name);
 void reply_error(struct apireq *q, enum jp_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -753,10 +753,7 @@ void serve_portforward(struct apireq *q, const struct route *r)
     const struct jp_obj *o =
         jp_store_get(q->srv->store, (uint16_t)jp_kind_index(k), r->ns, r->name);
     if (o == NULL) {
-        struct jp_status *st =
-            jp_status_new(JP_NOT_FOUND, "%s \"%s\" not found", k->resource, r->name);
-        jp_status_details(st, r->name, k->group, k->plural);
-        reply_status(q, st);
+        reply_not_found(q, k, r->name);
         return;
     }
     if (q->srv->agent == NULL || *jp_pod_node_name(o) == '\0') {

@@ -558,10 +558,7 @@ static void object(struct apireq *q, const struct route *r)
         const struct jp_obj *o =
             jp_store_get(q->srv->store, (uint16_t)jp_kind_index(k), r->ns, r->name);
         if (o == NULL) {
-            struct jp_status *st =
-                jp_status_new(JP_NOT_FOUND, "%s \"%s\" not found", k->resource, r->name);
-            jp_status_details(st, r->name, k->group, k->plural);
-            reply_status(q, st);
+            reply_not_found(q, k, r->name);
         } else if (!strcmp(sub, "scale")) {
             reply_scale(q, k, o);
         } else if (!strcmp(sub, "log") && q->srv->agent) {

@@ -54,6 +54,13 @@ void reply_status(struct apireq *q, struct jp_status *st)
     reply_json(q, code, &b);
 }
 
+void reply_not_found(struct apireq *q, const struct jp_kind *k, const char *name)
+{
+    struct jp_status *st = jp_status_new(JP_NOT_FOUND, "%s \"%s\" not found", k->resource, name);
+    jp_status_details(st, name, k->group, k->plural);
+    reply_status(q, st);
+}
+
 void reply_error(struct apireq *q, enum jp_reason reason, const char *fmt, ...)
 {
     va_list ap;
