@@ -154,6 +154,11 @@ void proxy__start(struct jp_agent *a);
 void proxy__sync(struct jp_agent *a); /* after Services or Endpoints changed */
 void proxy__stop(struct jp_agent *a);
 /* logs.c */
+/* The container (named, or the only app container) and attempt that log options mean; NULL
+ * with a Status (400, kubectl's texts) when there is none. */
+const struct container *agent__pick(struct jp_agent *a, const char *ns, const char *pod,
+                                    const struct jp_log_opts *o, int *attempt,
+                                    struct jp_status **st);
 void agent__logs_stop(struct jp_agent *a);
 /* status.c */
 json_t *status__build(const struct pod *p, const json_t *old_status);

@@ -41,6 +41,13 @@ bool jp_agent_pod_network(const struct jp_agent *a);
 int jp_agent_pod_socket(struct jp_agent *a, const char *ns, const char *pod, uint16_t port,
                         struct sockaddr_in *to, struct jp_status **st);
 
+/* pods/NAME/exec: the process a command joins - the running container's main process, whose
+ * network, UTS and mount namespaces, working directory and environment
+ * `SHIM_EXE shim --exec PID -- CMD...` takes - and that shim program. container NULL: the only
+ * app container. -1 with a Status (400) when the container is not running. */
+int jp_agent_exec_target(struct jp_agent *a, const char *ns, const char *pod, const char *container,
+                         int *pid, const char **shim_exe, struct jp_status **st);
+
 /* pods/NAME/log: options as the API takes them. */
 struct jp_log_opts {
     const char *container; /* NULL: the only (or first) container */

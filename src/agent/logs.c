@@ -38,7 +38,7 @@ static int open_log(const char *dir, const char *name)
 }
 
 /* Finds the container and the attempt the options mean, or explains why there is none. */
-static const struct container *pick(struct jp_agent *a, const char *ns, const char *pod,
+const struct container *agent__pick(struct jp_agent *a, const char *ns, const char *pod,
                                     const struct jp_log_opts *o, int *attempt,
                                     struct jp_status **st)
 {
@@ -119,7 +119,7 @@ int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const stru
                  struct jp_buf *out, struct jp_status **st)
 {
     int attempt;
-    const struct container *c = pick(a, ns, pod, o, &attempt, st);
+    const struct container *c = agent__pick(a, ns, pod, o, &attempt, st);
     if (c == NULL) return -1;
     char *dir = spawn__attempt_dir(c, attempt);
     struct jp_cri_render r = {o, false};
@@ -209,7 +209,7 @@ struct jp_log_follow *jp_agent_log_follow(
     void (*fn)(const char *text, size_t n, bool done, void *arg), void *arg, struct jp_status **st)
 {
     int attempt;
-    const struct container *c = pick(a, ns, pod, o, &attempt, st);
+    const struct container *c = agent__pick(a, ns, pod, o, &attempt, st);
     if (c == NULL) return NULL;
     struct jp_log_follow *f = jp_xcalloc(1, sizeof(*f));
     f->agent = a;

@@ -460,3 +460,25 @@ void probe__stop(struct container *c)
         uv_close((uv_handle_t *)&pr->timeout, closed);
     }
 }
+
+/* ---- exec targets (the API's pods/exec shares the probes' way in) ---- */
+
+int jp_agent_exec_target(struct jp_agent *a, const char *ns, const char *pod, const char *container,
+                         int *pid, const char **shim_exe, struct jp_status **st)
+{
+    struct jp_log_opts o = {.container = container, .tail_lines = -1};
+    int attempt;
+    const struct container *c = agent__pick(a, ns, pod, &o, &attempt, st);
+    if (c == NULL) return -1;
+    struct jp_shim_state state;
+    char *dir = spawn__attempt_dir(c, c->attempt);
+    bool ok = c->state == C_RUNNING && jp_shim_state_read(dir, &state, NULL) == 0 && state.pid > 0;
+    free(dir);
+    if (!ok) {
+        *st = jp_status_new(JP_BAD_REQUEST, "container %s is not running in pod %s", c->name, pod);
+        return -1;
+    }
+    *pid = state.pid;
+    *shim_exe = a->self_exe;
+    return 0;
+}
