@@ -66,6 +66,7 @@ struct pod {
     bool gone;            /* removed from the store */
     int netns_pid;        /* the pod's network-namespace holder, 0 for none */
     bool sandbox_pending; /* its namespaces are being made on a worker thread */
+    json_t *volumes;      /* volume name -> its directory (or hostPath) once prepared */
     uint32_t ip;          /* its address on the pod network (host order), 0 for none */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
@@ -140,6 +141,9 @@ int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what,
 int net__socket(struct jp_agent *a, int type); /* a socket in the node's namespace */
 const char *net__ip_str(uint32_t ip, char buf[static 16]);
 uint32_t net__node_ip(void);
+/* volumes.c: the pod's volumes under DIR/volumes, and each container's mounts of them */
+int volumes__prepare(struct pod *p, char *why, size_t n); /* 0, or -1 with why (FailedMount) */
+json_t *volumes__mounts(struct pod *p, const struct container *c, char *why, size_t n);
 /* probe.c */
 void probe__start(struct container *c); /* the container is running */
 void probe__stop(struct container *c);  /* it stopped, or the pod goes */
@@ -170,6 +174,8 @@ void image__id(const char *image, char *out, size_t n); /* status imageID */
 /* env.c */
 char **env__build(struct jp_agent *a, const struct pod *p, const json_t *container);
 char *env__expand(const char *s, char **env);
+/* A fieldRef's value (metadata.name, metadata.labels['k'], status.podIP, ...). */
+char *env__field_ref(const struct pod *p, const char *path);
 void env__free(char **env);
 
 #endif

@@ -150,7 +150,7 @@ static void service_links(struct jp_agent *a, const struct pod *p, struct envlis
 }
 
 /* metadata.labels['k'] and friends */
-static char *field_ref(const struct pod *p, const char *path)
+char *env__field_ref(const struct pod *p, const char *path)
 {
     const json_t *obj = p->obj;
     if (strcmp(path, "metadata.name") == 0) return jp_xstrdup(p->name);
@@ -252,7 +252,7 @@ char **env__build(struct jp_agent *a, const struct pod *p, const json_t *contain
         if (vf == NULL) {
             value = env__expand(jp_json_str(var, "value", NULL) ?: "", e.v);
         } else if (json_object_get(vf, "fieldRef")) {
-            value = field_ref(p, jp_json_str(vf, "fieldRef", "fieldPath", NULL) ?: "");
+            value = env__field_ref(p, jp_json_str(vf, "fieldRef", "fieldPath", NULL) ?: "");
         } else if (json_object_get(vf, "secretKeyRef")) {
             value = key_ref(a, p, json_object_get(vf, "secretKeyRef"), true);
         } else if (json_object_get(vf, "configMapKeyRef")) {

@@ -24,6 +24,7 @@
 #define BACKOFF_RESET_NS (600 * NS_PER_S)
 #define KILL_POLL_MS     20
 #define DEFAULT_GRACE_S  30
+#define MOUNT_RETRY_NS   (2 * NS_PER_S)
 
 static void arm_deadline(struct pod *p);
 
@@ -215,6 +216,13 @@ static void start(struct container *c)
     struct jp_agent *a = p->agent;
     char **argv = NULL, *path = NULL, why[512];
     bool fallback;
+    if (volumes__prepare(p, why, sizeof(why)) < 0) { /* the kubelet's FailedMount, retried */
+        agent__event(p, NULL, "Warning", "FailedMount", "%s", why);
+        set_reason(c, "ContainerCreating", NULL);
+        backoff_start(c, MOUNT_RETRY_NS);
+        agent__dirty(p);
+        return;
+    }
     const char *image = jp_json_str(c->spec, "image", NULL) ?: "";
     int rc = image__resolve(a, c->spec, &argv, &path, &fallback, why, sizeof(why));
     if (rc == -1) { /* unknown image, no fallback: the kubelet's pull failure, retried */
@@ -569,6 +577,7 @@ void pod__unref(struct pod *p)
     free(p->c);
     json_decref(p->obj);
     json_decref(p->spec);
+    json_decref(p->volumes);
     free(p->uid);
     free(p->ns);
     free(p->name);

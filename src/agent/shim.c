@@ -47,6 +47,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
                             (json_int_t)(spec->log_max ? spec->log_max : JP_SHIM_LOG_MAX));
     if (spec->netns) json_object_set_new(doc, "netns", json_string(spec->netns));
     if (spec->hosts) json_object_set_new(doc, "hosts", json_string(spec->hosts));
+    if (json_array_size(spec->mounts)) json_object_set(doc, "mounts", (json_t *)spec->mounts);
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -301,8 +302,16 @@ static void loopback_up(void)
     if (s >= 0) close(s);
 }
 
+/* What the child tells the shim when the container cannot start: errno, and a message of its
+ * own when errno alone would mislead (a volume that cannot be mounted). */
+struct start_error {
+    int error;
+    char message[512];
+};
+
 /* In the child: everything between fork and exec. Never returns. */
-static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int errfd, int status)
+static void __attribute__((noreturn))
+exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -325,13 +334,17 @@ static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int 
             if (u < 0 || setns(u, CLONE_NEWUTS) < 0) e = errno ? errno : EINVAL;
         }
     }
-    /* the pod's hosts file over /etc/hosts, seen by this container alone; propagation is made
-     * one-way first so that the bind never reaches the host */
+    /* the pod's hosts file over /etc/hosts and its volumes, seen by this container alone;
+     * propagation is made one-way first so that no mount ever reaches the host */
     const char *hosts = json_string_value(json_object_get(spec, "hosts"));
-    if (e == 0 && hosts &&
-        (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
-         mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0))
+    const json_t *mounts = json_object_get(spec, "mounts");
+    struct start_error fail = {0};
+    if (e == 0 && (hosts || json_array_size(mounts)) &&
+        (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
         e = errno;
+    if (e == 0 && hosts && mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0) e = errno;
+    if (e == 0 && json_array_size(mounts))
+        e = jp_mounts_apply(mounts, dir, fail.message, sizeof(fail.message));
     int devnull = open("/dev/null", O_RDONLY);
     if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
         e = errno;
@@ -355,7 +368,8 @@ static void __attribute__((noreturn)) exec_container(json_t *spec, int out, int 
         e = errno;
     }
     if (e == 0) e = ENOENT;
-    ssize_t w = write(status, &e, sizeof(e));
+    fail.error = e;
+    ssize_t w = write(status, &fail, sizeof(fail));
     (void)w;
     _exit(127);
 }
@@ -402,20 +416,21 @@ int jp_shim_main(const char *dir)
         json_decref(spec);
         return 1;
     }
-    if (child == 0) exec_container(spec, outp[1], errp[1], statusp[1]);
+    if (child == 0) exec_container(dir, spec, outp[1], errp[1], statusp[1]);
     close(outp[1]);
     close(errp[1]);
     close(statusp[1]);
-    int e = 0;
+    struct start_error fail = {0};
     ssize_t got;
-    while ((got = read(statusp[0], &e, sizeof(e))) < 0 && errno == EINTR) {
+    while ((got = read(statusp[0], &fail, sizeof(fail))) < 0 && errno == EINTR) {
     }
     close(statusp[0]);
-    if (got == (ssize_t)sizeof(e)) { /* exec failed: the container never ran */
+    if (got == (ssize_t)sizeof(fail)) { /* exec failed: the container never ran */
         waitpid(child, NULL, 0);
         char msg[600];
         int code;
-        start_failure_message(spec, e, msg, sizeof(msg), &code);
+        start_failure_message(spec, fail.error, msg, sizeof(msg), &code);
+        if (fail.message[0]) snprintf(msg, sizeof(msg), "%.*s", 512, fail.message);
         record_exit(dir, code, 0, "StartError", msg, started);
         free(started);
         json_decref(spec);
@@ -512,9 +527,79 @@ static char **environ_of(int dirfd)
     return env;
 }
 
-int jp_shim_exec_main(const char *pid, char **argv)
+/* Go's exec.LookPath in the container's PATH: the first regular file there with an execute
+ * bit, copied to out; -1 when there is none. */
+static int look_path(const char *name, char *out, size_t n)
 {
-    dup2(1, 2); /* what goes wrong is the probe's message too */
+    const char *path = getenv("PATH");
+    if (path == NULL) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const char *p = path;; p++) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        struct stat st;
+        if (snprintf(out, n, "%.*s/%s", (int)len, len ? p : ".", name) < (int)n &&
+            stat(out, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
+            return 0;
+        if (end == NULL) return -1;
+        p = end;
+    }
+}
+
+/* kubectl exec's way: the runtime's (runc's) words when the command cannot start, on the
+ * command's own stderr, and a shell's exit code. */
+static int exec_reported(char **argv, char **env)
+{
+    char path[4096];
+    const char *file = argv[0];
+    if (strchr(file, '/') == NULL) {
+        if (look_path(file, path, sizeof(path)) < 0) {
+            fprintf(stderr,
+                    "exec failed: unable to start container process: exec: \"%s\": executable "
+                    "file not found in $PATH\n",
+                    file);
+            return 127;
+        }
+        file = path;
+    }
+    execve(file, argv, env);
+    int e = errno;
+    if (e == ENOENT) {
+        fprintf(stderr,
+                "exec failed: unable to start container process: exec: \"%s\": stat %s: no such "
+                "file or directory\n",
+                argv[0], file);
+        return 127;
+    }
+    /* Go spells errors in lower case: "permission denied" */
+    char text[128];
+    snprintf(text, sizeof(text), "%s", strerror(e));
+    text[0] = (char)tolower((unsigned char)text[0]);
+    fprintf(stderr, "exec failed: unable to start container process: exec %s: %s\n", file, text);
+    return 126;
+}
+
+/* The environment with TERM=xterm added when it has no TERM (containerd does so for a TTY). */
+static char **with_term(char **env)
+{
+    size_t n = 0;
+    for (; env[n]; n++)
+        if (strncmp(env[n], "TERM=", 5) == 0) return env;
+    char **out = jp_xcalloc(n + 2, sizeof(char *));
+    memcpy(out, env, n * sizeof(char *));
+    out[n] = "TERM=xterm";
+    return out; /* env stays allocated: exec or exit follows */
+}
+
+int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
+{
+    if (flags & JP_SHIM_EXEC_TTY) {
+        /* the terminal on stdin becomes ours: a shell's job control needs it */
+        if (getsid(0) != getpid()) setsid();
+        if (ioctl(0, TIOCSCTTY, 0) < 0)
+            fprintf(stderr, "jobplane shim --exec: TIOCSCTTY: %s\n", strerror(errno));
+    } else if (!(flags & JP_SHIM_EXEC_SPLIT)) {
+        dup2(1, 2); /* what goes wrong is the probe's message too */
+    }
     char path[64];
     snprintf(path, sizeof(path), "/proc/%s", pid);
     int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -545,6 +630,8 @@ int jp_shim_exec_main(const char *pid, char **argv)
     for (char **p = env; *p; p++)
         if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (flags & JP_SHIM_EXEC_TTY) env = with_term(env);
+    if (flags) return exec_reported(argv, env);
     execvpe(argv[0], argv, env);
     int e = errno;
     fprintf(stderr, "exec: \"%s\": %s\n", argv[0], strerror(e));

@@ -24,11 +24,18 @@ struct jp_shim_spec {
     char *path;  /* what to execute instead of argv[0] (a built-in image's binary), or NULL */
     char **env;  /* "K=V" */
     char *cwd;
-    char *netns;      /* a path to join (e.g. /proc/PID/ns/net), or NULL */
-    char *hosts;      /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
-    int64_t uid, gid; /* -1: keep */
+    char *netns; /* a path to join (e.g. /proc/PID/ns/net), or NULL */
+    char *hosts; /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
+    const json_t *mounts; /* volumes: [{source, target, readOnly}] (jp_mounts_apply) */
+    int64_t uid, gid;     /* -1: keep */
     size_t log_max;
 };
+
+/* In the container's child, inside its own mount namespace: binds each volume's source at its
+ * target. A target missing on the host filesystem is made in a copy-on-write layer (a tmpfs
+ * overlay on its nearest existing ancestor, whose existing entries are bound back from the
+ * host), so nothing is ever created on the host. 0, or errno with a message. */
+int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, size_t n);
 
 int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err);
 char *jp_shim_spec_render(const struct jp_shim_spec *spec); /* its JSON; caller frees */
@@ -60,10 +67,14 @@ int jp_shim_main(const char *dir);
 /* "jobplane shim --hold DIR [HOSTNAME]": keeps a pod's network and UTS namespaces alive (the
  * latter named HOSTNAME), doing nothing else; the agent starts it inside the new namespaces and
  * kills it when the pod's sandbox goes. */
-/* `shim --exec PID -- CMD...`: runs CMD inside the namespaces (network, UTS, mount) and the
- * working directory of process PID, with its environment, stderr joined to stdout: how exec
- * probes run in a container. Returns only on failure (exit code 126/127 as a shell's). */
-int jp_shim_exec_main(const char *pid, char **argv);
+/* `shim --exec PID [--split-stderr] [--tty] -- CMD...`: runs CMD inside the namespaces (network,
+ * UTS, mount) and the working directory of process PID, with its environment, stderr joined to
+ * stdout: how exec probes run in a container. kubectl exec asks for stderr kept apart
+ * (JP_SHIM_EXEC_SPLIT) or for stdin, a terminal in a session of its own, to become the
+ * controlling terminal (JP_SHIM_EXEC_TTY; TERM=xterm unless the environment says otherwise).
+ * Returns only on failure (exit code 126/127 as a shell's). */
+enum { JP_SHIM_EXEC_SPLIT = 1, JP_SHIM_EXEC_TTY = 2 };
+int jp_shim_exec_main(const char *pid, unsigned flags, char **argv);
 int jp_shim_hold_main(const char *dir, const char *hostname) __attribute__((noreturn));
 
 #endif

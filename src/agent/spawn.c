@@ -220,9 +220,17 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
         free(argv[i]);
         argv[i] = x;
     }
-    char netns[64];
+    char netns[64], why[512];
     snprintf(netns, sizeof(netns), "/proc/%d/ns/net", p->netns_pid);
     const char *wd = jp_json_str(c->spec, "workingDir", NULL);
+    /* volume mounts need the mount namespace only root can make */
+    json_t *mounts = json_array_size(json_object_get(c->spec, "volumeMounts")) && a->netns
+                         ? volumes__mounts(p, c, why, sizeof(why))
+                         : NULL;
+    if (a->netns && json_array_size(json_object_get(c->spec, "volumeMounts")) && !mounts) {
+        env__free(env);
+        return jp_err_set(err, JP_INVALID, 0, "%s", why);
+    }
     char *hosts = p->ip ? hosts__path(p) : NULL;
     struct jp_shim_spec spec = {
         .argv = argv,
@@ -231,6 +239,7 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
         .cwd = (char *)(wd && *wd ? wd : "/"),
         .netns = p->netns_pid ? netns : NULL,
         .hosts = hosts,
+        .mounts = mounts,
         .uid = security_id(p, c->spec, "runAsUser"),
         .gid = security_id(p, c->spec, "runAsGroup"),
     };
@@ -239,6 +248,7 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     j->spec = jp_shim_spec_render(&spec);
     env__free(env);
     free(hosts);
+    json_decref(mounts);
     j->self_exe = jp_xstrdup(a->self_exe);
     j->pod_dir = jp_xstrdup(p->dir);
     j->cdir = jp_xasprintf("%s/%s", p->dir, c->name);

@@ -6,12 +6,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/* `shim --exec PID [--split-stderr] [--tty] -- CMD...` */
+static int exec_verb(int argc, char **argv)
+{
+    unsigned flags = 0;
+    int i = 3;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--split-stderr") == 0)
+            flags |= JP_SHIM_EXEC_SPLIT;
+        else if (strcmp(argv[i], "--tty") == 0)
+            flags |= JP_SHIM_EXEC_TTY;
+        else
+            break;
+    }
+    if (i + 1 >= argc || strcmp(argv[i], "--") != 0) {
+        fprintf(stderr, "Usage: jobplane shim --exec PID [--split-stderr] [--tty] -- CMD...\n");
+        return 2;
+    }
+    return jp_shim_exec_main(argv[2], flags, argv + i + 1);
+}
+
 int jp_cmd_shim(int argc, char **argv)
 {
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "--hold") == 0)
         jp_shim_hold_main(argv[2], argc == 4 ? argv[3] : NULL);
-    if (argc >= 5 && strcmp(argv[1], "--exec") == 0 && strcmp(argv[3], "--") == 0)
-        return jp_shim_exec_main(argv[2], argv + 4);
+    if (argc >= 5 && strcmp(argv[1], "--exec") == 0) return exec_verb(argc, argv);
     if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr,
                 "Usage: jobplane shim DIR (started by the node agent, one per container)\n");

@@ -1,0 +1,184 @@
+/* Volume mounts inside a container's own mount namespace (the shim's child, just before exec).
+ * Each volume's source is bound at its target. Pods run on the host's filesystem, where a
+ * mountPath such as /etc/config or /data usually does not exist, and the host must never be
+ * changed: such a target is made in a copy-on-write layer instead. Its nearest existing
+ * ancestor gets an overlay (the ancestor as the lower layer, a tmpfs in the attempt directory
+ * as the upper one) and every entry the ancestor had is bound back from the host, so writes to
+ * what existed still reach the host while new entries - the mountpoint - live in the tmpfs.
+ * When that ancestor is "/", the overlay is assembled beside it and the container is chrooted
+ * into it: "/" cannot be covered in place. Runs between fork and exec: no allocation the child
+ * cannot afford to leak, and errors come back as errno and a message. */
+#include "agent/shim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_LAYERS 16
+
+struct cow {
+    char msg[512];
+    const char *attempt_dir;
+    int layers;
+    char covered[MAX_LAYERS][PATH_MAX]; /* directories that have their layer already */
+};
+
+static int fail(struct cow *w, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct cow *w, int e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+    va_end(ap);
+    return e ? e : EINVAL;
+}
+
+/* snprintf that says whether everything fitted. */
+static bool fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static bool fmt(char *buf, size_t n, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int r = vsnprintf(buf, n, f, ap);
+    va_end(ap);
+    return r >= 0 && (size_t)r < n;
+}
+
+/* Binds every entry of `from` (the ancestor as it was) at dst/<entry>. */
+static int bind_back(struct cow *w, const char *from, const char *dst)
+{
+    DIR *d = opendir(from);
+    if (d == NULL) return fail(w, errno, "listing %s: %s", dst, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char src[PATH_MAX], to[PATH_MAX];
+        struct stat st;
+        if (!fmt(src, sizeof(src), "%s/%s", from, e->d_name) ||
+            !fmt(to, sizeof(to), "%s/%s", strcmp(dst, "/") ? dst : "", e->d_name) ||
+            lstat(src, &st) < 0 || S_ISLNK(st.st_mode))
+            continue; /* a link reads the same through the overlay */
+        if (mount(src, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+            rc = fail(w, errno, "binding %s back over its copy-on-write layer: %s", to,
+                      strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Gives `dir` (an existing directory) a copy-on-write layer: a tmpfs holds the layer and a
+ * recursive bind of the directory as it was (the overlay's lower layer, and where the entries
+ * bound back come from: a path through it crosses the mounts below, as the original does). */
+static int cover(struct cow *w, const char *dir)
+{
+    for (int i = 0; i < w->layers; i++)
+        if (!strcmp(w->covered[i], dir)) return 0; /* new entries there are the layer's already */
+    if (w->layers >= MAX_LAYERS) return fail(w, E2BIG, "too many volume mount points to make");
+    if (strpbrk(dir, ",:\\"))
+        return fail(w, EINVAL, "cannot make a mount point under %s (its name has ',' ':' or '\\')",
+                    dir);
+    char base[PATH_MAX], orig[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX],
+        opts[3 * PATH_MAX];
+    if (!fmt(w->covered[w->layers], sizeof(w->covered[0]), "%s", dir) ||
+        !fmt(base, sizeof(base), "%s/cow%d", w->attempt_dir, w->layers++) ||
+        !fmt(orig, sizeof(orig), "%s/lower", base) ||
+        !fmt(upper, sizeof(upper), "%s/upper", base) || !fmt(work, sizeof(work), "%s/work", base) ||
+        !fmt(merged, sizeof(merged), "%s/merged", base))
+        return fail(w, ENAMETOOLONG, "a path too long for a copy-on-write layer under %s", dir);
+    bool root = !strcmp(dir, "/");
+    if ((mkdir(base, 0700) < 0 && errno != EEXIST) ||
+        mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0 ||
+        mkdir(orig, 0755) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 ||
+        (root && mkdir(merged, 0755) < 0) || mount(dir, orig, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail(w, errno, "making a copy-on-write layer for %s: %s", dir, strerror(errno));
+    if (!fmt(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", orig, upper, work))
+        return fail(w, ENAMETOOLONG, "overlay options too long for %s", dir);
+    const char *at = root ? merged : dir;
+    if (mount("overlay", at, "overlay", 0, opts) < 0)
+        return fail(w, errno, "an overlay on %s: %s", dir, strerror(errno));
+    int rc = bind_back(w, orig, at);
+    if (rc == 0 && root && (chroot(merged) < 0 || chdir("/") < 0))
+        rc = fail(w, errno, "entering the copy-on-write root: %s", strerror(errno));
+    return rc;
+}
+
+/* Makes `path` exist (a directory, or a file when is_file) without touching the host. */
+static int make_target(struct cow *w, const char *path, bool is_file)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!!S_ISDIR(st.st_mode) == !is_file) return 0;
+        return fail(w, ENOTDIR, "cannot mount a %s at %s: it is a %s on the host filesystem",
+                    is_file ? "file" : "directory", path, is_file ? "directory" : "file");
+    }
+    char anc[PATH_MAX];
+    snprintf(anc, sizeof(anc), "%s", path);
+    for (;;) { /* the nearest existing ancestor */
+        char *slash = strrchr(anc, '/');
+        if (slash == anc) {
+            anc[1] = '\0';
+            break;
+        }
+        *slash = '\0';
+        if (lstat(anc, &st) == 0) break;
+    }
+    if (lstat(anc, &st) < 0 || !S_ISDIR(st.st_mode))
+        return fail(w, ENOTDIR, "cannot make %s: %s is not a directory", path, anc);
+    int rc = cover(w, anc);
+    if (rc) return rc;
+    /* the rest of the path, inside the new layer (after a chroot the names are the same) */
+    char part[PATH_MAX];
+    snprintf(part, sizeof(part), "%s", path);
+    for (char *p = part + strlen(anc) + (strcmp(anc, "/") ? 1 : 0); *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(part, 0755) < 0 && errno != EEXIST)
+            return fail(w, errno, "making %s: %s", part, strerror(errno));
+        *p = '/';
+    }
+    int fd = -1;
+    if (is_file ? (fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0
+                : mkdir(path, 0755) < 0)
+        return fail(w, errno, "making %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return 0;
+}
+
+int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, size_t n)
+{
+    struct cow w = {.attempt_dir = attempt_dir};
+    size_t i;
+    const json_t *m;
+    int rc = 0;
+    json_array_foreach(mounts, i, m)
+    {
+        const char *src = json_string_value(json_object_get(m, "source"));
+        const char *dst = json_string_value(json_object_get(m, "target"));
+        bool ro = json_is_true(json_object_get(m, "readOnly"));
+        struct stat st;
+        if (src == NULL || dst == NULL || dst[0] != '/') {
+            rc = fail(&w, EINVAL, "a volume mount without a source or an absolute target");
+            break;
+        }
+        if (stat(src, &st) < 0) {
+            rc = fail(&w, errno, "volume source %s: %s", src, strerror(errno));
+            break;
+        }
+        if ((rc = make_target(&w, dst, !S_ISDIR(st.st_mode)))) break;
+        if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+            (ro && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)) {
+            rc = fail(&w, errno, "mounting %s at %s: %s", src, dst, strerror(errno));
+            break;
+        }
+    }
+    snprintf(msg, n, "%s", rc ? w.msg : "");
+    return rc;
+}

@@ -1,0 +1,390 @@
+/* A pod's volumes, made once before its first container starts, under DIR/pods/UID/volumes/NAME:
+ * emptyDir (an empty directory, 0777 as the kubelet's), configMap and secret (one file per key
+ * or per item, with defaultMode/mode; secrets base64-decoded), downwardAPI (fieldRef values;
+ * labels and annotations as k="v" lines) and projected (the three together). A hostPath is the
+ * host's own path, checked by its type, never through a symlink. Each container's volumeMounts
+ * then become the shim's bind mounts (mounts.c): configMap, secret, downwardAPI and projected
+ * ones read-only, as the kubelet mounts them; subPath resolved inside the volume without
+ * following symlinks. */
+#include "agent/agent-internal.h"
+#include "api/kinds.h"
+#include "api/object.h"
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A relative path with no empty, "." or ".." part (an item's path, a subPath). */
+static bool clean_relative(const char *p)
+{
+    if (p == NULL || *p == '\0' || *p == '/') return false;
+    for (const char *s = p; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+            return false;
+        s += n + (e != NULL);
+    }
+    return true;
+}
+
+/* Walks rel under root one part at a time, never through a symlink. A missing part is made a
+ * directory when create says so (every part, or all but the last with PARENTS); otherwise the
+ * walk stops there with 0, and *missing tells. */
+enum walk { PARENTS, ALL, CHECK };
+
+static int walk(const char *root, const char *rel, enum walk mode, bool *missing, char *why,
+                size_t n)
+{
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path)) {
+        snprintf(why, n, "path too long");
+        return -1;
+    }
+    if (missing) *missing = false;
+    for (char *s = path + strlen(root) + 1;; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        bool last = *s == '\0';
+        if (last && mode == PARENTS) return 0;
+        char keep = *s;
+        *s = '\0';
+        struct stat st;
+        if (lstat(path, &st) == 0) {
+            if (S_ISLNK(st.st_mode)) {
+                snprintf(why, n, "%s is a symbolic link", path);
+                return -1;
+            }
+            if (!last && !S_ISDIR(st.st_mode)) {
+                snprintf(why, n, "%s is not a directory", path);
+                return -1;
+            }
+        } else if (mode == CHECK) {
+            if (missing) *missing = true;
+            return 0;
+        } else if (mkdir(path, 0755) < 0) {
+            snprintf(why, n, "making %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (last) return 0;
+        *s = keep;
+    }
+}
+
+static int write_item(const char *dir, const char *rel, const char *data, size_t len, int mode,
+                      char *why, size_t n)
+{
+    if (!clean_relative(rel)) {
+        snprintf(why, n, "invalid item path %s", rel ? rel : "(none)");
+        return -1;
+    }
+    if (walk(dir, rel, PARENTS, NULL, why, n) < 0) return -1;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, rel);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fchmod(fd, (mode_t)mode) == 0;
+    if (!ok) snprintf(why, n, "writing %.200s: %s", rel, strerror(errno));
+    if (fd >= 0) close(fd);
+    return ok ? 0 : -1;
+}
+
+/* ConfigMap or Secret keys (items, or every key) into dir. */
+static int write_keys(struct pod *p, const json_t *src, bool secret, const char *dir, char *why,
+                      size_t n)
+{
+    struct jp_agent *a = p->agent;
+    /* a secret volume names it secretName; a projected secret source, name */
+    const char *name =
+        jp_json_str(src, secret ? "secretName" : "name", NULL) ?: jp_json_str(src, "name", NULL);
+    const struct jp_obj *o =
+        name ? jp_store_get(a->store, secret ? a->kind_secrets : a->kind_configmaps, p->ns, name)
+             : NULL;
+    if (o == NULL) {
+        if (json_is_true(json_object_get(src, "optional"))) return 0;
+        snprintf(why, n, "%s \"%s\" not found", secret ? "secret" : "configmap", name ? name : "");
+        return -1;
+    }
+    json_t *obj = json_loadb(o->json, o->len, 0, NULL);
+    int def = (int)jp_json_int(src, 0644, "defaultMode", NULL);
+    static const char *const maps[] = {"data", "binaryData"};
+    int rc = 0;
+    const json_t *items = json_object_get(src, "items");
+    for (int m = 0; m < 2 && rc == 0; m++) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(obj, maps[m]), key, v)
+        {
+            const char *path = key;
+            int mode = def;
+            if (json_array_size(items)) {
+                const json_t *hit = NULL, *it;
+                size_t i;
+                json_array_foreach(
+                    items, i, it) if (!strcmp(jp_json_str(it, "key", NULL) ?: "", key)) hit = it;
+                if (hit == NULL) continue;
+                path = jp_json_str(hit, "path", NULL);
+                mode = (int)jp_json_int(hit, def, "mode", NULL);
+            }
+            const char *text = json_string_value(v) ?: "";
+            if (secret || m == 1) { /* base64 */
+                gnutls_datum_t in = {(unsigned char *)text, (unsigned)strlen(text)}, out = {0};
+                if (gnutls_base64_decode2(&in, &out) < 0) {
+                    snprintf(why, n, "key %s of %s: not base64", key, name);
+                    rc = -1;
+                    break;
+                }
+                rc = write_item(dir, path, (char *)out.data, out.size, mode, why, n);
+                gnutls_free(out.data);
+            } else {
+                rc = write_item(dir, path, text, strlen(text), mode, why, n);
+            }
+            if (rc) break;
+        }
+    }
+    json_decref(obj);
+    return rc;
+}
+
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* metadata.labels / metadata.annotations as the kubelet writes them: sorted k="v" lines. */
+static char *map_lines(const json_t *map)
+{
+    size_t count = json_object_size(map), k = 0;
+    const char **keys = jp_xcalloc(count + 1, sizeof(char *));
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)map, key, v) keys[k++] = key;
+    qsort(keys, count, sizeof(*keys), by_name);
+    struct jp_buf b;
+    jp_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < count; i++) {
+        jp_buf_printf(&b, "%s%s=", i ? "\n" : "", keys[i]);
+        char *q = json_dumps(json_object_get(map, keys[i]), JSON_ENCODE_ANY);
+        jp_buf_printf(&b, "%s", q ? q : "\"\"");
+        free(q);
+    }
+    free(keys);
+    return jp_buf_steal(&b, NULL);
+}
+
+static int write_downward(struct pod *p, const json_t *src, const char *dir, char *why, size_t n)
+{
+    int def = (int)jp_json_int(src, 0644, "defaultMode", NULL);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(src, "items"), i, it)
+    {
+        const char *field = jp_json_str(it, "fieldRef", "fieldPath", NULL);
+        char *value;
+        if (field && !strcmp(field, "metadata.labels"))
+            value = map_lines(jp_json_path(p->obj, "metadata", "labels", NULL));
+        else if (field && !strcmp(field, "metadata.annotations"))
+            value = map_lines(jp_json_path(p->obj, "metadata", "annotations", NULL));
+        else if (field)
+            value = env__field_ref(p, field);
+        else
+            value = jp_xstrdup("0"); /* resourceFieldRef: no limits are enforced */
+        int rc = write_item(dir, jp_json_str(it, "path", NULL), value, strlen(value),
+                            (int)jp_json_int(it, def, "mode", NULL), why, n);
+        free(value);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+/* hostPath: absolute, no symlink on the way, and what its type says. */
+static int host_path(const json_t *src, char *why, size_t n)
+{
+    const char *path = jp_json_str(src, "path", NULL);
+    const char *type = jp_json_str(src, "type", NULL) ?: "";
+    if (path == NULL || path[0] != '/' || (path[1] && !clean_relative(path + 1))) {
+        snprintf(why, n, "hostPath %s must be an absolute path without . or .. parts",
+                 path ? path : "");
+        return -1;
+    }
+    bool dir_create = !strcmp(type, "DirectoryOrCreate");
+    bool file_create = !strcmp(type, "FileOrCreate");
+    if (path[1] && walk("", path + 1, dir_create ? ALL : CHECK, NULL, why, n) < 0) return -1;
+    struct stat st;
+    if (lstat(path, &st) < 0 && file_create) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
+    }
+    if (lstat(path, &st) < 0) {
+        snprintf(why, n, "hostPath type check failed: %s is not a %s", path,
+                 *type ? type : "path that exists");
+        return -1;
+    }
+    struct {
+        const char *type;
+        bool ok;
+    } checks[] = {{"Directory", S_ISDIR(st.st_mode)},   {"DirectoryOrCreate", S_ISDIR(st.st_mode)},
+                  {"File", S_ISREG(st.st_mode)},        {"FileOrCreate", S_ISREG(st.st_mode)},
+                  {"Socket", S_ISSOCK(st.st_mode)},     {"CharDevice", S_ISCHR(st.st_mode)},
+                  {"BlockDevice", S_ISBLK(st.st_mode)}, {"", !S_ISLNK(st.st_mode)}};
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        if (strcmp(type, checks[i].type)) continue;
+        if (checks[i].ok) return 0;
+        snprintf(why, n, "hostPath type check failed: %s is not a %s", path,
+                 *type ? type : "path without symlinks");
+        return -1;
+    }
+    snprintf(why, n, "hostPath type %s is not supported", type);
+    return -1;
+}
+
+static int prepare_one(struct pod *p, const json_t *vol, const char *dir, const char **source,
+                       char *why, size_t n)
+{
+    const json_t *src;
+    *source = dir;
+    if ((src = json_object_get(vol, "hostPath"))) {
+        *source = jp_json_str(src, "path", NULL);
+        return host_path(src, why, n);
+    }
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(why, n, "making %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (json_object_get(vol, "emptyDir")) return chmod(dir, 0777); /* any user may write */
+    if ((src = json_object_get(vol, "configMap"))) return write_keys(p, src, false, dir, why, n);
+    if ((src = json_object_get(vol, "secret"))) return write_keys(p, src, true, dir, why, n);
+    if ((src = json_object_get(vol, "downwardAPI"))) return write_downward(p, src, dir, why, n);
+    if ((src = json_object_get(vol, "projected"))) {
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(src, "sources"), i, s)
+        {
+            const json_t *x;
+            int rc = 0;
+            if ((x = json_object_get(s, "configMap")))
+                rc = write_keys(p, x, false, dir, why, n);
+            else if ((x = json_object_get(s, "secret")))
+                rc = write_keys(p, x, true, dir, why, n);
+            else if ((x = json_object_get(s, "downwardAPI")))
+                rc = write_downward(p, x, dir, why, n);
+            if (rc) return -1;
+        }
+        return 0;
+    }
+    const char *key = "";
+    json_t *v;
+    json_object_foreach((json_t *)vol, key, v) if (strcmp(key, "name")) break;
+    snprintf(why, n, "volume type %s is not supported by jobplane", key);
+    return -1;
+}
+
+int volumes__prepare(struct pod *p, char *why, size_t n)
+{
+    if (p->volumes) return 0;
+    if (json_array_size(json_object_get(p->spec, "volumes")) == 0) { /* no directory to make */
+        p->volumes = json_object();
+        return 0;
+    }
+    char *root = jp_xasprintf("%s/volumes", p->dir);
+    struct jp_err *err = NULL;
+    int rc = jp_mkdir_private(p->dir, &err) < 0 || jp_mkdir_private(root, &err) < 0 ? -1 : 0;
+    if (rc < 0) {
+        snprintf(why, n, "%s", err->msg);
+        jp_err_free(err);
+    }
+    json_t *made = json_object();
+    size_t i;
+    json_t *vol;
+    json_array_foreach(json_object_get(p->spec, "volumes"), i, vol)
+    {
+        if (rc < 0) break;
+        const char *name = jp_json_str(vol, "name", NULL);
+        if (name == NULL || !clean_relative(name) || strchr(name, '/')) continue;
+        char *dir = jp_xasprintf("%s/%s", root, name);
+        const char *source = dir;
+        char inner[400];
+        if (prepare_one(p, vol, dir, &source, inner, sizeof(inner)) < 0) {
+            snprintf(why, n, "MountVolume.SetUp failed for volume \"%s\" : %s", name, inner);
+            rc = -1;
+        } else {
+            json_object_set_new(made, name, json_string(source));
+        }
+        free(dir);
+    }
+    free(root);
+    if (rc == 0)
+        p->volumes = made;
+    else
+        json_decref(made);
+    return rc;
+}
+
+static int by_target(const void *x, const void *y)
+{
+    return strcmp(jp_json_str(*(json_t *const *)x, "target", NULL),
+                  jp_json_str(*(json_t *const *)y, "target", NULL));
+}
+
+json_t *volumes__mounts(struct pod *p, const struct container *c, char *why, size_t n)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *vm;
+    json_array_foreach(json_object_get(c->spec, "volumeMounts"), i, vm)
+    {
+        const char *name = jp_json_str(vm, "name", NULL) ?: "";
+        const char *source = jp_json_str(p->volumes, name, NULL);
+        const char *target = jp_json_str(vm, "mountPath", NULL);
+        if (source == NULL || target == NULL || target[0] != '/' ||
+            (target[1] && !clean_relative(target + 1))) {
+            snprintf(why, n, "volumeMount %s at %s: no such volume, or not an absolute path", name,
+                     target ? target : "");
+            json_decref(out);
+            return NULL;
+        }
+        const json_t *vol = NULL, *v;
+        size_t k;
+        json_array_foreach(json_object_get(p->spec, "volumes"), k,
+                           v) if (!strcmp(jp_json_str(v, "name", NULL) ?: "", name)) vol = v;
+        bool ro = json_is_true(json_object_get(vm, "readOnly")) ||
+                  json_object_get(vol, "configMap") || json_object_get(vol, "secret") ||
+                  json_object_get(vol, "downwardAPI") || json_object_get(vol, "projected");
+        char *full = jp_xstrdup(source);
+        const char *sub = jp_json_str(vm, "subPath", NULL);
+        if (sub && *sub) {
+            /* inside the volume, never through a symlink; made when missing, as the kubelet */
+            bool missing;
+            bool bad = !clean_relative(sub);
+            if (bad) snprintf(why, n, "invalid subPath %s", sub);
+            if (bad || walk(source, sub, CHECK, &missing, why, n) < 0 ||
+                (missing && walk(source, sub, ALL, NULL, why, n) < 0)) {
+                free(full);
+                json_decref(out);
+                return NULL;
+            }
+            free(full);
+            full = jp_xasprintf("%s/%s", source, sub);
+        }
+        json_array_append_new(
+            out, json_pack("{s:s,s:s,s:b}", "source", full, "target", target, "readOnly", ro));
+        free(full);
+    }
+    /* parents before children: /data before /data/cache */
+    size_t count = json_array_size(out);
+    json_t **v2 = jp_xcalloc(count + 1, sizeof(json_t *));
+    for (size_t j = 0; j < count; j++)
+        v2[j] = json_incref(json_array_get(out, j));
+    qsort(v2, count, sizeof(*v2), by_target);
+    json_array_clear(out);
+    for (size_t j = 0; j < count; j++)
+        json_array_append_new(out, v2[j]);
+    free(v2);
+    return out;
+}
