@@ -216,7 +216,13 @@ static void start(struct container *c)
     struct jp_agent *a = p->agent;
     char **argv = NULL, *path = NULL, why[512];
     bool fallback;
-    if (volumes__prepare(p, why, sizeof(why)) < 0) { /* the kubelet's FailedMount, retried */
+    bool mounts = json_array_size(json_object_get(c->spec, "volumeMounts")) > 0;
+    if (mounts && !a->netns) /* no mount namespace without root: refuse to run without them */
+        snprintf(why, sizeof(why),
+                 "MountVolume.SetUp failed: volumes need jobplane to run as root "
+                 "(a mount namespace per container)");
+    if ((mounts && !a->netns) || volumes__prepare(p, why, sizeof(why)) < 0) {
+        /* the kubelet's FailedMount, retried */
         agent__event(p, NULL, "Warning", "FailedMount", "%s", why);
         set_reason(c, "ContainerCreating", NULL);
         backoff_start(c, MOUNT_RETRY_NS);
