@@ -47,7 +47,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.reply(self.rfile.read(int(self.headers["Content-Length"])))
     def log_message(self, *args):
         pass
-http.server.ThreadingHTTPServer(("127.0.0.1", 8000), H).serve_forever()
+http.server.ThreadingHTTPServer(("", 8000), H).serve_forever()
 '''
 
 
@@ -164,11 +164,22 @@ class PortForwardTests:
                    timeout, "pod %s to run (log: %s)" % (name, self.s.log(5)))
         return self.s.json("GET", path, expect=200)[1]
 
+    def ready(self, name, timeout=60):
+        """Running is not listening: a refused forward makes kubectl exit, so wait for Ready."""
+        path = "/api/v1/namespaces/default/pods/" + name
+        def is_ready():
+            conds = self.s.json("GET", path, expect=200)[1].get("status", {}).get("conditions", [])
+            return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
+        wait_until(is_ready, timeout, "pod %s to be ready (log: %s)" % (name, self.s.log(5)))
+        return self.s.json("GET", path, expect=200)[1]
+
     def kuard_pod(self, name="kuard"):
         self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
                      "spec": {"terminationGracePeriodSeconds": 1,
-                              "containers": [{"name": "kuard", "image": KUARD}]}})
-        return self.running(name)
+                              "containers": [{"name": "kuard", "image": KUARD,
+                                              "readinessProbe": {"tcpSocket": {"port": 8080},
+                                                                 "periodSeconds": 1}}]}})
+        return self.ready(name)
 
     def echo_pod(self):
         blob = os.urandom(BIG)
@@ -180,8 +191,10 @@ class PortForwardTests:
         self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "echo"},
                      "spec": {"terminationGracePeriodSeconds": 1,
                               "containers": [{"name": "echo", "image": "busybox",
-                                              "command": [PYTHON, script, path]}]}})
-        self.running("echo")
+                                              "command": [PYTHON, script, path],
+                                              "readinessProbe": {"tcpSocket": {"port": 8000},
+                                                                 "periodSeconds": 1}}]}})
+        self.ready("echo")
         return blob
 
     def forward(self, target, remote, local=0):
@@ -215,7 +228,9 @@ class PortForwardTests:
         self.expect_out(self.k("apply", "-f", chapter("rs-queue.yaml")), "replicaset.apps/queue created\n")
         _, lst = self.s.json("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dwork-queue", expect=200)
         self.assertEqual(len(lst["items"]), 1)
-        self.running(lst["items"][0]["metadata"]["name"])
+        name = lst["items"][0]["metadata"]["name"]
+        self.running(name)
+        wait_until(lambda: "Serving on HTTP" in self.k("logs", name).out, 30, "kuard to listen")
         port = free_port()
         bg, _ = self.forward("rs/queue", 8080, port)  # kubectl resolves rs/ to the queue's pod
         base = "localhost:%d/memq/server" % port

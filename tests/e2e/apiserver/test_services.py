@@ -83,7 +83,11 @@ class Services(NodeCase):
             if have_kubectl(v):
                 self.expect_lines(self.s.kubectl(v, "describe", "service", "queue"),
                                   [r"Endpoints:\s+%s:8080$" % re.escape(ip)], ordered=False)
-        # load the queue as the book does: kubectl port-forward rs/queue, then curl
+        # load the queue as the book does: kubectl port-forward rs/queue, then curl (once kuard
+        # listens: a refused forward makes kubectl exit)
+        _, pods = self.s.json("GET", "/api/v1/namespaces/default/pods?labelSelector=app%3Dwork-queue", expect=200)
+        queue_pod = pods["items"][0]["metadata"]["name"]
+        wait_until(lambda: "Serving on HTTP" in self.k("logs", queue_pod).out, 30, "kuard to listen")
         port = free_port()
         bg = self.s.kubectl_bg(self.V, "port-forward", "rs/queue", "%d:8080" % port)
         self.addCleanup(bg.kill)
