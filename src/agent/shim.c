@@ -4,6 +4,7 @@
 #include "agent/shim.h"
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "base/cleanup.h"
 #include "base/fsutil.h"
 #include "base/timefmt.h"
 
@@ -507,8 +508,9 @@ int jp_shim_hold_main(const char *dir, const char *hostname)
         pause();
 }
 
-/* /proc/PID/environ as a NULL-terminated vector (at most 1 MB of it). */
-static char **environ_of(int dirfd)
+/* /proc/PID/environ as a NULL-terminated vector (at most 1 MB of it), pointing into *textp.
+ * OUT: the caller frees both. */
+static char **environ_of(int dirfd, char **textp)
 {
     int fd = openat(dirfd, "environ", O_RDONLY | O_CLOEXEC);
     size_t cap = 1 << 20, len = 0;
@@ -523,7 +525,8 @@ static char **environ_of(int dirfd)
     char **env = jp_xcalloc(count + 2, sizeof(char *));
     size_t k = 0;
     for (size_t i = 0; i < len; i += strlen(text + i) + 1)
-        if (text[i]) env[k++] = text + i; /* text stays allocated: exec or exit follows */
+        if (text[i]) env[k++] = text + i;
+    *textp = text;
     return env;
 }
 
@@ -578,16 +581,14 @@ static int exec_reported(char **argv, char **env)
     return 126;
 }
 
-/* The environment with TERM=xterm added when it has no TERM (containerd does so for a TTY). */
-static char **with_term(char **env)
+/* Adds TERM=xterm to env (room for one more entry) when it has no TERM, as containerd does for
+ * a TTY. */
+static void add_term(char **env)
 {
     size_t n = 0;
     for (; env[n]; n++)
-        if (strncmp(env[n], "TERM=", 5) == 0) return env;
-    char **out = jp_xcalloc(n + 2, sizeof(char *));
-    memcpy(out, env, n * sizeof(char *));
-    out[n] = "TERM=xterm";
-    return out; /* env stays allocated: exec or exit follows */
+        if (strncmp(env[n], "TERM=", 5) == 0) return;
+    env[n] = "TERM=xterm";
 }
 
 int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
@@ -607,7 +608,8 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
         fprintf(stderr, "jobplane shim --exec: no process %s: %s\n", pid, strerror(errno));
         return 127;
     }
-    char **env = environ_of(dir);
+    _cleanup_free_ char *text = NULL;
+    _cleanup_free_ char **env = environ_of(dir, &text);
     int cwd = openat(dir, "cwd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     /* the mount namespace last: the /proc paths are resolved before it changes */
     static const struct {
@@ -630,7 +632,7 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     for (char **p = env; *p; p++)
         if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    if (flags & JP_SHIM_EXEC_TTY) env = with_term(env);
+    if (flags & JP_SHIM_EXEC_TTY) add_term(env);
     if (flags) return exec_reported(argv, env);
     execvpe(argv[0], argv, env);
     int e = errno;

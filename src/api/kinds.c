@@ -49,7 +49,7 @@ const struct jp_kind jp_kinds[] = {
      true,
      true,
      false,
-     JP_SUB_STATUS | JP_SUB_LOG | JP_SUB_PORTFORWARD | JP_SUB_EVICTION,
+     JP_SUB_STATUS | JP_SUB_LOG | JP_SUB_PORTFORWARD | JP_SUB_EVICTION | JP_SUB_EXEC,
      JP_T_V1Pod,
      &jp_pod_ops},
     {"",

@@ -18,7 +18,8 @@ enum {
     JP_SUB_LOG = 1 << 2,         /* pods/log */
     JP_SUB_FINALIZE = 1 << 3,    /* namespaces/finalize */
     JP_SUB_PORTFORWARD = 1 << 4, /* pods/portforward */
-    JP_SUB_EVICTION = 1 << 5     /* pods/eviction (policy/v1 Eviction) */
+    JP_SUB_EVICTION = 1 << 5,    /* pods/eviction (policy/v1 Eviction) */
+    JP_SUB_EXEC = 1 << 6         /* pods/exec */
 };
 
 struct jp_column {

@@ -94,6 +94,11 @@ static void legacy_resources(struct jp_buf *b, const char *group)
                           ",{\"name\":\"%s/portforward\",\"singularName\":\"\",\"namespaced\":%s,"
                           "\"kind\":\"PodPortForwardOptions\",\"verbs\":[\"create\",\"get\"]}",
                           k->plural, ns);
+        if (k->subresources & JP_SUB_EXEC)
+            jp_buf_printf(b,
+                          ",{\"name\":\"%s/exec\",\"singularName\":\"\",\"namespaced\":%s,"
+                          "\"kind\":\"PodExecOptions\",\"verbs\":[\"create\",\"get\"]}",
+                          k->plural, ns);
         if (k->subresources & JP_SUB_EVICTION)
             jp_buf_printf(b,
                           ",{\"name\":\"%s/eviction\",\"singularName\":\"\",\"namespaced\":%s,"
@@ -160,6 +165,14 @@ static void aggregated_resources(struct jp_buf *b, const char *group)
                 jp_buf_printf(b,
                               "%s{\"subresource\":\"portforward\",\"responseKind\":{\"group\":"
                               "\"\",\"version\":\"v1\",\"kind\":\"PodPortForwardOptions\"},"
+                              "\"verbs\":[\"create\",\"get\"]}",
+                              sep);
+                sep = ",";
+            }
+            if (k->subresources & JP_SUB_EXEC) {
+                jp_buf_printf(b,
+                              "%s{\"subresource\":\"exec\",\"responseKind\":{\"group\":"
+                              "\"\",\"version\":\"v1\",\"kind\":\"PodExecOptions\"},"
                               "\"verbs\":[\"create\",\"get\"]}",
                               sep);
                 sep = ",";

@@ -14,8 +14,8 @@
 
 struct watch;
 struct jp_agent;
-struct pf_target;
-struct pf_session;
+struct spdy_session;
+struct spdy_session_ops;
 
 struct jp_apiserver {
     uv_loop_t *loop;
@@ -30,9 +30,9 @@ struct jp_apiserver {
     uv_timer_t watch_flush;       /* wakes watchers with new events once per commit batch */
     struct metric_series *series; /* metrics.c */
     size_t nseries, cseries;
-    struct jp_agent *agent;           /* pods/log and portforward; NULL without a node */
-    const struct jp_metrics *metrics; /* the controllers' series, rendered after ours */
-    struct pf_session *pf_sessions;   /* open port-forward sessions (portforward.c) */
+    struct jp_agent *agent;             /* pods/log, portforward and exec; NULL without a node */
+    const struct jp_metrics *metrics;   /* the controllers' series, rendered after ours */
+    struct spdy_session *spdy_sessions; /* open port-forward and exec sessions (spdysess.c) */
     bool stopping;
 };
 
@@ -85,7 +85,10 @@ struct apireq {
     const char *m_verb, *m_group, *m_version, *m_resource, *m_scope;
     char m_subresource[32]; /* copied: the route lives on the stack */
     bool dry_run;
-    struct pf_target *pf; /* pods/portforward: what the upgraded connection forwards to */
+    /* pods/portforward, pods/exec: the session the upgraded connection will run (spdysess.c) */
+    const struct spdy_session_ops *upg_ops;
+    void *upg_app;
+    char *upg_label;
 };
 
 const char *req_arg(struct apireq *q, const char *name);
@@ -127,11 +130,14 @@ void upgrade_close(struct upgrade *u, struct jp_httpd *kick);
 
 /* portforward.c */
 void serve_portforward(struct apireq *q, const struct route *r);
+/* exec.c: pods/NAME/exec */
+void serve_exec(struct apireq *q, const struct route *r);
 /* eviction.c: POST pods/NAME/eviction */
 void serve_eviction(struct apireq *q, const struct route *r);
-void portforward_target_free(struct pf_target *t);
-/* Ends every session (before the HTTP server stops: MHD still owns their connections). */
-void portforward_close_all(struct jp_apiserver *s);
+/* spdysess.c: the request ends without an upgrade; every session ends (before the HTTP server
+ * stops: MHD still owns their connections). */
+void spdy_pending_free(struct apireq *q);
+void spdy_session_close_all(struct jp_apiserver *srv);
 
 /* discovery.c */
 void discovery_build(struct jp_apiserver *s);

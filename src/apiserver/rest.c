@@ -537,6 +537,7 @@ static void object(struct apireq *q, const struct route *r)
                   (!strcmp(sub, "log") && (k->subresources & JP_SUB_LOG)) ||
                   (!strcmp(sub, "portforward") && (k->subresources & JP_SUB_PORTFORWARD)) ||
                   (!strcmp(sub, "eviction") && (k->subresources & JP_SUB_EVICTION)) ||
+                  (!strcmp(sub, "exec") && (k->subresources & JP_SUB_EXEC)) ||
                   (!strcmp(sub, "finalize") && (k->subresources & JP_SUB_FINALIZE));
         if (!ok) {
             not_found_path(q);
@@ -545,6 +546,10 @@ static void object(struct apireq *q, const struct route *r)
     }
     if (!strcmp(sub, "portforward")) {
         serve_portforward(q, r);
+        return;
+    }
+    if (!strcmp(sub, "exec")) {
+        serve_exec(q, r);
         return;
     }
     if (!strcmp(sub, "eviction")) {

@@ -272,7 +272,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     metrics_observe(q);
     jp_buf_free(&q->body);
     jp_warnings_free(&q->warnings);
-    portforward_target_free(q->pf);
+    spdy_pending_free(q);
     free(q->out);
     free(q);
     *con_cls = NULL;
@@ -306,7 +306,7 @@ int jp_apiserver_start(uv_loop_t *loop, struct jp_store *store,
         .completed_cls = s,
         .connection_limit = 4096,
         .connection_timeout = 600,
-        .extra_flags = (opts->pki ? MHD_USE_TLS : 0) | MHD_ALLOW_UPGRADE, /* port-forward */
+        .extra_flags = (opts->pki ? MHD_USE_TLS : 0) | MHD_ALLOW_UPGRADE, /* port-forward, exec */
         .extra_options = opts->pki ? tls : plain,
     };
     if (jp_httpd_start(loop, &ho, &s->httpd, err) < 0) {
@@ -334,7 +334,7 @@ void jp_apiserver_close(struct jp_apiserver *s)
 {
     s->stopping = true;
     watch_close_all(s);
-    portforward_close_all(s);
+    spdy_session_close_all(s);
     jp_httpd_close(s->httpd);
     discovery_free(s);
     metrics_free(s);
