@@ -115,7 +115,7 @@ void pod__unref(struct pod *p); /* drops a reference taken by counting it in han
 void pod__close(struct pod *p);
 void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a pod */
 bool pod__running(const struct pod *p);  /* any shim still watched */
-/* spawn.c */
+/* runtime/spawn.c */
 char *spawn__attempt_dir(const struct container *c, int attempt);
 int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err);
 void spawn__adopt(struct container *c);
@@ -127,7 +127,7 @@ int spawn__holder_recorded(const char *dir, uint32_t *ip);
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,
                   uint32_t ip, int *pid, struct jp_err **err);
 void spawn__netns_release(struct pod *p);
-/* net.c: the pod network (a node namespace with a bridge; a veth and an address per pod) */
+/* network/net.c: the pod network (a node namespace with a bridge; a veth and an address per pod) */
 int net__start(struct jp_agent *a, const char *data_dir, struct jp_err **err);
 void net__stop(struct jp_agent *a, bool release); /* release: tear the node namespace down */
 void net__free(struct agent_net *net);
@@ -149,11 +149,11 @@ void probe__start(struct container *c); /* the container is running */
 void probe__stop(struct container *c);  /* it stopped, or the pod goes */
 /* A socket to probe the pod's port from, and the address to connect it to. */
 int agent__probe_socket(const struct pod *p, uint16_t port, struct sockaddr_in *to);
-/* hosts.c: the pod's /etc/hosts naming Services */
+/* network/hosts.c: the pod's /etc/hosts naming Services */
 char *hosts__path(const struct pod *p);
 void hosts__write(struct pod *p);
 void hosts__refresh(struct jp_agent *a); /* every pod's, after Services changed */
-/* proxy.c: Services' ClusterIP:port forwarded to their endpoints */
+/* network/proxy.c: Services' ClusterIP:port forwarded to their endpoints */
 void proxy__start(struct jp_agent *a);
 void proxy__sync(struct jp_agent *a); /* after Services or Endpoints changed */
 void proxy__stop(struct jp_agent *a);
