@@ -205,10 +205,23 @@ int net__socket(struct jp_agent *a, int type)
     return s < 0 ? e : s;
 }
 
+/* New interfaces of the calling thread's namespace get no IPv6: pods are IPv4 only, and each
+ * interface would otherwise cost the kernel link-local addresses, duplicate-address detection
+ * and router solicitations, made and torn down with every pod. */
+static void no_ipv6_here(void)
+{
+    int fd = open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return; /* a kernel without IPv6 */
+    ssize_t w = write(fd, "1", 1);
+    (void)w;
+    close(fd);
+}
+
 static int setup_node(struct agent_net *net)
 {
     struct nl n = {0};
     int rc = enter(net->node_ns);
+    if (rc == 0) no_ipv6_here();
     if (rc == 0) rc = nl_open(&n);
     if (rc == 0) rc = link_up(&n, (int)if_nametoindex("lo"), 0);
     if (rc == 0) rc = add_bridge(&n);
@@ -350,7 +363,9 @@ int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what, 
     snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
     struct nl n = {0};
     int pod_ns = open(path, O_RDONLY | O_CLOEXEC);
-    int rc = pod_ns < 0 ? -errno : enter(net->node_ns);
+    int rc = pod_ns < 0 ? -errno : enter(pod_ns);
+    if (rc == 0) no_ipv6_here(); /* before eth0 is made there */
+    if (rc == 0) rc = enter(net->node_ns);
     if (rc == 0) rc = nl_open(&n);
     /* a pod adopted after a restart may have its pair already: then eth0 is not created again */
     if (rc == 0) rc = add_veth(&n, veth, pid, net->bridge);
