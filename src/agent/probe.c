@@ -53,7 +53,7 @@ struct probe {
     char addr[32]; /* "10.244.0.5:8080" */
     char url[320]; /* "10.244.0.5:8080/ready" */
     uv_process_t proc;
-    bool proc_open;
+    bool proc_open, proc_running; /* running: spawned, its exit not seen yet */
     uv_pipe_t out;
     bool out_open;
 };
@@ -82,8 +82,12 @@ static void end_check(struct probe *pr)
     pr->in_flight = false;
     if (!pr->killing) uv_timer_stop(&pr->timeout);
     close_handle(pr, (uv_handle_t *)&pr->tcp, &pr->tcp_open);
-    if (pr->proc_open) uv_process_kill(&pr->proc, SIGKILL);
-    close_handle(pr, (uv_handle_t *)&pr->proc, &pr->proc_open);
+    /* a command still running is killed; its handle closes once its exit is seen, or the
+     * child would stay a zombie (libuv reaps only what a handle watches) */
+    if (pr->proc_running)
+        uv_process_kill(&pr->proc, SIGKILL);
+    else
+        close_handle(pr, (uv_handle_t *)&pr->proc, &pr->proc_open);
     close_handle(pr, (uv_handle_t *)&pr->out, &pr->out_open);
     free(pr->request);
     pr->request = NULL;
@@ -324,7 +328,11 @@ static void exec_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 static void exec_exited(uv_process_t *proc, int64_t status, int sig)
 {
     struct probe *pr = proc->data;
-    if (!pr->in_flight) return;
+    pr->proc_running = false;
+    if (!pr->in_flight) { /* timed out or stopped: it was killed, and is reaped now */
+        close_handle(pr, (uv_handle_t *)&pr->proc, &pr->proc_open);
+        return;
+    }
     /* the output, without its last newline, is the kubelet's failure message */
     while (pr->len && pr->reply[pr->len - 1] == '\n')
         pr->reply[--pr->len] = '\0';
@@ -390,6 +398,7 @@ static void check_exec(struct probe *pr, const json_t *action)
         result(pr, false, why);
         return;
     }
+    pr->proc_running = true;
     uv_read_start((uv_stream_t *)&pr->out, exec_alloc, exec_read);
 }
 
@@ -398,7 +407,9 @@ static void check_exec(struct probe *pr, const json_t *action)
 static void tick(uv_timer_t *t)
 {
     struct probe *pr = t->data;
-    if (pr->closing || pr->in_flight || pr->killing || pr->c->state != C_RUNNING) return;
+    /* (a killed command not yet reaped still holds its handle: this period is skipped) */
+    if (pr->closing || pr->in_flight || pr->killing || pr->proc_open || pr->c->state != C_RUNNING)
+        return;
     pr->in_flight = true;
     uv_timer_start(&pr->timeout, timed_out, (uint64_t)pr->timeout_ms, 0);
     const json_t *a;

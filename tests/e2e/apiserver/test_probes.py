@@ -115,6 +115,30 @@ class Probes(NodeCase):
         self.assertEqual(self.cstatus("sick")["restartCount"], n)
         self.assertTrue(self.cstatus("sick")["state"].get("running"), self.cstatus("sick"))
 
+    def test_exec_probe_timeout_kills_and_reaps_the_command(self):
+        c = {"name": "c", "image": "busybox", "command": ["sleep", "300"],
+             "readinessProbe": {"exec": {"command": ["sleep", "30"]}, "periodSeconds": 1, "timeoutSeconds": 1}}
+        self.create(pod("slowprobe", c))
+        wait_until(lambda: any("command timed out after 1s" in e for e in self.events("slowprobe")), 20,
+                   "a timed-out check")
+        time.sleep(3)  # several more periods: each killed command must be reaped, not left a zombie
+        server = self.s.proc.pid
+        def zombies():
+            out = []
+            for d in os.listdir("/proc"):
+                if not d.isdigit():
+                    continue
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if fields[0] == "Z" and int(fields[1]) == server:
+                    out.append(int(d))
+            return out
+        wait_until(lambda: zombies() == [], 5, "no zombie children of the server (%r)" % zombies())
+        self.assertEqual(self.condition("slowprobe", "Ready").get("status"), "False")
+
     def test_startup_probe_holds_liveness_back(self):
         flag = os.path.join(self.tmp, "started")
         c = {"name": "c", "image": "busybox", "command": ["sleep", "300"],
