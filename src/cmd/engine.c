@@ -8,6 +8,7 @@
 #include "base/parse.h"
 #include "controllers/bootstrap.h"
 #include "controllers/endpoints.h"
+#include "controllers/eventttl.h"
 #include "controllers/gc.h"
 #include "controllers/job.h"
 #include "controllers/replicaset.h"
@@ -29,6 +30,7 @@ struct jp_engine {
     struct jp_ttlctl *ttl;
     struct jp_rsctl *rs;
     struct jp_epctl *ep;
+    struct jp_eventttl *event_ttl;
     struct jp_metrics *metrics;
     struct jp_scheduler *sched;
     struct jp_agent *agent;
@@ -82,6 +84,7 @@ const char jp_engine_flags_help[] =
     "running their command on the host filesystem\n"
     "  --no-pod-network          no pod addresses or Service routing: each pod (as root) gets a "
     "network namespace with loopback only\n"
+    "  --event-ttl D             how long an Event lives after its last write (default 1h)\n"
     "  --kuard PATH              the program behind the built-in kuard image (default: kuard "
     "beside this binary)\n";
 
@@ -118,6 +121,18 @@ int jp_engine_flag(struct jp_engine_flags *f, int ch, const char *arg, const cha
     case 'P':
         f->no_pod_network = true;
         return 1;
+    case 'E': {
+        int64_t ns;
+        struct jp_err *err = NULL;
+        if (jp_parse_duration(arg, &ns, &err) < 0 || ns <= 0) {
+            fprintf(stderr, "jobplane %s: --event-ttl wants a duration like 1h or 30m%s%s\n", verb,
+                    err ? ": " : "", err ? err->msg : "");
+            jp_err_free(err);
+            return -1;
+        }
+        f->event_ttl_ns = ns;
+        return 1;
+    }
     case 'k':
         f->kuard = arg;
         return 1;
@@ -197,6 +212,8 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
                                                            o->flags.backoff_scale, e->metrics});
     if (controller_on(o->controllers, "replicaset")) e->rs = jp_rsctl_start(loop, e->store);
     if (controller_on(o->controllers, "endpoint")) e->ep = jp_epctl_start(loop, e->store);
+    e->event_ttl = jp_eventttl_start(
+        loop, e->store, o->flags.event_ttl_ns ? o->flags.event_ttl_ns : 3600 * 1000000000LL);
     if (controller_on(o->controllers, "ttl-after-finished"))
         e->ttl = jp_ttlctl_start(loop, e->store);
     if (!o->no_node && start_node(loop, e, o, host, err) < 0) return -1;
@@ -226,6 +243,7 @@ void jp_engine_stop(struct jp_engine *e)
     jp_ttlctl_stop(e->ttl);
     jp_rsctl_stop(e->rs);
     jp_epctl_stop(e->ep);
+    jp_eventttl_stop(e->event_ttl);
     jp_gc_stop(e->gc);
     jp_bootstrap_stop(e->boot);
     jp_store_close(e->store);

@@ -19,15 +19,17 @@ struct jp_engine_flags {
     int64_t job_backoff_base_ns, job_backoff_max_ns; /* 0: upstream's 10 s and 10 min */
     bool no_host_fallback;
     bool no_pod_network;
-    const char *kuard; /* NULL: kuard beside this binary */
+    int64_t event_ttl_ns; /* 0: kube-apiserver's 1 h */
+    const char *kuard;    /* NULL: kuard beside this binary */
 };
 
-/* getopt_long entries for those flags (their short codes are 'b', 'J', 'M', 'n', 'P', 'k'). */
+/* getopt_long entries for those flags (short codes 'b', 'J', 'M', 'n', 'P', 'E', 'k'). */
 #define JP_ENGINE_LONG_OPTIONS                                                                     \
     {"backoff-scale", required_argument, NULL, 'b'},                                               \
         {"job-backoff-base", required_argument, NULL, 'J'},                                        \
         {"job-backoff-max", required_argument, NULL, 'M'},                                         \
         {"no-host-fallback", no_argument, NULL, 'n'}, {"no-pod-network", no_argument, NULL, 'P'},  \
+        {"event-ttl", required_argument, NULL, 'E'},                                               \
     {                                                                                              \
         "kuard", required_argument, NULL, 'k'                                                      \
     }

@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from jpserver import Case, job, pod
+from jpserver import Case, event, job, pod, rfc3339, wait_until
 
 CM = "/api/v1/namespaces/default/configmaps"
 MERGE = {"Content-Type": "application/merge-patch+json"}
@@ -423,6 +423,26 @@ class RawHTTP(Case):
         self.assertEqual(len(names), 16 * 20)
         rvs = [int(i["metadata"]["resourceVersion"]) for i in lst["items"]]
         self.assertEqual(len(set(rvs)), len(rvs), "resourceVersions must be unique")
+
+
+class EventTTL(Case):
+    """--event-ttl: an Event goes that long after its last write (kube-apiserver: 1 h)."""
+    server_args = ("--no-node", "--controllers=*,-job,-replicaset", "--event-ttl", "6s")
+
+    def test_events_expire_after_their_last_write(self):
+        base = "/api/v1/namespaces/default/events"
+        for name in ("once", "again"):
+            self.s.json("POST", base, event(name, "Pod", "p", "u", "Test", "hi", "test"), expect=201)
+        time.sleep(3)
+        st, again = self.s.json("GET", base + "/again", expect=200)
+        again["lastTimestamp"] = rfc3339()
+        again["count"] = 2
+        self.s.json("PUT", base + "/again", again, expect=200)
+        def names():
+            return {e["metadata"]["name"] for e in self.s.json("GET", base, expect=200)[1]["items"]}
+        wait_until(lambda: "once" not in names(), 15, "the unrepeated event to expire")
+        self.assertIn("again", names())  # its last write was 3 s later: it lives on
+        wait_until(lambda: names() == set(), 15, "the repeated event to expire too")
 
 
 if __name__ == "__main__":
