@@ -15,7 +15,23 @@ static const char *const verbs_main =
     "\"patch\",\"update\",\"watch\"]";
 static const char *const verbs_ns = "[\"create\",\"delete\",\"get\",\"list\",\"patch\",\"update\","
                                     "\"watch\"]";
-static const char *const verbs_sub = "[\"get\",\"patch\",\"update\"]";
+
+/* The subresources a kind may have, in discovery's order. group NULL: the kind's own group,
+ * version and (with kind NULL) kind, which legacy discovery leaves unsaid; a group of its own is
+ * said in both forms. */
+static const struct subresource {
+    unsigned flag;
+    const char *name, *group, *version, *kind, *verbs;
+} subresources[] = {
+    {JP_SUB_STATUS, "status", NULL, NULL, NULL, "[\"get\",\"patch\",\"update\"]"},
+    {JP_SUB_SCALE, "scale", "autoscaling", "v1", "Scale", "[\"get\",\"patch\",\"update\"]"},
+    {JP_SUB_LOG, "log", NULL, NULL, NULL, "[\"get\"]"},
+    {JP_SUB_PORTFORWARD, "portforward", NULL, NULL, "PodPortForwardOptions",
+     "[\"create\",\"get\"]"},
+    {JP_SUB_EXEC, "exec", NULL, NULL, "PodExecOptions", "[\"create\",\"get\"]"},
+    {JP_SUB_EVICTION, "eviction", "policy", "v1", "Eviction", "[\"create\"]"},
+    {JP_SUB_FINALIZE, "finalize", NULL, NULL, NULL, "[\"update\"]"},
+};
 
 /* Group-versions in first-appearance order of the kind table: "v1", "apps/v1", "batch/v1". */
 static size_t group_versions(const char *out[], size_t max)
@@ -72,44 +88,16 @@ static void legacy_resources(struct jp_buf *b, const char *group)
             str_list(b, k->categories);
         }
         jp_buf_appendc(b, '}');
-        const char *ns = k->namespaced ? "true" : "false";
-        if (k->subresources & JP_SUB_STATUS)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/status\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"kind\":\"%s\",\"verbs\":%s}",
-                          k->plural, ns, k->kind, verbs_sub);
-        if (k->subresources & JP_SUB_SCALE)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/scale\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"group\":\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\","
-                          "\"verbs\":%s}",
-                          k->plural, ns, verbs_sub);
-        if (k->subresources & JP_SUB_LOG)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/log\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
-                          k->plural, ns, k->kind);
-        if (k->subresources & JP_SUB_PORTFORWARD)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/portforward\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"kind\":\"PodPortForwardOptions\",\"verbs\":[\"create\",\"get\"]}",
-                          k->plural, ns);
-        if (k->subresources & JP_SUB_EXEC)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/exec\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"kind\":\"PodExecOptions\",\"verbs\":[\"create\",\"get\"]}",
-                          k->plural, ns);
-        if (k->subresources & JP_SUB_EVICTION)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/eviction\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"group\":\"policy\",\"version\":\"v1\",\"kind\":\"Eviction\","
-                          "\"verbs\":[\"create\"]}",
-                          k->plural, ns);
-        if (k->subresources & JP_SUB_FINALIZE)
-            jp_buf_printf(b,
-                          ",{\"name\":\"%s/finalize\",\"singularName\":\"\",\"namespaced\":%s,"
-                          "\"kind\":\"%s\",\"verbs\":[\"update\"]}",
-                          k->plural, ns, k->kind);
+        for (size_t j = 0; j < sizeof(subresources) / sizeof(subresources[0]); j++) {
+            const struct subresource *sr = &subresources[j];
+            if (!(k->subresources & sr->flag)) continue;
+            jp_buf_printf(b, ",{\"name\":\"%s/%s\",\"singularName\":\"\",\"namespaced\":%s,",
+                          k->plural, sr->name, k->namespaced ? "true" : "false");
+            if (sr->group)
+                jp_buf_printf(b, "\"group\":\"%s\",\"version\":\"%s\",", sr->group, sr->version);
+            jp_buf_printf(b, "\"kind\":\"%s\",\"verbs\":%s}", sr->kind ? sr->kind : k->kind,
+                          sr->verbs);
+        }
     }
     jp_buf_printf(b, "]}");
 }
@@ -139,57 +127,17 @@ static void aggregated_resources(struct jp_buf *b, const char *group)
         if (k->subresources) {
             jp_buf_printf(b, ",\"subresources\":[");
             const char *sep = "";
-            if (k->subresources & JP_SUB_STATUS) {
+            for (size_t j = 0; j < sizeof(subresources) / sizeof(subresources[0]); j++) {
+                const struct subresource *sr = &subresources[j];
+                if (!(k->subresources & sr->flag)) continue;
                 jp_buf_printf(b,
-                              "%s{\"subresource\":\"status\",\"responseKind\":{\"group\":\"%s\","
+                              "%s{\"subresource\":\"%s\",\"responseKind\":{\"group\":\"%s\","
                               "\"version\":\"%s\",\"kind\":\"%s\"},\"verbs\":%s}",
-                              sep, k->group, k->version, k->kind, verbs_sub);
+                              sep, sr->name, sr->group ? sr->group : k->group,
+                              sr->group ? sr->version : k->version, sr->kind ? sr->kind : k->kind,
+                              sr->verbs);
                 sep = ",";
             }
-            if (k->subresources & JP_SUB_SCALE) {
-                jp_buf_printf(
-                    b,
-                    "%s{\"subresource\":\"scale\",\"responseKind\":{\"group\":"
-                    "\"autoscaling\",\"version\":\"v1\",\"kind\":\"Scale\"},\"verbs\":%s}",
-                    sep, verbs_sub);
-                sep = ",";
-            }
-            if (k->subresources & JP_SUB_LOG) {
-                jp_buf_printf(b,
-                              "%s{\"subresource\":\"log\",\"responseKind\":{\"group\":\"\","
-                              "\"version\":\"v1\",\"kind\":\"Pod\"},\"verbs\":[\"get\"]}",
-                              sep);
-                sep = ",";
-            }
-            if (k->subresources & JP_SUB_PORTFORWARD) {
-                jp_buf_printf(b,
-                              "%s{\"subresource\":\"portforward\",\"responseKind\":{\"group\":"
-                              "\"\",\"version\":\"v1\",\"kind\":\"PodPortForwardOptions\"},"
-                              "\"verbs\":[\"create\",\"get\"]}",
-                              sep);
-                sep = ",";
-            }
-            if (k->subresources & JP_SUB_EXEC) {
-                jp_buf_printf(b,
-                              "%s{\"subresource\":\"exec\",\"responseKind\":{\"group\":"
-                              "\"\",\"version\":\"v1\",\"kind\":\"PodExecOptions\"},"
-                              "\"verbs\":[\"create\",\"get\"]}",
-                              sep);
-                sep = ",";
-            }
-            if (k->subresources & JP_SUB_EVICTION) {
-                jp_buf_printf(b,
-                              "%s{\"subresource\":\"eviction\",\"responseKind\":{\"group\":"
-                              "\"policy\",\"version\":\"v1\",\"kind\":\"Eviction\"},"
-                              "\"verbs\":[\"create\"]}",
-                              sep);
-                sep = ",";
-            }
-            if (k->subresources & JP_SUB_FINALIZE)
-                jp_buf_printf(b,
-                              "%s{\"subresource\":\"finalize\",\"responseKind\":{\"group\":\"\","
-                              "\"version\":\"v1\",\"kind\":\"Namespace\"},\"verbs\":[\"update\"]}",
-                              sep);
             jp_buf_appendc(b, ']');
         }
         jp_buf_appendc(b, '}');
