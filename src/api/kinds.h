@@ -30,6 +30,20 @@ struct jp_column {
     int priority; /* 0 always shown, 1 with -o wide */
 };
 
+/* The columns every kind's Table shares, as kube-apiserver words them, and the list's end. */
+#define JP_COLUMN_NAME                                                                             \
+    {                                                                                              \
+        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
+    }
+#define JP_COLUMN_AGE                                                                              \
+    {                                                                                              \
+        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
+    }
+#define JP_COLUMN_END                                                                              \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, 0                                                                  \
+    }
+
 struct jp_write_ctx; /* api/write.h */
 
 struct jp_kind_ops {

@@ -6,19 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NAME_COL                                                                                   \
-    {                                                                                              \
-        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
-    }
-#define AGE_COL                                                                                    \
-    {                                                                                              \
-        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
-    }
-#define END_COL                                                                                    \
-    {                                                                                              \
-        NULL, NULL, NULL, NULL, 0                                                                  \
-    }
-
 /* ---- Namespace ---- */
 
 static void namespace_defaults(json_t *obj)
@@ -52,7 +39,10 @@ static void namespace_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column namespace_columns[] = {
-    NAME_COL, {"Status", "string", "", "The status of the namespace", 0}, AGE_COL, END_COL};
+    JP_COLUMN_NAME,
+    {"Status", "string", "", "The status of the namespace", 0},
+    JP_COLUMN_AGE,
+    JP_COLUMN_END};
 
 static const char *const namespace_fields[] = {"status.phase", NULL};
 
@@ -149,17 +139,17 @@ static void node_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column node_columns[] = {
-    NAME_COL,
+    JP_COLUMN_NAME,
     {"Status", "string", "", "The status of the node", 0},
     {"Roles", "string", "", "The roles of the node", 0},
-    AGE_COL,
+    JP_COLUMN_AGE,
     {"Version", "string", "", "Kubelet Version reported by the node.", 0},
     {"Internal-IP", "string", "", "List of internal IPs.", 1},
     {"External-IP", "string", "", "List of external IPs.", 1},
     {"OS-Image", "string", "", "OS Image reported by the node from /etc/os-release.", 1},
     {"Kernel-Version", "string", "", "Kernel Version reported by the node.", 1},
     {"Container-Runtime", "string", "", "Container Runtime Version reported by the node.", 1},
-    END_COL};
+    JP_COLUMN_END};
 
 static const char *const node_fields[] = {"spec.unschedulable", NULL};
 

@@ -320,12 +320,12 @@ static void row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column columns[] = {
-    {"Name", "string", "name", "Name must be unique within a namespace.", 0},
+    JP_COLUMN_NAME,
     {"AddressType", "string", "", "The type of address the endpoints carry.", 0},
     {"Ports", "string", "", "The ports the endpoints serve.", 0},
     {"Endpoints", "string", "", "Addresses of the endpoints.", 0},
-    {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0},
-    {NULL, NULL, NULL, NULL, 0},
+    JP_COLUMN_AGE,
+    JP_COLUMN_END,
 };
 
 const struct jp_kind_ops jp_endpointslice_ops = {

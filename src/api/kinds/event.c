@@ -73,7 +73,7 @@ static const struct jp_column columns[] = {
     {"First Seen", "string", "", "The first time this event was seen.", 1},
     {"Count", "string", "", "The number of times this event has occurred.", 1},
     {"Name", "string", "name", "Name must be unique within a namespace.", 1},
-    {NULL, NULL, NULL, NULL, 0},
+    JP_COLUMN_END,
 };
 
 static const char *const field_labels[] = {"involvedObject.kind",

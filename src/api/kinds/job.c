@@ -785,15 +785,15 @@ static void row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column columns[] = {
-    {"Name", "string", "name", "Name must be unique within a namespace.", 0},
+    JP_COLUMN_NAME,
     {"Status", "string", "", "Status of the job.", 0},
     {"Completions", "string", "", "The completion status of the job.", 0},
     {"Duration", "string", "", "Time required to complete the job.", 0},
-    {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0},
+    JP_COLUMN_AGE,
     {"Containers", "string", "", "Names of each container in the template.", 1},
     {"Images", "string", "", "Images referenced by each container in the template.", 1},
     {"Selector", "string", "", "Query over pods that should match the replica count.", 1},
-    {NULL, NULL, NULL, NULL, 0},
+    JP_COLUMN_END,
 };
 
 static const char *const field_labels[] = {"status.successful", NULL};

@@ -253,21 +253,21 @@ static void row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column columns[] = {
-    {"Name", "string", "name", "Name must be unique within a namespace.", 0},
+    JP_COLUMN_NAME,
     {"Ready", "string", "", "The aggregate readiness state of this pod for accepting traffic.", 0},
     {"Status", "string", "", "The aggregate status of the containers in this pod.", 0},
     {"Restarts", "string", "",
      "The number of times the containers in this pod have been restarted and when the last "
      "container in this pod has restarted.",
      0},
-    {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0},
+    JP_COLUMN_AGE,
     {"IP", "string", "", "The IP address assigned to this pod.", 1},
     {"Node", "string", "", "The node the pod is scheduled on.", 1},
     {"Nominated Node", "string", "", "The node this pod is nominated to run on after preemption.",
      1},
     {"Readiness Gates", "string", "", "The readiness gates of the pod and how many are satisfied.",
      1},
-    {NULL, NULL, NULL, NULL, 0},
+    JP_COLUMN_END,
 };
 
 /* The accessors below index this list: keep spec.nodeName first and status.phase sixth. */

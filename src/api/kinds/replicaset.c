@@ -112,16 +112,16 @@ static void row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column columns[] = {
-    {"Name", "string", "name", "Name must be unique within a namespace.", 0},
+    JP_COLUMN_NAME,
     {"Desired", "integer", "", "Number of desired pods.", 0},
     {"Current", "integer", "", "Number of actual replicas.", 0},
     {"Ready", "integer", "", "Number of ready replicas.", 0},
-    {"Age", "string", "", "CreationTimestamp is the time the object was created.", 0},
+    JP_COLUMN_AGE,
     {"Containers", "string", "", "Names of each container in the template.", 1},
     {"Images", "string", "", "Images referenced by each container in the template.", 1},
     {"Selector", "string", "",
      "Selector is a label query over pods that should match the replica count.", 1},
-    {NULL, NULL, NULL, NULL, 0},
+    JP_COLUMN_END,
 };
 
 static const char *const field_labels[] = {"status.replicas", NULL};

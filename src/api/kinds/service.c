@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_COL                                                                                   \
-    {                                                                                              \
-        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
-    }
-#define AGE_COL                                                                                    \
-    {                                                                                              \
-        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
-    }
-
 static void defaults(json_t *obj)
 {
     json_t *spec = jp_json_ensure(obj, "spec", NULL);
@@ -283,15 +274,15 @@ static void row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column columns[] = {
-    NAME_COL,
+    JP_COLUMN_NAME,
     {"Type", "string", "", "The type of the service.", 0},
     {"Cluster-IP", "string", "", "The cluster IP of the service.", 0},
     {"External-IP", "string", "", "The external IP of the service.", 0},
     {"Port(s)", "string", "", "The ports of the service.", 0},
-    AGE_COL,
+    JP_COLUMN_AGE,
     {"Selector", "string", "",
      "Route service traffic to pods with label keys and values matching this selector.", 1},
-    {NULL, NULL, NULL, NULL, 0},
+    JP_COLUMN_END,
 };
 
 const struct jp_kind_ops jp_service_ops = {

@@ -31,19 +31,6 @@ static void nothing(json_t *obj)
     (void)obj;
 }
 
-#define NAME_COL                                                                                   \
-    {                                                                                              \
-        "Name", "string", "name", "Name must be unique within a namespace.", 0                     \
-    }
-#define AGE_COL                                                                                    \
-    {                                                                                              \
-        "Age", "string", "", "CreationTimestamp is the time the object was created.", 0            \
-    }
-#define END_COL                                                                                    \
-    {                                                                                              \
-        NULL, NULL, NULL, NULL, 0                                                                  \
-    }
-
 /* ---- ConfigMap ---- */
 
 static void configmap_row(const json_t *obj, struct jp_cells *c)
@@ -55,7 +42,10 @@ static void configmap_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column configmap_columns[] = {
-    NAME_COL, {"Data", "string", "", "Number of data items.", 0}, AGE_COL, END_COL};
+    JP_COLUMN_NAME,
+    {"Data", "string", "", "Number of data items.", 0},
+    JP_COLUMN_AGE,
+    JP_COLUMN_END};
 
 const struct jp_kind_ops jp_configmap_ops = {
     .defaults = nothing,
@@ -100,11 +90,11 @@ static void secret_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column secret_columns[] = {
-    NAME_COL,
+    JP_COLUMN_NAME,
     {"Type", "string", "", "The type of the secret.", 0},
     {"Data", "string", "", "Number of data items.", 0},
-    AGE_COL,
-    END_COL};
+    JP_COLUMN_AGE,
+    JP_COLUMN_END};
 
 static const char *const secret_fields[] = {"type", NULL};
 
@@ -133,7 +123,10 @@ static void serviceaccount_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column serviceaccount_columns[] = {
-    NAME_COL, {"Secrets", "string", "", "Number of secrets.", 0}, AGE_COL, END_COL};
+    JP_COLUMN_NAME,
+    {"Secrets", "string", "", "Number of secrets.", 0},
+    JP_COLUMN_AGE,
+    JP_COLUMN_END};
 
 const struct jp_kind_ops jp_serviceaccount_ops = {
     .defaults = nothing,
@@ -178,7 +171,10 @@ static void endpoints_row(const json_t *obj, struct jp_cells *c)
 }
 
 static const struct jp_column endpoints_columns[] = {
-    NAME_COL, {"Endpoints", "string", "", "Endpoints of the service.", 0}, AGE_COL, END_COL};
+    JP_COLUMN_NAME,
+    {"Endpoints", "string", "", "Endpoints of the service.", 0},
+    JP_COLUMN_AGE,
+    JP_COLUMN_END};
 
 const struct jp_kind_ops jp_endpoints_ops = {
     .defaults = nothing,
