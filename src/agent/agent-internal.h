@@ -120,6 +120,9 @@ char *spawn__attempt_dir(const struct container *c, int attempt);
 int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err);
 void spawn__adopt(struct container *c);
 void spawn__kill(struct container *c, int sig);
+/* The running container's main process, from its shim's record; 0 until the shim has started
+ * it (or when it is not running). */
+int spawn__container_pid(const struct container *c);
 int spawn__sandbox(struct pod *p, struct jp_err **err);
 int spawn__netns_recorded(const char *dir); /* a live holder recorded in dir, or 0 */
 /* ... and the address recorded with it (0 for none). */

@@ -348,10 +348,7 @@ static void check_exec(struct probe *pr, const json_t *action)
 {
     struct container *c = pr->c;
     struct pod *p = c->pod;
-    char *dir = spawn__attempt_dir(c, c->attempt);
-    struct jp_shim_state st;
-    int pid = jp_shim_state_read(dir, &st, NULL) == 0 ? st.pid : 0;
-    free(dir);
+    int pid = spawn__container_pid(c);
     const json_t *cmd = json_object_get(action, "command");
     if (pid <= 0) { /* its shim has not started it yet: no check this period */
         end_check(pr);
@@ -481,15 +478,10 @@ int jp_agent_exec_target(struct jp_agent *a, const char *ns, const char *pod, co
     int attempt;
     const struct container *c = agent__pick(a, ns, pod, &o, &attempt, st);
     if (c == NULL) return -1;
-    struct jp_shim_state state;
-    char *dir = spawn__attempt_dir(c, c->attempt);
-    bool ok = c->state == C_RUNNING && jp_shim_state_read(dir, &state, NULL) == 0 && state.pid > 0;
-    free(dir);
-    if (!ok) {
+    if ((*pid = spawn__container_pid(c)) <= 0) {
         *st = jp_status_new(JP_BAD_REQUEST, "container %s is not running in pod %s", c->name, pod);
         return -1;
     }
-    *pid = state.pid;
     *shim_exe = a->self_exe;
     return 0;
 }

@@ -45,6 +45,12 @@ static json_t *terminated(const struct container *c, const struct jp_shim_exit *
     return o;
 }
 
+/* Running, and past its startup and readiness probes (if it has them). */
+static bool ready(const struct container *c)
+{
+    return c->state == C_RUNNING && c->probe_ready && c->probe_started;
+}
+
 static json_t *container_status(const struct container *c)
 {
     const char *image = jp_json_str(c->spec, "image", NULL) ?: "";
@@ -63,12 +69,11 @@ static json_t *container_status(const struct container *c)
         json_object_set_new(last, "terminated",
                             terminated(c, &c->last, c->attempt > 0 ? c->attempt - 1 : -1));
     bool running = c->state == C_RUNNING;
-    bool ready = running && c->probe_ready && c->probe_started;
     char image_id[512];
     image__id(image, image_id, sizeof(image_id));
     json_t *s = json_pack("{s:s,s:o,s:o,s:b,s:i,s:s,s:s}", "name", c->name, "state", state,
-                          "lastState", last, "ready", ready, "restartCount", c->restarts, "image",
-                          image, "imageID", c->attempt >= 0 ? image_id : "");
+                          "lastState", last, "ready", ready(c), "restartCount", c->restarts,
+                          "image", image, "imageID", c->attempt >= 0 ? image_id : "");
     if (c->attempt >= 0) {
         char *id = container_id(c, c->attempt);
         json_object_set_new(s, "containerID", json_string(id));
@@ -122,7 +127,7 @@ static char *names_where(const struct pod *p, size_t from, size_t to,
 
 static bool unready(const struct container *c)
 {
-    return c->state != C_RUNNING || !c->probe_ready || !c->probe_started;
+    return !ready(c);
 }
 
 static bool incomplete(const struct container *c)

@@ -184,25 +184,35 @@ static int enter(int ns)
     return setns(ns, CLONE_NEWNET) < 0 ? -errno : 0;
 }
 
-/* Back to the loop thread's own namespace: failing here would leave the server's sockets in
+/* Back to the thread's own namespace (home): failing here would leave the server's sockets in
  * the wrong place, so it is not survivable. */
-static void leave(struct agent_net *net)
+static void leave(int home)
 {
-    if (setns(net->host_ns, CLONE_NEWNET) < 0) {
+    if (setns(home, CLONE_NEWNET) < 0) {
         jp_log(JP_ERROR, "agent", "returning to the host network namespace: %s", strerror(errno));
         abort();
     }
 }
 
+/* A non-blocking socket made in namespace ns (sockets keep theirs), the thread back home after.
+ * -1 with *e. */
+static int socket_in(int ns, int home, int type, int *e)
+{
+    if (setns(ns, CLONE_NEWNET) < 0) {
+        *e = errno;
+        return -1;
+    }
+    int s = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    *e = errno;
+    leave(home);
+    return s;
+}
+
 int net__socket(struct jp_agent *a, int type)
 {
-    struct agent_net *net = a->net;
-    int e = enter(net->node_ns);
-    if (e < 0) return e;
-    int s = socket(AF_INET, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    e = s < 0 ? -errno : 0;
-    leave(net);
-    return s < 0 ? e : s;
+    int e;
+    int s = socket_in(a->net->node_ns, a->net->host_ns, type, &e);
+    return s < 0 ? -e : s;
 }
 
 /* New interfaces of the calling thread's namespace get no IPv6: pods are IPv4 only, and each
@@ -230,7 +240,7 @@ static int setup_node(struct agent_net *net)
     if (rc == 0) rc = link_up(&n, br, 0);
     if (rc == 0) rc = add_route(&n, SVC_NET, SVC_PREFIX, RTN_LOCAL, 0, (int)if_nametoindex("lo"));
     nl_close(&n);
-    leave(net);
+    leave(net->host_ns);
     return rc;
 }
 
@@ -372,7 +382,7 @@ int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what, 
     nl_close(&n);
     if (rc == 0) rc = enter(pod_ns);
     if (rc == 0) rc = setup_pod_side(ip);
-    leave(net);
+    leave(net->host_ns);
     if (pod_ns >= 0) close(pod_ns);
     if (rc < 0) {
         char text[16];
@@ -408,17 +418,10 @@ static int socket_in_pod(const struct pod *p, int *e)
     snprintf(path, sizeof(path), "/proc/%d/ns/net", p->netns_pid);
     int here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     int there = open(path, O_RDONLY | O_CLOEXEC);
-    if (here >= 0 && there >= 0 && setns(there, CLONE_NEWNET) == 0) {
-        s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (here >= 0 && there >= 0)
+        s = socket_in(there, here, SOCK_STREAM, e);
+    else
         *e = errno;
-        if (setns(here, CLONE_NEWNET) < 0) {
-            jp_log(JP_ERROR, "agent", "returning to the host network namespace: %s",
-                   strerror(errno));
-            abort();
-        }
-    } else {
-        *e = errno;
-    }
     if (here >= 0) close(here);
     if (there >= 0) close(there);
     return s;

@@ -366,19 +366,27 @@ void spawn__adopt(struct container *c)
     c->state = C_TERMINATED;
 }
 
+int spawn__container_pid(const struct container *c)
+{
+    if (c->state != C_RUNNING) return 0;
+    char *dir = spawn__attempt_dir(c, c->attempt);
+    struct jp_shim_state st;
+    int pid = jp_shim_state_read(dir, &st, NULL) == 0 && st.pid > 0 ? st.pid : 0;
+    free(dir);
+    return pid;
+}
+
 void spawn__kill(struct container *c, int sig)
 {
     if (c->state != C_RUNNING) return;
-    char *dir = spawn__attempt_dir(c, c->attempt);
-    struct jp_shim_state st;
-    if (jp_shim_state_read(dir, &st, NULL) == 0 && st.pid > 0) {
+    int pid = spawn__container_pid(c);
+    if (pid > 0) {
         /* the whole process group: a shell's children go too */
-        if (kill(-st.pid, sig) < 0 && errno == ESRCH) kill(st.pid, sig);
+        if (kill(-pid, sig) < 0 && errno == ESRCH) kill(pid, sig);
         c->kill_sig = 0;
     } else {
         c->kill_sig = sig; /* the shim has not started it yet: pod.c retries */
     }
-    free(dir);
 }
 
 /* ---- the pod's network namespace ---- */
