@@ -124,8 +124,7 @@ void spawn__kill(struct container *c, int sig);
  * it (or when it is not running). */
 int spawn__container_pid(const struct container *c);
 int spawn__sandbox(struct pod *p, struct jp_err **err);
-int spawn__netns_recorded(const char *dir); /* a live holder recorded in dir, or 0 */
-/* ... and the address recorded with it (0 for none). */
+/* A live namespace holder recorded in dir (or 0), and the address recorded with it (0: none). */
 int spawn__holder_recorded(const char *dir, uint32_t *ip);
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,
                   uint32_t ip, int *pid, struct jp_err **err);

@@ -175,7 +175,8 @@ static void reap_orphans(struct jp_agent *a)
             }
         }
         if (cd) closedir(cd);
-        int holder = spawn__netns_recorded(dir);
+        uint32_t ip;
+        int holder = spawn__holder_recorded(dir, &ip);
         if (holder > 0) kill(holder, SIGKILL);
         jp_log(JP_INFO, "agent", "removing %s: its pod no longer exists", dir);
         jp_remove_tree(dir);

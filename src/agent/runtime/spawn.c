@@ -424,12 +424,6 @@ int spawn__holder_recorded(const char *dir, uint32_t *ip)
     return pid > 0 && jp_proc_starttime(pid) == start ? pid : 0;
 }
 
-int spawn__netns_recorded(const char *dir)
-{
-    uint32_t ip;
-    return spawn__holder_recorded(dir, &ip);
-}
-
 /* Namespaces live as long as a holder process ("jobplane-shim --hold DIR HOST") sits in them.
  * They are created by the clone itself (flags), so they exist when clone returns; CLONE_VM|VFORK
  * spares copying the server's page tables. The record (pid, start time, address) lets the next
