@@ -139,7 +139,10 @@ static void on_event(const struct jp_event *ev, void *arg)
         add(a, ev->obj);
         return;
     }
-    pod__update(p, jp_api_parse(ev->obj));
+    /* the agent changes its copy; the shared parsed version is copied, not parsed again */
+    json_t *view = jp_api_view(ev->obj);
+    pod__update(p, json_deep_copy(view));
+    json_decref(view);
     agent__wake(p);
 }
 

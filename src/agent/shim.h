@@ -76,5 +76,9 @@ int jp_shim_main(const char *dir);
 enum { JP_SHIM_EXEC_SPLIT = 1, JP_SHIM_EXEC_TTY = 2 };
 int jp_shim_exec_main(const char *pid, unsigned flags, char **argv);
 int jp_shim_hold_main(const char *dir, const char *hostname) __attribute__((noreturn));
+/* "<exe> shim --launcher PADDING", fd SOCK from the agent: forks shims and namespace holders on
+ * request (runtime/launcher.c). argv/argc: the process's own, whose strings are rewritten in
+ * each child as its command line. */
+int jp_shim_launcher_main(char **argv, int argc, int sock);
 
 #endif

@@ -220,12 +220,14 @@ void status__write(struct pod *p)
     p->dirty = false;
     const struct jp_obj *cur = jp_store_get(a->store, a->kind_pods, p->ns, p->name);
     if (cur == NULL || strcmp(jp_proj_of(cur)->uid, p->uid) != 0) return;
-    json_t *obj = jp_api_parse(cur);
-    if (p->frozen) { /* settled before this server started: leave it be */
-        json_decref(obj);
-        return;
-    }
-    json_object_set_new(obj, "status", status__build(p, json_object_get(obj, "status")));
+    if (p->frozen) return; /* settled before this server started: leave it be */
+    /* a shallow copy of the shared parsed pod: only its status is replaced, and the status
+     * write keeps nothing else of it */
+    json_t *view = jp_api_view(cur);
+    if (view == NULL) return;
+    json_t *obj = json_copy(view);
+    json_object_set_new(obj, "status", status__build(p, json_object_get(view, "status")));
+    json_decref(view);
     struct jp_write_ctx ctx = {.store = a->store,
                                .kind = &jp_kinds[a->kind_pods],
                                .ns = p->ns,

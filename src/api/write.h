@@ -62,6 +62,9 @@ bool jp_api_must_wait(const struct jp_kind *k, const json_t *obj);
 json_t *jp_api_scale_of(const struct jp_kind *k, const struct jp_obj *o);
 /* Parses an object's stored JSON. OUT: caller decrefs. */
 json_t *jp_api_parse(const struct jp_obj *o);
+/* The object's JSON parsed once and shared: READ-ONLY (never change it or anything in it; copy
+ * first), NULL if unparsable. Loop thread only. OUT: caller decrefs. */
+json_t *jp_api_view(const struct jp_obj *o);
 
 void jp_write_ctx_free(struct jp_write_ctx *c);
 void jp_write_result_free(struct jp_write_result *r);

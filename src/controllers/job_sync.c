@@ -91,7 +91,7 @@ static bool collect(const struct jp_obj *o, void *arg)
     ps->v = jp_xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
     struct owned *w = &ps->v[ps->n++];
     w->o = jp_obj_ref(o);
-    w->pod = jp_api_parse(o);
+    w->pod = jp_api_view(o); /* read-only */
     w->uid = p->uid;
     w->name = o->name;
     w->phase = jp_json_str(w->pod, "status", "phase", NULL) ?: "Pending";
@@ -176,7 +176,10 @@ static void write_status(struct jp_jobctl *j, const char *ns, const char *name, 
 {
     const struct jp_obj *cur = jp_store_get(j->store, j->kind_jobs, ns, name);
     if (cur == NULL) return;
-    json_t *job = jp_api_parse(cur);
+    json_t *view = jp_api_view(cur);
+    if (view == NULL) return;
+    json_t *job = json_copy(view); /* shallow: only the status is replaced */
+    json_decref(view);
     json_object_set(job, "status", st);
     struct jp_write_ctx c = {.store = j->store,
                              .kind = &jp_kinds[j->kind_jobs],
@@ -571,7 +574,7 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
 {
     const struct jp_obj *cur = jp_store_get(j->store, j->kind_jobs, ns, name);
     if (cur == NULL) return;
-    json_t *job = jp_api_parse(cur);
+    json_t *job = jp_api_view(cur); /* read-only */
     const json_t *spec = json_object_get(job, "spec");
     const char *managed = jp_json_str(spec, "managedBy", NULL);
     if (managed && strcmp(managed, "kubernetes.io/job-controller") != 0) goto out_job;

@@ -30,6 +30,7 @@ void jp_obj_unref(struct jp_obj *o)
 {
     if (o == NULL || --o->refs > 0) return;
     if (o->proj_free) o->proj_free(o->proj);
+    if (o->view && o->view_free) o->view_free(o->view);
     free(o->ns);
     free(o->name);
     free(o->json);

@@ -25,6 +25,9 @@ struct jp_obj {
     size_t len;
     void *proj; /* the kind's projection (labels, owner, phase...), built by the api layer */
     void (*proj_free)(void *proj);
+    /* A parsed form the api layer may attach and drop later (a cache: see jp_api_view). */
+    void *view;
+    void (*view_free)(void *view);
 };
 
 struct jp_obj *jp_obj_new(uint16_t kind, const char *ns, const char *name, char *json /* taken */,

@@ -73,15 +73,15 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
     uv_close((uv_handle_t *)h, pod__handle_closed);
     close(c->pidfd);
     c->pidfd = -1;
-    waitpid(c->shim_pid, NULL, WNOHANG); /* reaps our own child; ECHILD for an adopted one */
     c->shim_pid = 0;
     shim_gone(c);
 }
 
-/* Watches a shim through a pidfd; false if it cannot be watched (it is gone already). */
-static bool watch_shim(struct container *c, int pid)
+/* Watches a shim through a pidfd (fd, or one opened here when fd < 0); false if it cannot be
+ * watched (it is gone already). */
+static bool watch_shim(struct container *c, int pid, int fd)
 {
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0) fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0) return false;
     if (uv_poll_init(c->pod->agent->loop, &c->pidfd_poll, fd) < 0) {
         close(fd);
@@ -121,37 +121,9 @@ struct start_job {
     struct container *c;
     char *self_exe, *pod_dir, *cdir, *spec;
     int first; /* the first attempt number to try */
-    int attempt, pid;
+    int attempt, pid, pidfd;
     struct jp_err *err;
 };
-
-static int spawn_shim(const char *exe, const char *dir, pid_t *pid)
-{
-    /* posix_spawn, not fork: the server's page tables are not copied for every container */
-    char *args[] = {(char *)exe, "shim", (char *)dir, NULL};
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_init(&at);
-    posix_spawn_file_actions_init(&fa);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setflags(&at,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    /* the shim's own complaints (and a sanitizer's) go beside the container's files */
-    char *shim_log = jp_xasprintf("%s/shim.log", dir);
-    posix_spawn_file_actions_addopen(&fa, 2, shim_log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW,
-                                     0600);
-    int e = posix_spawn(pid, exe, &fa, &at, args, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    free(shim_log);
-    return e;
-}
 
 static void start_work(uv_work_t *r)
 {
@@ -171,10 +143,9 @@ static void start_work(uv_work_t *r)
             return;
         }
     }
-    pid_t pid;
-    int e;
+    int pid, e;
     if (jp_replace_file(dir, JP_SHIM_SPEC, j->spec, strlen(j->spec), &j->err) < 0) goto out;
-    if ((e = spawn_shim(j->self_exe, dir, &pid)) != 0) {
+    if ((e = launcher__shim(j->self_exe, dir, &pid, &j->pidfd)) != 0) {
         jp_err_set(&j->err, JP_INTERNAL, e, "starting the container's monitor: %s", strerror(e));
         goto out;
     }
@@ -194,12 +165,14 @@ static void start_done(uv_work_t *r, int status)
     if (j->pid > 0) c->attempt = j->attempt;
     if (p->freeing) {
         /* the agent is stopping: the shim runs on and the next server re-adopts it */
-    } else if (j->pid > 0 && watch_shim(c, j->pid)) {
+    } else if (j->pid > 0 && watch_shim(c, j->pid, j->pidfd)) {
+        j->pidfd = -1; /* the watch has it */
         pod__container_started(c, NULL);
     } else {
-        if (j->pid > 0) kill(j->pid, SIGKILL), waitpid(j->pid, NULL, 0);
+        if (j->pid > 0) kill(j->pid, SIGKILL);
         pod__container_started(c, j->err ? j->err->msg : "the container's monitor vanished");
     }
+    if (j->pidfd >= 0) close(j->pidfd);
     jp_err_free(j->err);
     free(j->self_exe);
     free(j->pod_dir);
@@ -253,6 +226,7 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     j->pod_dir = jp_xstrdup(p->dir);
     j->cdir = jp_xasprintf("%s/%s", p->dir, c->name);
     j->first = c->attempt + 1;
+    j->pidfd = -1;
     j->req.data = j;
     int e = uv_queue_work(a->loop, &j->req, start_work, start_done);
     if (e < 0) {
@@ -331,7 +305,7 @@ void spawn__adopt(struct container *c)
         c->term = ex;
     } else if ((pid = find_shim(dir, &started)) > 0 || (pid = unrecorded_shim(dir)) > 0) {
         write_shim_record(dir, pid);
-        if (watch_shim(c, pid)) {
+        if (watch_shim(c, pid, -1)) {
             c->state = C_RUNNING;
             c->started_ns = started ? started : jp_now_ns();
             probe__start(c);
@@ -391,22 +365,6 @@ void spawn__kill(struct container *c, int sig)
 
 /* ---- the pod's network namespace ---- */
 
-struct hold_arg {
-    const char *exe;
-    char *const *argv;
-};
-
-/* The child of a vfork-style clone: it shares our memory until execve, so only system calls. */
-static int hold_exec(void *arg)
-{
-    const struct hold_arg *h = arg;
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) dup2(null, 0), dup2(null, 1), dup2(null, 2);
-    execv(h->exe, h->argv);
-    _exit(127);
-}
-
 int spawn__holder_recorded(const char *dir, uint32_t *ip)
 {
     char *text;
@@ -424,37 +382,24 @@ int spawn__holder_recorded(const char *dir, uint32_t *ip)
     return pid > 0 && jp_proc_starttime(pid) == start ? pid : 0;
 }
 
-/* Namespaces live as long as a holder process ("jobplane-shim --hold DIR HOST") sits in them.
- * They are created by the clone itself (flags), so they exist when clone returns; CLONE_VM|VFORK
- * spares copying the server's page tables. The record (pid, start time, address) lets the next
- * server find the holder again. Any thread may call this: the child runs on a stack of the
- * caller's frame, which vfork keeps still until the exec. */
+/* Namespaces live as long as a holder process ("<exe> shim --hold DIR HOST") sits in them; the
+ * launcher forks it and it makes them (unshare) before it reports. The record (pid, start time,
+ * address) lets the next server find the holder again. Any thread may call this. */
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int flags,
                   uint32_t ip, int *out, struct jp_err **err)
 {
     *out = 0;
     if (jp_mkdir_private(dir, err) < 0) return -1;
-    char stack[32 << 10] __attribute__((aligned(16)));
-    char *argv[] = {(char *)self_exe, "shim", "--hold", (char *)dir, (char *)hostname, NULL};
-    struct hold_arg h = {self_exe, argv};
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* no handler of ours runs in the child */
-    int pid = clone(hold_exec, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | flags | SIGCHLD, &h);
-    int e = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (pid < 0)
+    int pid, e = launcher__holder(self_exe, dir, hostname, flags, &pid);
+    if (e != 0)
         return jp_err_set(err, JP_INTERNAL, e, "creating the namespaces held in %s: %s", dir,
                           strerror(e));
-    if (waitpid(pid, NULL, WNOHANG) == pid)
-        return jp_err_set(err, JP_INTERNAL, 0, "the namespace holder of %s exited", dir);
     char rec[128], addr[16] = "";
     if (ip) net__ip_str(ip, addr);
     int m = snprintf(rec, sizeof(rec), "{\"pid\":%d,\"start\":%llu,\"ip\":\"%s\"}", pid,
                      (unsigned long long)jp_proc_starttime(pid), addr);
     if (jp_replace_file(dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
         kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
         return -1;
     }
     *out = pid;
@@ -481,7 +426,6 @@ static void sandbox_work(uv_work_t *r)
         return;
     if (j->net && net__connect(j->net, j->pid, j->ip, j->what, &j->err) < 0) {
         kill(j->pid, SIGKILL);
-        waitpid(j->pid, NULL, 0);
         j->pid = 0;
     }
 }
@@ -559,9 +503,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
 void spawn__netns_release(struct pod *p)
 {
     if (p->netns_pid > 0) {
-        kill(p->netns_pid, SIGKILL);
-        /* ours to reap when we created it; a holder from before a restart belongs to init */
-        waitpid(p->netns_pid, NULL, 0);
+        kill(p->netns_pid, SIGKILL); /* the launcher (or init, for an older one) reaps it */
         p->netns_pid = 0;
     }
     net__free_ip(p->agent, p->ip);

@@ -140,7 +140,7 @@ static void prepare_update(struct jp_write_ctx *ctx, json_t *obj, const json_t *
     static const char *const keep[] = {"clusterIP", "clusterIPs"};
     for (int i = 0; i < 2; i++)
         if (!json_object_get(spec, keep[i]) && json_object_get(ospec, keep[i]))
-            json_object_set(spec, keep[i], json_object_get(ospec, keep[i]));
+            json_object_set_new(spec, keep[i], json_deep_copy(json_object_get(ospec, keep[i])));
     size_t i, j;
     json_t *p, *op;
     json_array_foreach(json_object_get(spec, "ports"), i, p)

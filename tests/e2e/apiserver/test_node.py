@@ -345,14 +345,35 @@ class Survival(NodeCase):
                     except (OSError, IndexError):
                         pass
             return out
-        # the pod network's holder stays: it is the node's, not a pod's
-        node = [int(d) for d, _ in children() if os.path.join(self.s.data_dir, "node").encode() in
-                open("/proc/%s/cmdline" % d, "rb").read()]
+        # the pod network's holder stays: it is the node's, not a pod's; so does the launcher
+        # that forks shims and holders (it has no zombie either)
+        def cmdline(d):
+            try:
+                return open("/proc/%s/cmdline" % d, "rb").read()
+            except OSError:
+                return b""
+        node = [p for p in self.s.processes()
+                if os.path.join(self.s.data_dir, "node").encode() in cmdline(p)]
         self.assertLessEqual(len(node), 1)
-        wait_until(lambda: [c for c in children() if int(c[0]) not in node] == [], 10,
-                   "no children of the server (zombies: %r)" % children())
+        launcher = [int(d) for d, _ in children() if b"\0--launcher\0" in cmdline(d)]
+        self.assertEqual(len(launcher), 1, children())
+
+        def launcher_children():
+            return [d for d in os.listdir("/proc") if d.isdigit() and int(d) not in node and
+                    open_stat_ppid(d) == launcher[0]]
+        wait_until(lambda: [c for c in children() if int(c[0]) not in launcher] == [] and
+                   launcher_children() == [], 10,
+                   "no children of the server or its launcher (zombies: %r)" % children())
         self.assertLessEqual(len(os.listdir("/proc/%d/fd" % pid)), fds_before)
         self.assertEqual(sorted(self.s.processes()), sorted([pid] + node))  # no shim or pod holder left
+
+
+def open_stat_ppid(d):
+    try:
+        with open("/proc/%s/stat" % d) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 if __name__ == "__main__":
