@@ -236,6 +236,9 @@ static void empty_namespace(struct jp_gc *gc, const struct jp_obj *ns)
 static void process(struct jp_gc *gc, const char *uid)
 {
     const struct jp_obj *owner = lookup(gc, uid);
+    /* a live owner keeps its dependents: not walked (a Job's thousands of pods, on each of
+     * their changes, made this quadratic) */
+    if (owner && !jp_proj_of(owner)->deleted_ns) return;
     struct jp_obj **deps;
     size_t n = dependents_of(gc, uid, &deps);
     if (owner == NULL) {
