@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev
     libuv1-dev libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-    libsqlite3-dev libyaml-dev libcmocka-dev libmnl-dev zlib1g-dev)
+    libsqlite3-dev libyaml-dev libcmocka-dev libmnl-dev zlib1g-dev libarchive-dev)
 test_pkgs=(curl python3 python3-kubernetes openssh-client procps)
 bench_pkgs=(wrk nginx-light)
 

@@ -25,6 +25,7 @@ struct container {
     struct jp_shim_exit last; /* lastState.terminated */
     bool has_last;
     bool fallback;   /* runs on the host filesystem (image not built in) */
+    char *image_id, *image_id_of; /* status imageID, and the image it was looked up for */
     bool starting;   /* a start is under way on a worker thread */
     bool restarting; /* ... and it is a restart: restartCount grows when it starts */
     bool respec;     /* stopped because its image changed: start it again */
@@ -175,7 +176,20 @@ void status__write(struct pod *p);
 /* image.c */
 int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, char **path,
                    bool *fallback, char *why, size_t n);
-void image__id(const char *image, char *out, size_t n); /* status imageID */
+/* What a stored image adds to a start (all unset for other images). */
+struct image_run {
+    char *rootfs;     /* its root filesystem (real path) */
+    char *workdir;    /* its working directory, NULL for none */
+    int64_t uid, gid; /* its user, -1 for none */
+};
+/* Fills run for the container's image and puts the image's environment under env (the
+ * container's entries win). -1 with err when a stored image cannot be used. */
+int image__prepare(struct jp_agent *a, const json_t *container, char ***env, struct image_run *run,
+                   struct jp_err **err);
+void image__user(const struct image_run *run, int64_t *uid, int64_t *gid); /* runAsUser wins */
+void image__run_free(struct image_run *run);
+/* status imageID: sha256:<digest> for a stored image */
+void image__id(struct jp_agent *a, const char *image, char *out, size_t n);
 /* env.c */
 char **env__build(struct jp_agent *a, const struct pod *p, const json_t *container);
 char *env__expand(const char *s, char **env);

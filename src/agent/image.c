@@ -1,37 +1,66 @@
 /* Images: what a container runs. The built-in kuard image (gcr.io/kuar-demo/kuard-<arch>:<tag>)
- * maps /kuard to our kuard binary; any other image runs its command on the host filesystem when
- * the fallback is on (announced by an event), and fails to "pull" when it is off. */
+ * maps /kuard to our kuard binary; an image of the local store (DATA/images, src/images) runs
+ * in its own root filesystem with its entrypoint, cmd, environment, working directory and user
+ * (as root: that needs a mount namespace); any other image runs its command on the host
+ * filesystem when the fallback is on (announced by an event), and fails to "pull" when it is
+ * off. */
 #include "agent/agent-internal.h"
 #include "base/alloc.h"
+#include "base/log.h"
+#include "images/images.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-static bool is_kuard(const char *image)
-{
-    return strncmp(image, "gcr.io/kuar-demo/kuard-", 23) == 0 || strcmp(image, "kuard") == 0 ||
-           strncmp(image, "kuard:", 6) == 0;
-}
 
 static size_t count(const json_t *a)
 {
     return json_is_array(a) ? json_array_size(a) : 0;
 }
 
-/* command ?: entrypoint, then args ?: (no command given ? image cmd : nothing) */
-static char **join(const json_t *command, const char *entry, const json_t *args)
+static size_t len(char *const *v)
 {
-    size_t n = count(command) + count(args) + 2, k = 0;
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+/* Kubernetes' rules: command ?: entrypoint, then args ?: (no command given ? image cmd : none) */
+static char **join(const json_t *command, char *const *entry, const json_t *args, char *const *cmd)
+{
+    size_t n = count(command) + len(entry) + count(args) + len(cmd) + 1, k = 0;
     char **argv = jp_xcalloc(n, sizeof(char *));
-    if (count(command)) {
-        for (size_t i = 0; i < count(command); i++)
-            argv[k++] = jp_xstrdup(json_string_value(json_array_get(command, i)) ?: "");
-    } else if (entry) {
-        argv[k++] = jp_xstrdup(entry);
-    }
+    for (size_t i = 0; i < count(command); i++)
+        argv[k++] = jp_xstrdup(json_string_value(json_array_get(command, i)) ?: "");
+    for (size_t i = 0; !count(command) && i < len(entry); i++)
+        argv[k++] = jp_xstrdup(entry[i]);
     for (size_t i = 0; i < count(args); i++)
         argv[k++] = jp_xstrdup(json_string_value(json_array_get(args, i)) ?: "");
+    for (size_t i = 0; !count(args) && !count(command) && i < len(cmd); i++)
+        argv[k++] = jp_xstrdup(cmd[i]);
     return argv;
+}
+
+/* The stored image `image` names; NULL when the store has none (or it cannot be read: logged,
+ * then treated as absent). The agent keeps DATA/pods; the store is DATA/images. */
+static struct jp_image *stored(const struct jp_agent *a, const char *image, bool quiet)
+{
+    size_t n = strlen(a->pods_dir);
+    if (image == NULL || jp_images_builtin(image) || n < 5 || strcmp(a->pods_dir + n - 5, "/pods"))
+        return NULL;
+    char data[PATH_MAX];
+    snprintf(data, sizeof(data), "%.*s", (int)(n - 5), a->pods_dir);
+    struct jp_image *img = NULL;
+    struct jp_err *err = NULL;
+    if (jp_images_get(data, image, &img, &err) < 0) {
+        if (!quiet && err->reason != JP_NOT_FOUND && err->reason != JP_INVALID)
+            jp_log(JP_WARN, "agent", "image %s: %s", image, err->msg);
+        jp_err_free(err);
+        return NULL;
+    }
+    return img;
 }
 
 int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, char **path,
@@ -42,10 +71,34 @@ int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, ch
     const json_t *args = json_object_get(container, "args");
     *path = NULL;
     *fallback = false;
-    if (image && is_kuard(image)) {
-        *argv = join(command, "/kuard", args);
+    if (image && jp_images_builtin(image)) {
+        char *kuard[] = {"/kuard", NULL};
+        *argv = join(command, kuard, args, NULL);
         if ((*argv)[0] && strcmp((*argv)[0], "/kuard") == 0) *path = jp_xstrdup(a->kuard_exe);
         return 0;
+    }
+    struct jp_image *img = stored(a, image, false);
+    if (img) {
+        *argv = join(command, img->entrypoint, args, img->cmd);
+        jp_image_free(img);
+        /* never quietly on the host: the image's own files are what the container expects */
+        if (!a->netns)
+            snprintf(why, n,
+                     "image \"%s\" is in the image store, but a container runs in an image's "
+                     "root filesystem only when jobplane runs as root (a mount namespace per "
+                     "container)",
+                     image);
+        else if ((*argv)[0] == NULL)
+            snprintf(why, n,
+                     "image \"%s\" has no entrypoint or cmd: give the container a command "
+                     "(or import it with --entrypoint or --cmd)",
+                     image);
+        if (a->netns && (*argv)[0]) return 0;
+        for (size_t i = 0; (*argv)[i]; i++)
+            free((*argv)[i]);
+        free(*argv);
+        *argv = NULL;
+        return -2;
     }
     if (!a->opts.host_fallback) {
         snprintf(why, n, "Failed to pull image \"%s\": image not found in the local image store",
@@ -61,15 +114,88 @@ int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, ch
                  image ? image : "");
         return -2;
     }
-    *argv = join(command, NULL, args);
+    *argv = join(command, NULL, args, NULL);
     *fallback = true;
     return 0;
 }
 
-void image__id(const char *image, char *out, size_t n)
+/* K=V of the image go under the container's: added when the container's environment lacks K.
+ * PATH is the exception, as in containerd: the image's wins over the agent's default unless the
+ * container's own env sets it. */
+static void env_under(char ***envp, char *const *image_env, const json_t *container)
 {
-    if (is_kuard(image))
+    bool own_path = false;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(container, "env"), i, v)
+    {
+        own_path |= !strcmp(json_string_value(json_object_get(v, "name")) ?: "", "PATH");
+    }
+    char **env = *envp;
+    size_t n = len(env);
+    for (size_t k = 0; image_env && image_env[k]; k++) {
+        const char *kv = image_env[k];
+        size_t key = strcspn(kv, "=");
+        if (kv[key] != '=') continue;
+        size_t j = 0;
+        while (j < n && !(strncmp(env[j], kv, key) == 0 && env[j][key] == '='))
+            j++;
+        if (j < n && (own_path || key != 4 || strncmp(kv, "PATH", 4))) continue;
+        if (j == n) {
+            env = jp_xrealloc(env, (n + 2) * sizeof(char *));
+            env[++n] = NULL;
+        } else {
+            free(env[j]);
+        }
+        env[j] = jp_xstrdup(kv);
+    }
+    *envp = env;
+}
+
+int image__prepare(struct jp_agent *a, const json_t *container, char ***env, struct image_run *run,
+                   struct jp_err **err)
+{
+    memset(run, 0, sizeof(*run));
+    run->uid = run->gid = -1;
+    struct jp_image *img = stored(a, json_string_value(json_object_get(container, "image")), false);
+    if (img == NULL) return 0;
+    char real[PATH_MAX];
+    int rc = 0;
+    if (realpath(img->rootfs, real) == NULL)
+        rc = jp_err_sys(err, "image %s: its root filesystem %s", img->name, img->rootfs);
+    else if (jp_image_user(img, &run->uid, &run->gid, err) < 0)
+        rc = jp_err_wrap(err, "image %s", img->name);
+    if (rc == 0) {
+        run->rootfs = jp_xstrdup(real);
+        run->workdir = img->workdir[0] ? jp_xstrdup(img->workdir) : NULL;
+        env_under(env, img->env, container);
+    }
+    jp_image_free(img);
+    return rc;
+}
+
+void image__user(const struct image_run *run, int64_t *uid, int64_t *gid)
+{
+    if (*uid >= 0 || run->uid < 0) return; /* runAsUser wins */
+    *uid = run->uid;
+    if (*gid < 0) *gid = run->gid;
+}
+
+void image__run_free(struct image_run *run)
+{
+    free(run->rootfs);
+    free(run->workdir);
+    memset(run, 0, sizeof(*run));
+}
+
+void image__id(struct jp_agent *a, const char *image, char *out, size_t n)
+{
+    struct jp_image *img = NULL;
+    if (jp_images_builtin(image))
         snprintf(out, n, "jobplane-builtin://kuard");
+    else if ((img = stored(a, image, true)) != NULL)
+        snprintf(out, n, "%s", img->digest);
     else
         snprintf(out, n, "jobplane-host://%s", image);
+    jp_image_free(img);
 }

@@ -578,8 +578,11 @@ void pod__handle_closed(uv_handle_t *h)
 void pod__unref(struct pod *p)
 {
     if (--p->handles > 0 || !p->freeing) return;
-    for (size_t i = 0; i < p->n; i++)
+    for (size_t i = 0; i < p->n; i++) {
         free(p->c[i].name);
+        free(p->c[i].image_id);
+        free(p->c[i].image_id_of);
+    }
     free(p->c);
     json_decref(p->obj);
     json_decref(p->spec);

@@ -27,7 +27,8 @@ struct jp_shim_spec {
     char *netns; /* a path to join (e.g. /proc/PID/ns/net), or NULL */
     char *hosts; /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
     const json_t *mounts; /* volumes: [{source, target, readOnly}] (jp_mounts_apply) */
-    int64_t uid, gid;     /* -1: keep */
+    char *rootfs;     /* a stored image's root filesystem to run in (jp_rootfs_enter), or NULL */
+    int64_t uid, gid; /* -1: keep */
     size_t log_max;
 };
 
@@ -36,6 +37,11 @@ struct jp_shim_spec {
  * overlay on its nearest existing ancestor, whose existing entries are bound back from the
  * host), so nothing is ever created on the host. 0, or errno with a message. */
 int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, size_t n);
+/* In the container's child, inside its own mount namespace, for a spec with a "rootfs": an
+ * overlay of that root filesystem (upper layer in attempt_dir/rootfs), /proc, /dev, /sys, the
+ * spec's hosts file and mounts inside it, its cwd made, then pivot_root into it
+ * (runtime/rootfs.c). 0, or errno with a message. */
+int jp_rootfs_enter(const json_t *spec, const char *attempt_dir, char *msg, size_t n);
 
 int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err);
 char *jp_shim_spec_render(const struct jp_shim_spec *spec); /* its JSON; caller frees */

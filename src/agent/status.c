@@ -69,8 +69,16 @@ static json_t *container_status(const struct container *c)
         json_object_set_new(last, "terminated",
                             terminated(c, &c->last, c->attempt > 0 ? c->attempt - 1 : -1));
     bool running = c->state == C_RUNNING;
-    char image_id[512];
-    image__id(image, image_id, sizeof(image_id));
+    struct container *m = (struct container *)c; /* the lookup's cache only */
+    if (m->image_id_of == NULL || strcmp(m->image_id_of, image) != 0) {
+        /* looked up once per image, not on every status write (the store is a file read) */
+        char id[512];
+        image__id(c->pod->agent, image, id, sizeof(id));
+        free(m->image_id), free(m->image_id_of);
+        m->image_id = jp_xstrdup(id);
+        m->image_id_of = jp_xstrdup(image);
+    }
+    const char *image_id = c->image_id;
     json_t *s = json_pack("{s:s,s:o,s:o,s:b,s:i,s:s,s:s}", "name", c->name, "state", state,
                           "lastState", last, "ready", ready(c), "restartCount", c->restarts,
                           "image", image, "imageID", c->attempt >= 0 ? image_id : "");

@@ -11,6 +11,7 @@ static const struct verb {
     int (*run)(int argc, char **argv);
     const char *help;
 } verbs[] = {
+    {"image", jp_cmd_image, "import, list and remove images of the local image store"},
     {"run", jp_cmd_run, "run the Jobs in manifest files to their end, with progress and logs"},
     {"server", jp_cmd_server, "run the Kubernetes API server and the node until stopped"},
     {"shim", jp_cmd_shim, "the per-container monitor (started by the node agent)"},

@@ -52,7 +52,7 @@ static void usage(FILE *out)
             jp_engine_flags_help);
 }
 
-static char *default_data_dir(void)
+char *jp_cmd_default_data_dir(void)
 {
     if (geteuid() == 0) return jp_xstrdup("/var/lib/jobplane");
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
@@ -207,7 +207,7 @@ int jp_cmd_server(int argc, char **argv)
     if (rc >= 0) goto done;
     rc = 1;
     jp_log_setup(c.log_format, c.verbosity, 2);
-    if (c.data_dir == NULL) c.data_dir = default_data_dir();
+    if (c.data_dir == NULL) c.data_dir = jp_cmd_default_data_dir();
     if (strcmp(c.host, "127.0.0.1") && strcmp(c.host, "::1") && strcmp(c.host, "localhost"))
         c.sans[c.nsans++] = c.host;
     c.sans[c.nsans] = NULL;

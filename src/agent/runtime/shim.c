@@ -50,6 +50,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
     if (spec->hosts) json_object_set_new(doc, "hosts", json_string(spec->hosts));
     if (json_array_size(spec->mounts)) json_object_set(doc, "mounts", (json_t *)spec->mounts);
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
+    if (spec->rootfs) json_object_set_new(doc, "rootfs", json_string(spec->rootfs));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
@@ -339,12 +340,16 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
      * propagation is made one-way first so that no mount ever reaches the host */
     const char *hosts = json_string_value(json_object_get(spec, "hosts"));
     const json_t *mounts = json_object_get(spec, "mounts");
+    const char *rootfs = json_string_value(json_object_get(spec, "rootfs"));
     struct start_error fail = {0};
-    if (e == 0 && (hosts || json_array_size(mounts)) &&
+    if (e == 0 && (hosts || json_array_size(mounts) || rootfs) &&
         (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
         e = errno;
-    if (e == 0 && hosts && mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0) e = errno;
-    if (e == 0 && json_array_size(mounts))
+    /* a stored image's root: the hosts file and the volumes go inside it */
+    if (e == 0 && rootfs) e = jp_rootfs_enter(spec, dir, fail.message, sizeof(fail.message));
+    if (e == 0 && !rootfs && hosts && mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+        e = errno;
+    if (e == 0 && !rootfs && json_array_size(mounts))
         e = jp_mounts_apply(mounts, dir, fail.message, sizeof(fail.message));
     int devnull = open("/dev/null", O_RDONLY);
     if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))

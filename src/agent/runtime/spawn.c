@@ -204,24 +204,36 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
         env__free(env);
         return jp_err_set(err, JP_INVALID, 0, "%s", why);
     }
+    /* a stored image: its root filesystem, and its environment, working directory and user */
+    struct image_run run;
+    if (image__prepare(a, c->spec, &env, &run, err) < 0) {
+        env__free(env);
+        json_decref(mounts);
+        return -1;
+    }
     char *hosts = p->ip ? hosts__path(p) : NULL;
     struct jp_shim_spec spec = {
         .argv = argv,
         .path = (char *)path,
         .env = env,
-        .cwd = (char *)(wd && *wd ? wd : "/"),
+        .cwd = (char *)(wd && *wd     ? wd
+                        : run.workdir ? run.workdir
+                                      : "/"),
         .netns = p->netns_pid ? netns : NULL,
         .hosts = hosts,
         .mounts = mounts,
+        .rootfs = run.rootfs,
         .uid = security_id(p, c->spec, "runAsUser"),
         .gid = security_id(p, c->spec, "runAsGroup"),
     };
+    image__user(&run, &spec.uid, &spec.gid);
     struct start_job *j = jp_xcalloc(1, sizeof(*j));
     j->c = c;
     j->spec = jp_shim_spec_render(&spec);
     env__free(env);
     free(hosts);
     json_decref(mounts);
+    image__run_free(&run);
     j->self_exe = jp_xstrdup(a->self_exe);
     j->pod_dir = jp_xstrdup(p->dir);
     j->cdir = jp_xasprintf("%s/%s", p->dir, c->name);
