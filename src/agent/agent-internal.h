@@ -24,11 +24,11 @@ struct container {
     struct jp_shim_exit term; /* state.terminated (when C_TERMINATED) */
     struct jp_shim_exit last; /* lastState.terminated */
     bool has_last;
-    bool fallback;   /* runs on the host filesystem (image not built in) */
+    bool fallback;                /* runs on the host filesystem (image not built in) */
     char *image_id, *image_id_of; /* status imageID, and the image it was looked up for */
-    bool starting;   /* a start is under way on a worker thread */
-    bool restarting; /* ... and it is a restart: restartCount grows when it starts */
-    bool respec;     /* stopped because its image changed: start it again */
+    bool starting;                /* a start is under way on a worker thread */
+    bool restarting;              /* ... and it is a restart: restartCount grows when it starts */
+    bool respec;                  /* stopped because its image changed: start it again */
     /* the shim we wait for, through a pidfd: our child, or one re-adopted after a restart */
     uv_poll_t pidfd_poll;
     int pidfd;
