@@ -128,6 +128,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err);
 /* A live namespace holder recorded in dir (or 0), and the address recorded with it (0: none). */
 int spawn__holder_recorded(const char *dir, uint32_t *ip);
 /* The launcher (runtime/launcher.c) forks them; 0 or an errno. Any thread. */
+void launcher__configure(const char *log_path); /* where shims complain (before any launch) */
 int launcher__shim(const char *exe, const char *dir, int *pid, int *pidfd);
 int launcher__holder(const char *exe, const char *dir, const char *host, int ns_flags, int *pid);
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,

@@ -205,6 +205,9 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->self_exe = jp_xstrdup(opts->self_exe);
     a->kuard_exe = jp_xstrdup(opts->kuard_exe);
     a->opts.node_name = a->node;
+    char *shims_log = jp_xasprintf("%s/shims.log", opts->data_dir);
+    launcher__configure(shims_log);
+    free(shims_log);
     a->opts.data_dir = NULL;
     a->opts.self_exe = a->self_exe;
     a->opts.kuard_exe = a->kuard_exe;

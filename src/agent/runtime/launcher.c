@@ -65,19 +65,12 @@ static void set_title(const char *const *words)
     }
 }
 
-static void child_stdio(const char *dir, bool shim_log)
+/* stdin and stdout from /dev/null; stderr stays the launcher's: DATA/shims.log, where every
+ * shim's complaints (and a sanitizer's) go - one file, not one per container start */
+static void child_stdio(void)
 {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0) dup2(null, 0), dup2(null, 1);
-    int err = -1;
-    if (shim_log) { /* the shim's own complaints (and a sanitizer's) go beside its files */
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof(path), "%s/shim.log", dir);
-        err = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    }
-    dup2(err >= 0 ? err : null, 2);
-    if (err >= 0) close(err);
-    if (null >= 0) close(null);
+    if (null >= 0) dup2(null, 0), dup2(null, 1), close(null);
 }
 
 static void child_signals(void)
@@ -92,7 +85,7 @@ static void child_signals(void)
 static void __attribute__((noreturn)) run_shim(const char *exe, const struct launch_req *r)
 {
     child_signals();
-    child_stdio(r->dir, true);
+    child_stdio();
     set_title((const char *const[]){exe, "shim", r->dir, NULL});
     exit(jp_shim_main(r->dir));
 }
@@ -101,7 +94,7 @@ static void __attribute__((noreturn))
 run_holder(const char *exe, const struct launch_req *r, int ready)
 {
     child_signals();
-    child_stdio(r->dir, false);
+    child_stdio();
     int e = unshare(r->ns_flags) < 0 ? errno : 0;
     if (e == 0 && r->host[0] && sethostname(r->host, strlen(r->host)) < 0) e = errno;
     set_title((const char *const[]){exe, "shim", "--hold", r->dir, r->host, NULL});
@@ -196,6 +189,15 @@ int jp_shim_launcher_main(char **argv, int argc, int sock)
 static pthread_mutex_t launcher_mu = PTHREAD_MUTEX_INITIALIZER;
 static int launcher_sock = -1;
 static pid_t launcher_pid;
+static char *launcher_log; /* the launcher's stderr, and so every shim's */
+
+void launcher__configure(const char *log_path)
+{
+    pthread_mutex_lock(&launcher_mu);
+    free(launcher_log);
+    launcher_log = strdup(log_path);
+    pthread_mutex_unlock(&launcher_mu);
+}
 
 extern char **environ;
 
@@ -220,6 +222,9 @@ static int start_launcher(const char *exe)
                              POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (launcher_log)
+        posix_spawn_file_actions_addopen(&fa, 2, launcher_log,
+                                         O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
     pid_t pid;
     int e = posix_spawn(&pid, exe, &fa, &at, args, environ);

@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -165,6 +166,8 @@ struct logfile {
     const char *dir;
     int fd;
     size_t size, max;
+    bool opened; /* made on the first record: a silent container leaves no file (readers take
+                    a missing log as empty), one inode less per start */
 };
 
 static void log_open(struct logfile *l)
@@ -205,6 +208,10 @@ static void log_record(struct logfile *l, const char *stream, bool partial, cons
     jp_time_format(ts, jp_now_ns(), JP_TIME_NANO_TRIM);
     char head[96];
     int h = snprintf(head, sizeof(head), "%s %s %c ", ts, stream, partial ? 'P' : 'F');
+    if (!l->opened) {
+        l->opened = true;
+        log_open(l);
+    }
     if (l->size + (size_t)h + n + 1 > l->max && l->size > 0) log_rotate(l);
     if (l->fd < 0) return;
     write_all(l->fd, head, (size_t)h);
@@ -311,6 +318,19 @@ struct start_error {
     char message[512];
 };
 
+/* A container gets a node's limits, not the server's (which may have raised or lowered its own):
+ * open files 1048576 soft and hard, as containerd 1.7 and Docker give containers - capped at
+ * the hard limit the shim has when it may not raise it (no CAP_SYS_RESOURCE). The others are the
+ * host's, as a container runtime leaves them. */
+static void node_rlimits(void)
+{
+    struct rlimit want = {1048576, 1048576}, have;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0 || getrlimit(RLIMIT_NOFILE, &have) < 0) return;
+    /* raising the hard limit takes CAP_SYS_RESOURCE: the soft one goes as far as it may */
+    if (have.rlim_max < want.rlim_max) want.rlim_cur = want.rlim_max = have.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &want);
+}
+
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn))
 exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
@@ -358,6 +378,7 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
     if (e == 0 && cwd && chdir(cwd) < 0) e = errno;
     /* no descriptor of the shim (or the server before it) reaches the container */
     close_from(3, status);
+    node_rlimits();
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     json_int_t gid = json_integer_value(json_object_get(spec, "gid"));
     json_int_t uid = json_integer_value(json_object_get(spec, "uid"));
@@ -449,9 +470,9 @@ int jp_shim_main(const char *dir)
     if (jp_replace_file(dir, JP_SHIM_STATE, text, strlen(text), &err) < 0) jp_err_free(err);
     free(text);
     json_decref(state);
-    struct logfile l = {dir, -1, 0, (size_t)json_integer_value(json_object_get(spec, "logMax"))};
+    struct logfile l = {dir, -1, 0, (size_t)json_integer_value(json_object_get(spec, "logMax")),
+                        false};
     if (l.max == 0) l.max = JP_SHIM_LOG_MAX;
-    log_open(&l);
     struct stream s[2] = {{"stdout", outp[0], {0}}, {"stderr", errp[0], {0}}};
     jp_buf_init(&s[0].line, SIZE_MAX);
     jp_buf_init(&s[1].line, SIZE_MAX);

@@ -10,6 +10,8 @@ Non-kuard images run their command on the host filesystem (the documented fallba
 import json
 import os
 import random
+import re
+import resource
 import signal
 import time
 import unittest
@@ -38,12 +40,11 @@ class NodeCase(KubectlCase):
         self.addCleanup(self.check_shim_logs)  # runs before the server is closed
 
     def check_shim_logs(self):
-        """A shim says what went wrong (or what a sanitizer found) in its shim.log: none may."""
-        for root, _dirs, files in os.walk(os.path.join(self.s.data_dir, "pods")):
-            if "shim.log" in files:
-                with open(os.path.join(root, "shim.log")) as f:
-                    text = f.read()
-                self.assertEqual(text, "", "%s/shim.log" % root)
+        """Shims say what went wrong (or what a sanitizer found) in DATA/shims.log: none may."""
+        path = os.path.join(self.s.data_dir, "shims.log")
+        if os.path.exists(path):
+            with open(path) as f:
+                self.assertEqual(f.read(), "", path)
 
 
 @unittest.skipIf(KV is None, "no kubectl found")
@@ -210,6 +211,22 @@ class Node(NodeCase):
                      "QUEUE_PORT_8080_TCP_PROTO=tcp", "PWD=/tmp"):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"QUEUE_SERVICE_HOST=10\.\d+\.\d+\.\d+\n")
+
+    def test_a_container_gets_a_nodes_limits_no_new_privileges_and_no_inherited_fds(self):
+        # the server's own descriptors and limits must not leak into a container
+        self.create(pod("limits", ["sh", "-c", "ulimit -Sn; ulimit -Hn; grep NoNewPrivs /proc/self/status;"
+                                               " ls /proc/$$$$/fd | sort -n | tr '\\n' ' '"]))
+        self.wait_phase("limits", ("Succeeded",))
+        lines = self.k("logs", "limits").out.splitlines()
+        # without CAP_SYS_RESOURCE (not root, or a sandbox without it) the hard limit caps it
+        cap_eff = int(re.search(r"CapEff:\s+(\w+)", open("/proc/self/status").read()).group(1), 16)
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        want = str(1048576 if cap_eff & (1 << 24) else min(1048576, hard))
+        self.assertEqual(lines[0], want, lines)
+        self.assertEqual(lines[1], want, lines)
+        self.assertRegex(lines[2], r"NoNewPrivs:\s+1")
+        # sh's own descriptors, nothing else ($$$$ is $$ after the $(VAR) expansion)
+        self.assertEqual(lines[3].split(), ["0", "1", "2"], lines)
 
     def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
         self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
