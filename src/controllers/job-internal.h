@@ -23,6 +23,7 @@ struct jp_jobctl {
     json_t *backoff; /* job uid -> {"n": failures since the last success, "last": unix ns} */
     json_t *release; /* "ns/pod" -> true: a pod whose Job is gone, to lose its finalizer */
     json_t *claims;  /* "ns/name" -> true: the Job's next sync adopts and releases first */
+    json_t *live;    /* controller uid -> {pod name: true}: the pods a sync reads (job.c) */
     uv_timer_t now, later;
     int closed;
     bool stopping;
@@ -56,6 +57,11 @@ struct pods {
     size_t n;
     const char *job_uid;
 };
+
+/* The names of the pods a sync of the Job with this uid must read, sorted (the store's
+ * order): all it controls but the succeeded ones already counted. OUT: caller frees the
+ * vector (the names are borrowed until the next store event). */
+const char **jobctl__live_pods(struct jp_jobctl *j, const char *uid, size_t *n);
 
 /* Deletes a pod; `uncounted` first lets it go (suspend, surplus, success) so it never counts. */
 void jobctl__delete_pod(struct jp_jobctl *j, const json_t *job, const struct owned *w,

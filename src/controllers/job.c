@@ -165,10 +165,74 @@ static bool offer_orphan(const struct jp_obj *job, void *arg)
     return true;
 }
 
+/* ---- the pods each sync reads ----
+ * A sync used to walk every pod of the namespace: at the end of a 10,000-completion Job, each
+ * of its syncs went over 10,000 finished pods. A succeeded pod whose finalizer is gone is
+ * counted for good and plays no further part, so the index keeps the rest: the live pods and
+ * the finished ones not yet counted, a few more than the parallelism. */
+
+static bool sync_reads(const struct jp_obj *pod)
+{
+    const struct jp_proj *p = jp_proj_of(pod);
+    return jp_proj_controller(p) &&
+           !(p->nfinalizers == 0 && !strcmp(jp_pod_phase(pod), "Succeeded"));
+}
+
+static void unindex(struct jp_jobctl *j, const struct jp_obj *pod)
+{
+    const struct jp_owner *ctl = jp_proj_controller(jp_proj_of(pod));
+    json_t *set = ctl ? json_object_get(j->live, ctl->uid) : NULL;
+    if (set == NULL) return;
+    json_object_del(set, pod->name);
+    if (json_object_size(set) == 0) json_object_del(j->live, ctl->uid);
+}
+
+static void index_pod(struct jp_jobctl *j, const struct jp_obj *pod)
+{
+    if (!sync_reads(pod)) return;
+    const char *uid = jp_proj_controller(jp_proj_of(pod))->uid;
+    json_t *set = json_object_get(j->live, uid);
+    if (set == NULL) {
+        set = json_object();
+        json_object_set_new(j->live, uid, set);
+    }
+    json_object_set_new(set, pod->name, json_true());
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **jobctl__live_pods(struct jp_jobctl *j, const char *uid, size_t *n)
+{
+    json_t *set = json_object_get(j->live, uid);
+    const char **names = jp_xcalloc(json_object_size(set) + 1, sizeof(*names));
+    const char *name;
+    json_t *v;
+    *n = 0;
+    json_object_foreach(set, name, v) names[(*n)++] = name;
+    qsort(names, *n, sizeof(*names), by_name);
+    return names;
+}
+
+static bool scan_index(const struct jp_obj *pod, void *arg)
+{
+    index_pod(arg, pod);
+    return true;
+}
+
 static void on_event(const struct jp_event *ev, void *arg)
 {
     struct jp_jobctl *j = arg;
     const struct jp_obj *o = ev->obj;
+    if (o->kind == j->kind_pods) {
+        if (ev->old) unindex(j, ev->old);
+        if (ev->type == JP_EV_DELETED)
+            unindex(j, o);
+        else
+            index_pod(j, o);
+    }
     if (o->kind == j->kind_jobs) {
         if (ev->type == JP_EV_DELETED) {
             json_object_del(j->backoff, jp_proj_of(o)->uid);
@@ -233,6 +297,8 @@ struct jp_jobctl *jp_jobctl_start(uv_loop_t *loop, struct jp_store *store,
     j->claims = json_object();
     j->backoff = json_object();
     j->release = json_object();
+    j->live = json_object();
+    jp_store_scan(store, j->kind_pods, NULL, NULL, NULL, scan_index, j);
     j->events = jp_recorder_new(store, "job-controller", NULL);
     uv_timer_init(loop, &j->now);
     uv_timer_init(loop, &j->later);
@@ -253,6 +319,7 @@ static void closed(uv_handle_t *h)
     json_decref(j->backoff);
     json_decref(j->release);
     json_decref(j->claims);
+    json_decref(j->live);
     jp_recorder_free(j->events);
     free(j);
 }

@@ -594,7 +594,13 @@ void jobctl__sync(struct jp_jobctl *j, const char *ns, const char *name)
     }
     free(key);
     struct pods ps = {NULL, 0, uid};
-    jp_store_scan(j->store, j->kind_pods, ns, NULL, NULL, collect, &ps);
+    size_t nlive;
+    const char **live = jobctl__live_pods(j, uid ? uid : "", &nlive);
+    for (size_t i = 0; i < nlive; i++) {
+        const struct jp_obj *o = jp_store_get(j->store, j->kind_pods, ns, live[i]);
+        if (o) collect(o, &ps);
+    }
+    free(live);
     json_t *st = json_deep_copy(json_object_get(job, "status"));
     if (!json_is_object(st)) {
         json_decref(st);
