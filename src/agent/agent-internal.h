@@ -73,7 +73,8 @@ struct pod {
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
     bool freeing;
-    struct pod *next;
+    struct pod *next, *prev; /* a->pods, doubly linked: a freed pod leaves it at once */
+    bool queued;             /* in a->queue: woken or dirty */
 };
 
 struct jp_log_follow;
@@ -86,6 +87,11 @@ struct jp_agent {
     struct jp_store_sub *sub;
     struct jp_recorder *events;
     struct pod *pods;
+    json_t *by_uid; /* pod uid -> its struct pod, as an integer (agent.c) */
+    /* the pods the next tick looks at: a tick walks these, never every pod the node has (a
+     * Job's thousands of finished ones) */
+    struct pod **queue;
+    size_t nqueue, queue_cap;
     struct jp_log_follow *follows;
     uv_timer_t tick;       /* syncs woken pods and writes dirty status once per loop turn */
     bool netns;            /* pods get their own network namespace (needs root) */

@@ -24,11 +24,23 @@ struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name)
     return NULL;
 }
 
+/* The uid index: a jansson object as the hash table, the pointer kept as an integer. */
 static struct pod *find_uid(struct jp_agent *a, const char *uid)
 {
-    for (struct pod *p = a->pods; p; p = p->next)
-        if (!strcmp(p->uid, uid)) return p;
-    return NULL;
+    json_t *v = json_object_get(a->by_uid, uid);
+    return v ? (struct pod *)(intptr_t)json_integer_value(v) : NULL;
+}
+
+static void queue_pod(struct pod *p)
+{
+    struct jp_agent *a = p->agent;
+    if (p->queued || p->freeing) return;
+    if (a->nqueue == a->queue_cap) {
+        a->queue_cap = a->queue_cap ? 2 * a->queue_cap : 64;
+        a->queue = jp_xrealloc(a->queue, a->queue_cap * sizeof(*a->queue));
+    }
+    a->queue[a->nqueue++] = p;
+    p->queued = true;
 }
 
 static void tick(uv_timer_t *t);
@@ -42,12 +54,14 @@ static void arm(struct jp_agent *a)
 void agent__wake(struct pod *p)
 {
     p->wake = true;
+    queue_pod(p);
     arm(p->agent);
 }
 
 void agent__dirty(struct pod *p)
 {
     p->dirty = true;
+    queue_pod(p);
     arm(p->agent);
 }
 
@@ -73,10 +87,18 @@ const char *agent__pod_ip(const struct pod *p, char buf[static 16])
 
 static void unlink_pod(struct jp_agent *a, struct pod *p)
 {
-    for (struct pod **pp = &a->pods; *pp; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            return;
+    if (p->prev)
+        p->prev->next = p->next;
+    else if (a->pods == p)
+        a->pods = p->next;
+    if (p->next) p->next->prev = p->prev;
+    p->next = p->prev = NULL;
+    json_object_del(a->by_uid, p->uid);
+    /* woken again during the tick that closed it: it must not be looked at once freed */
+    for (size_t i = 0; p->queued && i < a->nqueue; i++) {
+        if (a->queue[i] == p) {
+            a->queue[i] = a->queue[--a->nqueue];
+            p->queued = false;
         }
     }
 }
@@ -89,20 +111,28 @@ static void tick(uv_timer_t *t)
         hosts__refresh(a);
         proxy__sync(a);
     }
-    for (struct pod *p = a->pods, *next; p; p = next) {
-        next = p->next;
-        if (!p->wake) continue;
+    /* this tick's pods; what they wake meanwhile goes to the next tick's queue */
+    struct pod **q = a->queue;
+    size_t n = a->nqueue;
+    a->queue = NULL;
+    a->nqueue = a->queue_cap = 0;
+    for (size_t i = 0; i < n; i++)
+        q[i]->queued = false;
+    for (size_t i = 0; i < n; i++) {
+        struct pod *p = q[i];
+        if (!p->wake || p->freeing) continue;
         p->wake = false;
         pod__sync(p);
     }
-    for (struct pod *p = a->pods, *next; p; p = next) {
-        next = p->next;
+    for (size_t i = 0; i < n; i++) {
+        struct pod *p = q[i];
         if (p->freeing) {
-            unlink_pod(a, p);
+            if (p->next || p->prev || a->pods == p) unlink_pod(a, p);
             continue;
         }
         if (p->dirty && !p->gone) status__write(p);
     }
+    free(q);
 }
 
 static bool on_node(const struct jp_agent *a, const struct jp_obj *o)
@@ -114,7 +144,9 @@ static void add(struct jp_agent *a, const struct jp_obj *o)
 {
     struct pod *p = pod__new(a, jp_api_parse(o));
     p->next = a->pods;
+    if (a->pods) a->pods->prev = p;
     a->pods = p;
+    json_object_set_new(a->by_uid, p->uid, json_integer((json_int_t)(intptr_t)p));
     agent__wake(p);
 }
 
@@ -213,6 +245,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->opts.kuard_exe = a->kuard_exe;
     if (a->opts.backoff_scale <= 0) a->opts.backoff_scale = 1.0;
     a->netns = geteuid() == 0;
+    a->by_uid = json_object();
     a->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
     a->kind_services = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "services"));
     a->kind_secrets = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "secrets"));
@@ -253,6 +286,8 @@ static void tick_closed(uv_handle_t *h)
     free(a->pods_dir);
     free(a->self_exe);
     free(a->kuard_exe);
+    json_decref(a->by_uid);
+    free(a->queue);
     free(a);
 }
 
@@ -281,6 +316,8 @@ void jp_agent_stop(struct jp_agent *a)
         if (!p->freeing) pod__close(p);
     }
     a->pods = NULL;
+    json_object_clear(a->by_uid);
+    a->nqueue = 0;
     proxy__stop(a);
     net__stop(a, a->opts.release_network || !sandboxes);
     jp_recorder_free(a->events);
