@@ -73,6 +73,7 @@ struct pod {
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
     bool freeing;
+    struct pod_usage *usage; /* emptyDir sizeLimits being measured (volume_usage.c) */
     struct pod *next, *prev; /* a->pods, doubly linked: a freed pod leaves it at once */
     bool queued;             /* in a->queue: woken or dirty */
 };
@@ -203,5 +204,33 @@ char *env__expand(const char *s, char **env);
 /* A fieldRef's value (metadata.name, metadata.labels['k'], status.podIP, ...). */
 char *env__field_ref(const struct pod *p, const char *path);
 void env__free(char **env);
+
+/* ---- emptyDir media and sizeLimit: volumes.c, volume_usage.c, quantity.c ---- */
+/* Detaches whatever is mounted on DIR/volumes/NAME (a Memory emptyDir's tmpfs) so that the pod
+ * directory DIR can go without leaving a mount behind or emptying a live one. */
+void volumes__unmount(const char *pod_dir);
+/* Starts measuring the pod's disk emptyDirs that have a sizeLimit, every 10 s (scaled by
+ * backoff_scale); a volume over its limit gets the pod evicted, as the kubelet does. */
+void usage__watch(struct pod *p);
+void usage__close(struct pod *p); /* from pod__close: stops measuring and frees */
+/* pod.c: stops every container (SIGTERM, SIGKILL after grace_s) and fails the pod for good with
+ * status reason and message (the caller records the event). */
+void pod__fail(struct pod *p, const char *reason, const char *message, int64_t grace_s);
+/* A resource.Quantity: value = (neg ? -1 : 1) * m * 10^exp, binary suffixes multiplied in. */
+struct quantity {
+    uint64_t m;
+    int exp;
+    bool neg;
+    char format; /* 'd' DecimalSI, 'b' BinarySI, 'e' DecimalExponent */
+    bool cached; /* Kubernetes keeps the parsed text as its String() (already canonical) */
+};
+bool quantity__parse(const char *text, struct quantity *q); /* false: not a quantity we hold */
+/* A JSON quantity (string, or a number read from its text); text gets the text parsed. */
+bool quantity__json(const json_t *v, struct quantity *q, char *text, size_t n);
+int64_t quantity__value(const struct quantity *q); /* Value(): rounded away from zero */
+int64_t quantity__trunc(const struct quantity *q); /* rounded toward zero */
+void quantity__format(const struct quantity *q, char *buf, size_t n); /* canonical form */
+/* Quantity.String() of a quantity's text; false when it is not one. */
+bool quantity__string(const char *text, char *buf, size_t n);
 
 #endif

@@ -10,9 +10,11 @@
 #include "base/log.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -186,6 +188,20 @@ static bool scan_pod(const struct jp_obj *o, void *arg)
 }
 
 /* What a pod directory left by a deleted pod still runs is stopped, then the directory goes. */
+/* The shim goes first and is waited for (briefly): one left running would write its record
+ * into the directory being removed. */
+static void stop_shim(const struct jp_shim_state *st)
+{
+    if (st->shim_pid <= 0 || jp_proc_starttime(st->shim_pid) != st->shim_start) return;
+    int fd = (int)syscall(SYS_pidfd_open, st->shim_pid, 0);
+    kill(st->shim_pid, SIGKILL);
+    if (fd >= 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        poll(&p, 1, 2000);
+        close(fd);
+    }
+}
+
 static void reap_orphans(struct jp_agent *a)
 {
     DIR *d = opendir(a->pods_dir);
@@ -202,9 +218,10 @@ static void reap_orphans(struct jp_agent *a)
                 char *adir = jp_xasprintf("%s/%s/%d", dir, ce->d_name, attempt);
                 struct jp_shim_state st;
                 bool more = access(adir, F_OK) == 0;
-                if (more && jp_shim_state_read(adir, &st, NULL) == 0 && st.pid > 0 &&
-                    getpgid(st.pid) == st.pid)
-                    kill(-st.pid, SIGKILL);
+                if (more && jp_shim_state_read(adir, &st, NULL) == 0) {
+                    if (st.pid > 0 && getpgid(st.pid) == st.pid) kill(-st.pid, SIGKILL);
+                    stop_shim(&st);
+                }
                 free(adir);
                 if (!more) break;
             }
@@ -214,6 +231,7 @@ static void reap_orphans(struct jp_agent *a)
         int holder = spawn__holder_recorded(dir, &ip);
         if (holder > 0) kill(holder, SIGKILL);
         jp_log(JP_INFO, "agent", "removing %s: its pod no longer exists", dir);
+        volumes__unmount(dir); /* a Memory emptyDir's tmpfs: never left, never emptied live */
         jp_remove_tree(dir);
         free(dir);
     }

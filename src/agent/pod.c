@@ -90,6 +90,7 @@ static void recover(struct pod *p)
             jp_err_free(err);
         }
         arm_deadline(p);
+        usage__watch(p);
     }
 }
 
@@ -411,6 +412,15 @@ static void deadline_fired(uv_timer_t *t)
     agent__wake(p);
 }
 
+void pod__fail(struct pod *p, const char *reason, const char *message, int64_t grace_s)
+{
+    if (p->finished || p->terminating) return;
+    snprintf(p->reason, sizeof(p->reason), "%s", reason);
+    snprintf(p->message, sizeof(p->message), "%s", message);
+    stop_all(p, grace_s);
+    agent__wake(p);
+}
+
 static void arm_deadline(struct pod *p)
 {
     int64_t ads = jp_json_int(p->spec, -1, "activeDeadlineSeconds", NULL);
@@ -424,7 +434,10 @@ static void settle(struct pod *p, const char *phase)
     p->finished = true;
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     uv_timer_stop(&p->deadline);
-    if (!pod__running(p)) spawn__netns_release(p); /* the sandbox goes; logs stay */
+    if (!pod__running(p)) { /* the sandbox goes, and a Memory emptyDir's tmpfs; logs stay */
+        spawn__netns_release(p);
+        volumes__unmount(p->dir);
+    }
     agent__dirty(p);
 }
 
@@ -546,6 +559,7 @@ void pod__sync(struct pod *p)
         if (!p->terminating) stop_all(p, 0);
         if (!pod__running(p)) {
             spawn__netns_release(p);
+            volumes__unmount(p->dir);
             jp_remove_tree(p->dir);
             pod__close(p);
         }
@@ -604,4 +618,5 @@ void pod__close(struct pod *p)
     }
     uv_close((uv_handle_t *)&p->kill_timer, pod__handle_closed);
     uv_close((uv_handle_t *)&p->deadline, pod__handle_closed);
+    usage__close(p);
 }

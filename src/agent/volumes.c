@@ -1,25 +1,32 @@
 /* A pod's volumes, made once before its first container starts, under DIR/pods/UID/volumes/NAME:
- * emptyDir (an empty directory, 0777 as the kubelet's), configMap and secret (one file per key
- * or per item, with defaultMode/mode; secrets base64-decoded), downwardAPI (fieldRef values;
- * labels and annotations as k="v" lines) and projected (the three together). A hostPath is the
- * host's own path, checked by its type, never through a symlink. Each container's volumeMounts
- * then become the shim's bind mounts (mounts.c): configMap, secret, downwardAPI and projected
- * ones read-only, as the kubelet mounts them; subPath resolved inside the volume without
- * following symlinks. */
+ * emptyDir (an empty directory, 0777 as the kubelet's; with medium Memory a tmpfs mounted on it
+ * on the host, once for all the pod's containers), configMap and secret (one file per key or per
+ * item, with defaultMode/mode; secrets base64-decoded), downwardAPI (fieldRef values; labels and
+ * annotations as k="v" lines) and projected (the three together). A hostPath is the host's own
+ * path, checked by its type, never through a symlink. Each container's volumeMounts then become
+ * the shim's bind mounts (mounts.c): configMap, secret, downwardAPI and projected ones
+ * read-only, as the kubelet mounts them; subPath resolved inside the volume without following
+ * symlinks. */
 #include "agent/agent-internal.h"
 #include "api/kinds.h"
 #include "api/object.h"
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/fsutil.h"
+#include "base/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 /* A relative path with no empty, "." or ".." part (an item's path, a subPath). */
@@ -244,6 +251,125 @@ static int host_path(const json_t *src, char *why, size_t n)
     return -1;
 }
 
+/* ---- emptyDir ---- */
+
+/* The pod's memory limit as the kubelet gives its cgroup (ResourceConfigForPod): only when every
+ * container has one; the app containers' sum, or the largest init container's if that is more.
+ * 0 for none. */
+static int64_t pod_memory_limit(const struct pod *p)
+{
+    int64_t sum = 0, init_max = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        struct quantity q;
+        char text[128];
+        const json_t *lim = jp_json_path(p->c[i].spec, "resources", "limits", "memory", NULL);
+        if (!quantity__json(lim, &q, text, sizeof(text)) || q.neg || q.m == 0) return 0;
+        int64_t v = quantity__value(&q);
+        if (p->c[i].init)
+            init_max = v > init_max ? v : init_max;
+        else if (__builtin_add_overflow(sum, v, &sum))
+            sum = INT64_MAX;
+    }
+    return sum > init_max ? sum : init_max;
+}
+
+/* The kubelet's calculateEmptyDirMemorySize: the node's allocatable memory (this node reports all
+ * of its RAM, as its Node object says), lowered to the pod's memory limit, then to the volume's
+ * sizeLimit, each only when positive and not above what it lowers. 0: tmpfs's default. */
+static uint64_t memory_size(const struct pod *p, const json_t *src)
+{
+    struct sysinfo si;
+    uint64_t size = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
+    int64_t pod = pod_memory_limit(p);
+    if (pod > 0 && (uint64_t)pod <= size) size = (uint64_t)pod;
+    struct quantity q;
+    char text[128];
+    if (quantity__json(json_object_get(src, "sizeLimit"), &q, text, sizeof(text)) && !q.neg &&
+        q.m && (uint64_t)quantity__value(&q) <= size)
+        size = (uint64_t)quantity__value(&q);
+    return size;
+}
+
+/* Whether dir is the root of a tmpfs of its own: mounted by this server, or by one before it. */
+static bool tmpfs_mounted(const char *dir)
+{
+    struct statfs fs;
+    struct stat st, up;
+    char *parent = jp_xasprintf("%s/..", dir);
+    bool yes = statfs(dir, &fs) == 0 && (unsigned long)fs.f_type == TMPFS_MAGIC &&
+               stat(dir, &st) == 0 && stat(parent, &up) == 0 && st.st_dev != up.st_dev;
+    free(parent);
+    return yes;
+}
+
+/* Mounted on the host, before any container starts, so that every container of the pod binds
+ * the same tmpfs. The kubelet's options: size, and noswap where the kernel has it (6.4 on); the
+ * root keeps tmpfs's own mode 1777, which the kubelet does not change either. nosuid and nodev
+ * are ours: a world-writable tmpfs on the host should hold neither. */
+static int mount_tmpfs(const struct pod *p, const json_t *src, const char *dir, char *why, size_t n)
+{
+    uint64_t size = memory_size(p, src);
+    for (int noswap = 1; noswap >= 0; noswap--) {
+        char opts[96], sz[40] = "";
+        if (size) snprintf(sz, sizeof(sz), ",size=%llu", (unsigned long long)size);
+        snprintf(opts, sizeof(opts), "mode=1777%s%s", sz, noswap ? ",noswap" : "");
+        if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) == 0) return 0;
+        if (errno != EINVAL) break; /* EINVAL: a kernel without noswap */
+    }
+    snprintf(why, n, "mounting a tmpfs on %s: %s", dir, strerror(errno));
+    return -1;
+}
+
+static int empty_dir(struct pod *p, const char *name, const json_t *src, const char *dir, char *why,
+                     size_t n)
+{
+    const char *medium = jp_json_str(src, "medium", NULL) ?: "";
+    bool memory = !strcmp(medium, "Memory");
+    if (*medium && !memory) {
+        if (strncmp(medium, "HugePages", 9))
+            snprintf(why, n, "unknown storage medium \"%s\"", medium); /* the kubelet's */
+        else
+            snprintf(why, n, "storage medium \"%s\" is not supported by jobplane", medium);
+        return -1;
+    }
+    bool tmpfs = memory && p->agent->netns;
+    if (tmpfs && tmpfs_mounted(dir)) return 0; /* an earlier server's: its files stay */
+    /* any user may write, as after the kubelet's setupDir */
+    if (chmod(dir, 0777) < 0) {
+        snprintf(why, n, "chmod %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (tmpfs) return mount_tmpfs(p, src, dir, why, n);
+    if (memory) /* no containers mount volumes without root: this one is never seen */
+        agent__event(p, NULL, "Warning", "MemoryVolumeFallback",
+                     "Volume \"%s\" (emptyDir, medium Memory) is a directory on disk: a tmpfs "
+                     "needs jobplane to run as root",
+                     name);
+    return 0;
+}
+
+void volumes__unmount(const char *pod_dir)
+{
+    char *root = jp_xasprintf("%s/volumes", pod_dir);
+    DIR *d = opendir(root);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *path = jp_xasprintf("%s/%s", root, e->d_name);
+        /* detached: out of the host's tree at once (so the directory under it can be removed),
+         * freed once no process holds it; mounted twice (by hand?), it comes off twice */
+        int layers = 0;
+        while (layers < 16 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+            layers++;
+        if (layers == 16 || (errno != EINVAL && errno != ENOENT && errno != EPERM))
+            jp_log(JP_WARN, "agent", "unmounting %s: %s", path,
+                   layers == 16 ? "still mounted after 16 unmounts" : strerror(errno));
+        free(path);
+    }
+    if (d) closedir(d);
+    free(root);
+}
+
 static int prepare_one(struct pod *p, const json_t *vol, const char *dir, const char **source,
                        char *why, size_t n)
 {
@@ -257,7 +383,8 @@ static int prepare_one(struct pod *p, const json_t *vol, const char *dir, const 
         snprintf(why, n, "making %s: %s", dir, strerror(errno));
         return -1;
     }
-    if (json_object_get(vol, "emptyDir")) return chmod(dir, 0777); /* any user may write */
+    if ((src = json_object_get(vol, "emptyDir")))
+        return empty_dir(p, jp_json_str(vol, "name", NULL), src, dir, why, n);
     if ((src = json_object_get(vol, "configMap"))) return write_keys(p, src, false, dir, why, n);
     if ((src = json_object_get(vol, "secret"))) return write_keys(p, src, true, dir, why, n);
     if ((src = json_object_get(vol, "downwardAPI"))) return write_downward(p, src, dir, why, n);
@@ -319,10 +446,12 @@ int volumes__prepare(struct pod *p, char *why, size_t n)
         free(dir);
     }
     free(root);
-    if (rc == 0)
+    if (rc == 0) {
         p->volumes = made;
-    else
+        usage__watch(p);
+    } else {
         json_decref(made);
+    }
     return rc;
 }
 

@@ -257,6 +257,12 @@ void jp_podspec_validate(const json_t *spec, const char *field, struct jp_ferrs 
         if (json_object_get(volumes, n)) jp_ferrs_add(fe, JP_FERR_DUPLICATE, path, q, NULL);
         json_object_set_new(volumes, n, json_true());
         free(q);
+        long double size;
+        if (quantity_value(jp_json_path(v, "emptyDir", "sizeLimit", NULL), &size) && size < 0) {
+            jp_strfmt(path, sizeof(path), "%s.volumes[%zu].emptyDir.sizeLimit", field, i);
+            jp_ferrs_add(fe, JP_FERR_FORBIDDEN, path, NULL,
+                         "SizeLimit field must be a valid resource quantity");
+        }
     }
     json_t *containers = json_object_get(spec, "containers");
     jp_strfmt(path, sizeof(path), "%s.containers", field);

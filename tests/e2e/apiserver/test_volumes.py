@@ -1,12 +1,16 @@
 """Volumes with real pods: configMap, secret, downwardAPI, projected, emptyDir shared between
 containers, hostPath with its types, subPath and readOnly - mounted in each container's own mount
 namespace, with mount points that do not exist on the host made in a copy-on-write layer, so
-the host's filesystem never changes.
+the host's filesystem never changes. emptyDir medium Memory is one tmpfs per pod on the host,
+sized as the kubelet sizes it and gone with the pod; a disk emptyDir over its sizeLimit gets its
+pod evicted (measured every 10 s, 0.2 s under these tests' --backoff-scale 0.02).
 """
 import base64
 import json
 import os
+import re
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -29,6 +33,51 @@ def vpod(name, script, mounts, volumes, init=None, labels=None):
             "spec": spec}
 
 
+def mounts_under(path):
+    """(mount point, fs type, super options) of every mount at or below path, from mountinfo."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            sep = fields.index("-")
+            if point == path or point.startswith(path + "/"):
+                out.append((point, fields[sep + 1], fields[sep + 3]))
+    return out
+
+
+def processes_naming(path):
+    """Pids with path as an argument (a shim names its attempt directory)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if path.encode() in f.read().split(b"\0"):
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+
+
+def container(name, script, mounts, **extra):
+    c = {"name": name, "image": "busybox", "command": ["sh", "-c", script], "volumeMounts": mounts}
+    c.update(extra)
+    return c
+
+
+def pod_of(name, containers, volumes, restart="Never", init=None):
+    spec = {"restartPolicy": restart, "terminationGracePeriodSeconds": 1, "volumes": volumes,
+            "containers": containers}
+    if init:
+        spec["initContainers"] = init
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def memory_limit(size):
+    return {"limits": {"memory": size}}
+
+
 @unittest.skipIf(KV is None, "no kubectl found")
 @unittest.skipIf(os.geteuid() != 0, "volumes need a mount namespace per container (root)")
 class Volumes(NodeCase):
@@ -41,6 +90,12 @@ class Volumes(NodeCase):
         self.tmp = tempfile.mkdtemp(prefix="jp-volumes-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.addCleanup(self.host_untouched)
+        self.addCleanup(self.detach_leftovers)
+
+    def detach_leftovers(self):
+        """A failed test must not leave a tmpfs on the host (nor let rmtree empty a live one)."""
+        for point, _, _ in reversed(mounts_under(self.s.data_dir)):
+            subprocess.run(["umount", "-l", point], check=False)
 
     def host_untouched(self):
         for g in GHOSTS:
@@ -140,6 +195,154 @@ class Volumes(NodeCase):
         self.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "later"}, "data": {"k": "v"}})
         phase, out = self.finish("late")
         self.assertEqual((phase, out.strip()), ("Succeeded", "v"))
+
+    # ---- emptyDir medium and sizeLimit --------------------------------------------------------
+    def pod(self, name):
+        return self.s.json("GET", "/api/v1/namespaces/default/pods/" + name, expect=200)[1]
+
+    def pod_dir(self, name):
+        return os.path.join(self.s.data_dir, "pods", self.pod(name)["metadata"]["uid"])
+
+    def running(self, name, container="main"):
+        def check():
+            for st in self.pod(name).get("status", {}).get("containerStatuses", []):
+                if st["name"] == container and "running" in st["state"]:
+                    return True
+            return False
+        wait_until(check, 30, "container %s of pod %s to run (log: %s)" % (container, name, self.s.log(5)))
+
+    def deleted(self, name):
+        self.k("delete", "pod", name, "--wait=false")
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[0] == 404, 30,
+                   "pod %s to be gone" % name)
+
+    def test_memory_empty_dir_is_one_tmpfs_per_pod_sized_by_its_limit(self):
+        ctl = os.path.join(self.tmp, "ctl")
+        os.mkdir(ctl)
+        main = ("stat -f -c %T /m; stat -f -c '%b %S' /m; stat -c %a /m; echo shared > /m/note; "
+                "dd if=/dev/zero of=/m/big bs=4096 count=1024 2>&1 | grep -o 'No space left on device'; "
+                "while [ ! -e /ctl/go ]; do sleep 0.05; done")
+        second = "while [ ! -e /m/note ]; do sleep 0.05; done; cat /m/note; stat -f -c %T /m"
+        m = [{"name": "m", "mountPath": "/m"}]
+        self.create(pod_of("mem", [container("main", main, m + [{"name": "ctl", "mountPath": "/ctl"}]),
+                                   container("second", second, m)],
+                           [{"name": "m", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                            {"name": "ctl", "hostPath": {"path": ctl}}]))
+        self.running("mem")
+        pod_dir = self.pod_dir("mem")
+        # mounted once, on the host, for both containers: the kubelet's size option, nosuid, nodev
+        mounts = mounts_under(self.s.data_dir)
+        self.assertEqual([(p, t) for p, t, _ in mounts], [(os.path.join(pod_dir, "volumes", "m"), "tmpfs")])
+        self.assertIn("size=1024k", mounts[0][2].split(","))
+        wait_until(lambda: "No space" in self.k("logs", "mem", "-c", "main").out, 30, "the writer to fill it")
+        open(os.path.join(ctl, "go"), "w").close()
+        phase, out = self.finish("mem")
+        self.assertEqual(phase, "Succeeded", out)
+        # a tmpfs, 1Mi (256 pages), tmpfs's own root mode as the kubelet leaves it, full at 1Mi
+        self.assertEqual(out.splitlines(), ["tmpfs", "256 4096", "1777", "No space left on device"])
+        self.assertEqual(self.k("logs", "mem", "-c", "second").out.splitlines(), ["shared", "tmpfs"])
+        # a settled pod gives its memory back; its directory (and logs) stay until it is deleted
+        self.assertEqual(mounts_under(self.s.data_dir), [])
+        self.assertTrue(os.path.isdir(pod_dir))
+        self.deleted("mem")
+        wait_until(lambda: not os.path.exists(pod_dir), 20, "the pod directory to go")
+        self.assertEqual(mounts_under(self.s.data_dir), [])
+
+    def test_memory_empty_dir_sized_by_memory_limits_survives_server_restart(self):
+        ctl = os.path.join(self.tmp, "ctl")
+        os.mkdir(ctl)
+        # no sizeLimit: the pod's memory limit (every container has one: 12Mi for the app
+        # containers, more than the init container's 4Mi), as the kubelet sizes it
+        init = container("init", "echo from-init > /m/f", [{"name": "m", "mountPath": "/m"}],
+                         resources=memory_limit("4Mi"))
+        main = ("if [ -e /m/again ]; then cat /m/f /m/again; stat -f -c '%b %S' /m; "
+                "while [ ! -e /ctl/go2 ]; do sleep 0.05; done; exit 0; fi; "
+                "echo again > /m/again; while [ ! -e /ctl/go ]; do sleep 0.05; done; exit 1")
+        mounts = [{"name": "m", "mountPath": "/m"}, {"name": "ctl", "mountPath": "/ctl"}]
+        self.create(pod_of("r", [container("main", main, mounts, resources=memory_limit("12Mi"))],
+                           [{"name": "m", "emptyDir": {"medium": "Memory"}},
+                            {"name": "ctl", "hostPath": {"path": ctl}}], restart="OnFailure", init=[init]))
+        self.running("r")
+        self.s.restart()  # containers outlive the server; the next one finds the tmpfs mounted
+        open(os.path.join(ctl, "go"), "w").close()  # exit 1: the new server restarts it
+        wait_until(lambda: self.pod("r")["status"]["containerStatuses"][0]["restartCount"] == 1
+                   and "running" in self.pod("r")["status"]["containerStatuses"][0]["state"], 30,
+                   "the restart under the new server")
+        # the same tmpfs, not a second one stacked on it
+        self.assertEqual(len(mounts_under(self.s.data_dir)), 1, mounts_under(self.s.data_dir))
+        open(os.path.join(ctl, "go2"), "w").close()
+        phase, out = self.finish("r")
+        self.assertEqual((phase, out.splitlines()), ("Succeeded", ["from-init", "again", "3072 4096"]))
+        self.assertEqual(mounts_under(self.s.data_dir), [])
+
+    def test_orphaned_pod_directory_loses_its_tmpfs(self):
+        ctl = os.path.join(self.tmp, "ctl")
+        os.mkdir(ctl)
+        self.create(pod_of("o", [container("main", "while [ ! -e /ctl/go ]; do sleep 0.05; done",
+                                           [{"name": "m", "mountPath": "/m"}, {"name": "ctl", "mountPath": "/ctl"}])],
+                           [{"name": "m", "emptyDir": {"medium": "Memory", "sizeLimit": "2Mi"}},
+                            {"name": "ctl", "hostPath": {"path": ctl}}]))
+        self.running("o")
+        pod_dir = self.pod_dir("o")
+        self.assertEqual(len(mounts_under(pod_dir)), 1)
+        # the pod ends and is forgotten while no server runs (nothing unmounts its tmpfs then):
+        # the next server finds an orphaned directory with a tmpfs on it
+        self.s.kill9()
+        open(os.path.join(ctl, "go"), "w").close()
+        shim = os.path.join(pod_dir, "main", "0")
+        wait_until(lambda: os.path.exists(os.path.join(shim, "exit.json")), 20, "the container to end")
+        wait_until(lambda: not processes_naming(shim), 20, "its shim to end")
+        for f in os.listdir(self.s.data_dir):
+            if f.startswith("state.db"):
+                os.remove(os.path.join(self.s.data_dir, f))
+        self.assertEqual(len(mounts_under(pod_dir)), 1)
+        self.s.start()
+        wait_until(lambda: not os.path.exists(pod_dir), 20, "the orphaned directory to go")
+        self.assertEqual(mounts_under(self.s.data_dir), [])
+
+    def test_size_limit_evicts_a_pod_over_it_and_spares_one_under(self):
+        s = [{"name": "scratch", "mountPath": "/s"}]
+        vol = [{"name": "scratch", "emptyDir": {"sizeLimit": "1024Ki"}}]
+        # 2 MiB in a subdirectory: over; the pod would restart (Always), but an eviction is final
+        self.create(pod_of("over", [container("main", "mkdir -p /s/a/b && dd if=/dev/zero of=/s/a/b/f bs=4096 "
+                                                      "count=512 2>/dev/null; sleep 60", s)], vol, restart="Always"))
+        # 600 KiB and a hard link to it (counted once), a symlink to big host files (not followed),
+        # then several measurements later a normal end
+        under = ("dd if=/dev/zero of=/s/f bs=4096 count=150 2>/dev/null; ln /s/f /s/again; ln -s /usr /s/usr; "
+                 "sleep 1.5; echo done")
+        self.create(pod_of("under", [container("main", under, s)], vol))
+        msg = 'Usage of EmptyDir volume "scratch" exceeds the limit "1Mi". '
+        phase, _ = self.finish("over", timeout=30)
+        st = self.pod("over")["status"]
+        self.assertEqual((phase, st.get("reason"), st.get("message")), ("Failed", "Evicted", msg))
+        cs = st["containerStatuses"][0]
+        self.assertEqual(cs["restartCount"], 0)
+        self.assertIn("terminated", cs["state"])
+        self.assertIn(("Evicted", msg), self.events("over"))
+        ev = [e for e in self.s.json("GET", "/api/v1/namespaces/default/events", expect=200)[1]["items"]
+              if e["reason"] == "Evicted"]
+        self.assertEqual([(e["type"], e["involvedObject"]["name"], e["source"]["component"]) for e in ev],
+                         [("Warning", "over", "kubelet")])
+        phase, out = self.finish("under")
+        self.assertEqual((phase, out), ("Succeeded", "done\n"))
+        self.assertNotIn("Evicted", [r for r, _ in self.events("under")])
+
+    def test_unknown_medium_fails_the_mount(self):
+        self.create(vpod("disk", "true", [{"name": "v", "mountPath": "/jp-volume-test-data"}],
+                         [{"name": "v", "emptyDir": {"medium": "Disk"}}]))
+        want = ("FailedMount", 'MountVolume.SetUp failed for volume "v" : unknown storage medium "Disk"')
+        wait_until(lambda: want in self.events("disk"), 20, "a FailedMount event")
+
+    def test_size_limit_must_be_a_quantity(self):
+        bad = vpod("bad", "true", [], [{"name": "v", "emptyDir": {"sizeLimit": "abc"}}])
+        r = self.k("create", "-f", "-", stdin=json.dumps(bad))
+        self.expect_err(r, 'Error from server (BadRequest): error when creating "STDIN": Pod in version "v1" '
+                           "cannot be handled as a Pod: quantities must match the regular expression "
+                           "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+        neg = vpod("neg", "true", [], [{"name": "v", "emptyDir": {"sizeLimit": "-1Mi"}}])
+        r = self.k("create", "-f", "-", stdin=json.dumps(neg))
+        self.expect_err(r, 'The Pod "neg" is invalid: spec.volumes[0].emptyDir.sizeLimit: Forbidden: '
+                           "SizeLimit field must be a valid resource quantity")
 
 
 if __name__ == "__main__":
