@@ -1,9 +1,9 @@
 /* Images: what a container runs. The built-in kuard image (gcr.io/kuar-demo/kuard-<arch>:<tag>)
  * maps /kuard to our kuard binary; an image of the local store (DATA/images, src/images) runs
- * in its own root filesystem with its entrypoint, cmd, environment, working directory and user
- * (as root: that needs a mount namespace); any other image runs its command on the host
- * filesystem when the fallback is on (announced by an event), and fails to "pull" when it is
- * off. */
+ * in its own root filesystem (a mount namespace: root's, or a user namespace's) with its
+ * entrypoint, cmd, environment, working directory and user (as root); any other image runs its
+ * command on the host filesystem when the fallback is on (announced by an event), and fails to
+ * "pull" when it is off. */
 #include "agent/agent-internal.h"
 #include "base/alloc.h"
 #include "base/log.h"
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static size_t count(const json_t *a)
 {
@@ -81,19 +82,22 @@ int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, ch
     if (img) {
         *argv = join(command, img->entrypoint, args, img->cmd);
         jp_image_free(img);
-        /* never quietly on the host: the image's own files are what the container expects */
-        if (!a->netns)
+        /* never quietly on the host: the image's own files are what the container expects.
+         * Not root, the container enters them in a user namespace of its own */
+        char cause[160];
+        bool refused = !a->netns && jp_userns_refused(cause, sizeof(cause));
+        if (refused)
             snprintf(why, n,
                      "image \"%s\" is in the image store, but a container runs in an image's "
-                     "root filesystem only when jobplane runs as root (a mount namespace per "
-                     "container)",
-                     image);
+                     "root filesystem only when jobplane runs as root or in a user namespace, "
+                     "and %s",
+                     image, cause);
         else if ((*argv)[0] == NULL)
             snprintf(why, n,
                      "image \"%s\" has no entrypoint or cmd: give the container a command "
                      "(or import it with --entrypoint or --cmd)",
                      image);
-        if (a->netns && (*argv)[0]) return 0;
+        if (!refused && (*argv)[0]) return 0;
         for (size_t i = 0; (*argv)[i]; i++)
             free((*argv)[i]);
         free(*argv);
@@ -176,7 +180,8 @@ int image__prepare(struct jp_agent *a, const json_t *container, char ***env, str
 
 void image__user(const struct image_run *run, int64_t *uid, int64_t *gid)
 {
-    if (*uid >= 0 || run->uid < 0) return; /* runAsUser wins */
+    /* runAsUser wins; not root, the container runs as the server's user, as without an image */
+    if (*uid >= 0 || run->uid < 0 || geteuid() != 0) return;
     *uid = run->uid;
     if (*gid < 0) *gid = run->gid;
 }

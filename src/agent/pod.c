@@ -218,11 +218,15 @@ static void start(struct container *c)
     char **argv = NULL, *path = NULL, why[512];
     bool fallback;
     bool mounts = json_array_size(json_object_get(c->spec, "volumeMounts")) > 0;
-    if (mounts && !a->netns) /* no mount namespace without root: refuse to run without them */
+    /* not root, a container mounts in a user namespace of its own: unless the kernel refuses */
+    char cause[160];
+    bool refused = mounts && !a->netns && jp_userns_refused(cause, sizeof(cause));
+    if (refused)
         snprintf(why, sizeof(why),
-                 "MountVolume.SetUp failed: volumes need jobplane to run as root "
-                 "(a mount namespace per container)");
-    if ((mounts && !a->netns) || volumes__prepare(p, why, sizeof(why)) < 0) {
+                 "MountVolume.SetUp failed: volumes need jobplane to run as root or in a user "
+                 "namespace, and %s",
+                 cause);
+    if (refused || volumes__prepare(p, why, sizeof(why)) < 0) {
         /* the kubelet's FailedMount, retried */
         agent__event(p, NULL, "Warning", "FailedMount", "%s", why);
         set_reason(c, "ContainerCreating", NULL);

@@ -42,6 +42,16 @@ int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, si
  * spec's hosts file and mounts inside it, its cwd made, then pivot_root into it
  * (runtime/rootfs.c). 0, or errno with a message. */
 int jp_rootfs_enter(const json_t *spec, const char *attempt_dir, char *msg, size_t n);
+/* The flags (MS_NOSUID, MS_NODEV, MS_NOEXEC, the atime ones) of the mount path is on: a
+ * read-only remount of a bind must repeat them, as a user namespace locks them. */
+unsigned long jp_mounts_locked_flags(const char *path);
+/* Not root: whether the kernel refuses user namespaces, with the sysctl that says so in why
+ * (runtime/userns.c). */
+bool jp_userns_refused(char *why, size_t n);
+/* In the container's child, not root: a new user namespace mapping the effective uid and gid to
+ * themselves (the container keeps its identity) and a mount namespace it owns, where those ids
+ * may mount. 0, or errno with a message. */
+int jp_userns_enter(char *msg, size_t n);
 
 int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err);
 char *jp_shim_spec_render(const struct jp_shim_spec *spec); /* its JSON; caller frees */

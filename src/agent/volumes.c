@@ -340,10 +340,12 @@ static int empty_dir(struct pod *p, const char *name, const json_t *src, const c
         return -1;
     }
     if (tmpfs) return mount_tmpfs(p, src, dir, why, n);
-    if (memory) /* no containers mount volumes without root: this one is never seen */
+    /* Not root, a tmpfs could only be mounted inside one container's user namespace, where
+     * the pod's other containers would not see it: a directory they all share instead */
+    if (memory)
         agent__event(p, NULL, "Warning", "MemoryVolumeFallback",
                      "Volume \"%s\" (emptyDir, medium Memory) is a directory on disk: a tmpfs "
-                     "needs jobplane to run as root",
+                     "that all the pod's containers share needs jobplane to run as root",
                      name);
     return 0;
 }

@@ -1,13 +1,13 @@
 /* Volume mounts inside a container's own mount namespace (the shim's child, just before exec).
  * Each volume's source is bound at its target. Pods run on the host's filesystem, where a
  * mountPath such as /etc/config or /data usually does not exist, and the host must never be
- * changed: such a target is made in a copy-on-write layer instead. Its nearest existing
- * ancestor gets an overlay (the ancestor as the lower layer, a tmpfs in the attempt directory
- * as the upper one) and every entry the ancestor had is bound back from the host, so writes to
- * what existed still reach the host while new entries - the mountpoint - live in the tmpfs.
- * When that ancestor is "/", the overlay is assembled beside it and the container is chrooted
- * into it: "/" cannot be covered in place. Runs between fork and exec: no allocation the child
- * cannot afford to leak, and errors come back as errno and a message. */
+ * changed: such a target is made in a layer of its own instead. Its nearest existing ancestor is
+ * covered by a tmpfs (kept in the attempt directory) that holds the new entries - the mount
+ * point - and every entry the ancestor had, bound back from the host (links copied), so writes
+ * to what existed still reach the host. When that ancestor is "/", the layer is assembled beside
+ * it and the container is chrooted into it: "/" cannot be covered in place. Runs between fork
+ * and exec, as root or in a user namespace of the container's: no allocation the child cannot
+ * afford to leak, and errors come back as errno and a message. */
 #include "agent/shim.h"
 
 #include <dirent.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define MAX_LAYERS 16
@@ -51,7 +52,17 @@ static bool fmt(char *buf, size_t n, const char *f, ...)
     return r >= 0 && (size_t)r < n;
 }
 
-/* Binds every entry of `from` (the ancestor as it was) at dst/<entry>. */
+/* Makes the mount point dst for the entry src, which lstat gave as st: a directory, an empty
+ * file for anything else that can be bound (a file, fifo, socket or device node). */
+static int mount_point(const char *dst, const struct stat *st)
+{
+    if (S_ISDIR(st->st_mode)) return mkdir(dst, 0755);
+    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    return fd < 0 ? -1 : close(fd);
+}
+
+/* Puts every entry of `from` (the ancestor as it was) at dst/<entry>: a link copied, anything
+ * else bound recursively (a mount below it comes along). */
 static int bind_back(struct cow *w, const char *from, const char *dst)
 {
     DIR *d = opendir(from);
@@ -60,53 +71,57 @@ static int bind_back(struct cow *w, const char *from, const char *dst)
     int rc = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char src[PATH_MAX], to[PATH_MAX];
+        char src[PATH_MAX], to[PATH_MAX], link[PATH_MAX];
         struct stat st;
         if (!fmt(src, sizeof(src), "%s/%s", from, e->d_name) ||
             !fmt(to, sizeof(to), "%s/%s", strcmp(dst, "/") ? dst : "", e->d_name) ||
-            lstat(src, &st) < 0 || S_ISLNK(st.st_mode))
-            continue; /* a link reads the same through the overlay */
-        if (mount(src, to, NULL, MS_BIND | MS_REC, NULL) < 0)
-            rc = fail(w, errno, "binding %s back over its copy-on-write layer: %s", to,
-                      strerror(errno));
+            lstat(src, &st) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode)) {
+            ssize_t n = readlink(src, link, sizeof(link) - 1);
+            if (n < 0) continue; /* gone since the listing */
+            link[n] = '\0';
+            if (symlink(link, to) < 0)
+                rc = fail(w, errno, "copying the link %s into its layer: %s", to, strerror(errno));
+        } else if (mount_point(to, &st) < 0 || mount(src, to, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            rc = fail(w, errno, "binding %s back into its layer: %s", to, strerror(errno));
+        }
     }
     closedir(d);
     return rc;
 }
 
-/* Gives `dir` (an existing directory) a copy-on-write layer: a tmpfs holds the layer and a
- * recursive bind of the directory as it was (the overlay's lower layer, and where the entries
- * bound back come from: a path through it crosses the mounts below, as the original does). */
+/* Gives `dir` (an existing directory) a layer: a tmpfs with dir's mode holds a recursive bind of
+ * dir as it was (where the entries bound back come from: a path through it crosses the mounts
+ * below, as the original does) and, for "/", the new root; any other dir gets a tmpfs of its own
+ * in its place. Not an overlay with dir as its lower layer: in a user namespace the kernel
+ * refuses one on a directory with mounts below it (they are locked there, and an overlay would
+ * show what they cover), and "/" always has some. */
 static int cover(struct cow *w, const char *dir)
 {
     for (int i = 0; i < w->layers; i++)
         if (!strcmp(w->covered[i], dir)) return 0; /* new entries there are the layer's already */
     if (w->layers >= MAX_LAYERS) return fail(w, E2BIG, "too many volume mount points to make");
-    if (strpbrk(dir, ",:\\"))
-        return fail(w, EINVAL, "cannot make a mount point under %s (its name has ',' ':' or '\\')",
-                    dir);
-    char base[PATH_MAX], orig[PATH_MAX], upper[PATH_MAX], work[PATH_MAX], merged[PATH_MAX],
-        opts[3 * PATH_MAX];
+    char base[PATH_MAX], orig[PATH_MAX], top[PATH_MAX], opts[32];
+    struct stat st;
+    /* the layer's root as the directory was: a /tmp stays writable by all */
+    mode_t mode = stat(dir, &st) == 0 ? st.st_mode & 07777 : 0755;
     if (!fmt(w->covered[w->layers], sizeof(w->covered[0]), "%s", dir) ||
         !fmt(base, sizeof(base), "%s/cow%d", w->attempt_dir, w->layers++) ||
-        !fmt(orig, sizeof(orig), "%s/lower", base) ||
-        !fmt(upper, sizeof(upper), "%s/upper", base) || !fmt(work, sizeof(work), "%s/work", base) ||
-        !fmt(merged, sizeof(merged), "%s/merged", base))
-        return fail(w, ENAMETOOLONG, "a path too long for a copy-on-write layer under %s", dir);
+        !fmt(orig, sizeof(orig), "%s/lower", base) || !fmt(top, sizeof(top), "%s/root", base))
+        return fail(w, ENAMETOOLONG, "a path too long for a layer under %s", dir);
     bool root = !strcmp(dir, "/");
+    snprintf(opts, sizeof(opts), "mode=%04o", (unsigned)mode);
+    const char *at = root ? top : dir;
     if ((mkdir(base, 0700) < 0 && errno != EEXIST) ||
         mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0 ||
-        mkdir(orig, 0755) < 0 || mkdir(upper, 0755) < 0 || mkdir(work, 0700) < 0 ||
-        (root && mkdir(merged, 0755) < 0) || mount(dir, orig, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return fail(w, errno, "making a copy-on-write layer for %s: %s", dir, strerror(errno));
-    if (!fmt(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", orig, upper, work))
-        return fail(w, ENAMETOOLONG, "overlay options too long for %s", dir);
-    const char *at = root ? merged : dir;
-    if (mount("overlay", at, "overlay", 0, opts) < 0)
-        return fail(w, errno, "an overlay on %s: %s", dir, strerror(errno));
+        mkdir(orig, 0755) < 0 || (root && mkdir(top, 0755) < 0) ||
+        mount(dir, orig, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+        (root ? chmod(top, mode) : mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts)) < 0)
+        return fail(w, errno, "making a layer for %s: %s", dir, strerror(errno));
     int rc = bind_back(w, orig, at);
-    if (rc == 0 && root && (chroot(merged) < 0 || chdir("/") < 0))
-        rc = fail(w, errno, "entering the copy-on-write root: %s", strerror(errno));
+    if (rc == 0 && root && (chroot(top) < 0 || chdir("/") < 0))
+        rc = fail(w, errno, "entering the layer over /: %s", strerror(errno));
     return rc;
 }
 
@@ -174,11 +189,34 @@ int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, si
         }
         if ((rc = make_target(&w, dst, !S_ISDIR(st.st_mode)))) break;
         if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            (ro && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)) {
+            (ro &&
+             mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | jp_mounts_locked_flags(dst),
+                   NULL) < 0)) {
             rc = fail(&w, errno, "mounting %s at %s: %s", src, dst, strerror(errno));
             break;
         }
     }
     snprintf(msg, n, "%s", rc ? w.msg : "");
     return rc;
+}
+
+unsigned long jp_mounts_locked_flags(const char *path)
+{
+    /* a user namespace locks these flags of a mount made outside it: a remount that leaves one
+     * out fails with EPERM. As root, repeating them is right too: a read-only view of a noexec
+     * source should not become executable. */
+    static const struct {
+        unsigned long st, ms;
+    } map[] = {{ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},
+               {ST_NOEXEC, MS_NOEXEC},         {ST_NOATIME, MS_NOATIME},
+               {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}};
+    struct statvfs s;
+    if (statvfs(path, &s) < 0) return 0; /* the remount says what is wrong */
+    unsigned long flags = 0;
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (s.f_flag & map[i].st) flags |= map[i].ms;
+    /* neither noatime nor relatime: strictatime, which must be asked for (relatime is the
+     * default of a mount without atime flags) */
+    if (!(s.f_flag & (ST_NOATIME | ST_RELATIME))) flags |= MS_STRICTATIME;
+    return flags;
 }

@@ -3,7 +3,9 @@
  * its lower layer and a per-attempt upper layer in the attempt directory: the stored image never
  * changes and each start begins fresh. Into it go a fresh /proc, a small /dev (null, zero, full,
  * random, urandom and tty bound from the host, /dev/shm, /dev/pts), /sys read-only, the pod's
- * hosts file and the volumes; then pivot_root (chroot where that is not possible).
+ * hosts file and the volumes; then pivot_root (chroot where that is not possible). Not root, all
+ * this happens in the container's own user namespace (userns.c), the image's user is not taken,
+ * and /proc and /sys are the host's bound with the mounts below them.
  *
  * Every mount point is found as the container will see it - absolute links and ".." resolved
  * inside the new root (openat2 RESOLVE_IN_ROOT) - and made in the overlay where missing, then
@@ -22,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 struct rootfs {
@@ -121,14 +124,15 @@ static int mount_in(struct rootfs *r, const char *src, const char *path, const c
     return 0;
 }
 
-/* A bind mount made read-only: the remount must name the new mount, so path is found again. */
+/* A bind mount made read-only: the remount must name the new mount, so path is found again,
+ * and repeat the flags a user namespace locks (jp_mounts_locked_flags). */
 static int read_only(struct rootfs *r, const char *path)
 {
     int fd = open_in(r->root, path, O_PATH);
     char at[32];
     fd_path(at, fd);
-    if (fd < 0 ||
-        mount(NULL, at, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) {
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV;
+    if (fd < 0 || mount(NULL, at, NULL, flags | jp_mounts_locked_flags(at), NULL) < 0) {
         int e = errno;
         if (fd >= 0) close(fd);
         return fail(r, e, "making %s read-only: %s", path, strerror(e));
@@ -187,6 +191,17 @@ static int volumes(struct rootfs *r, const json_t *mounts)
     return 0;
 }
 
+/* Whether this kernel is older than 5.11, the first to let a user namespace mount an overlay;
+ * release gets its name. */
+static bool overlay_refused(char release[65])
+{
+    struct utsname u;
+    unsigned major = 0, minor = 0;
+    if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2) return false;
+    snprintf(release, 65, "%s", u.release);
+    return major < 5 || (major == 5 && minor < 11);
+}
+
 /* The overlay at BASE/merged: upper and work in BASE on the attempt directory's filesystem,
  * or in a tmpfs at BASE where that filesystem cannot hold an overlay's upper layer. */
 static int overlay(struct rootfs *r, const char *lower, const char *base, char *merged)
@@ -211,6 +226,12 @@ static int overlay(struct rootfs *r, const char *lower, const char *base, char *
             return fail(r, errno, "making %s: %s", base, strerror(errno));
         if (mount("overlay", merged, "overlay", 0, opts) == 0) return 0;
         int e = errno;
+        char release[65];
+        if (tries == 0 && geteuid() != 0 && overlay_refused(release))
+            return fail(r, e,
+                        "an overlay on the image %s: %s (a user namespace may mount one "
+                        "from Linux 5.11 on; this is %s)",
+                        lower, strerror(e), release);
         if (tries > 0 || mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
             return fail(r, e, "an overlay on the image %s: %s", lower, strerror(e));
     }
@@ -246,9 +267,15 @@ int jp_rootfs_enter(const json_t *spec, const char *attempt_dir, char *msg, size
     if (e) return e;
     r.root = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (r.root < 0) return fail(&r, errno, "opening %s: %s", merged, strerror(errno));
-    e = mount_in(&r, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
+    /* In a user namespace a new proc needs a pid namespace of its own and a lone bind of a
+     * mount with mounts below it (/proc's, /sys's) is refused: the host's are bound with what
+     * is below them. The container shares the host's pids as root too, so its /proc shows the
+     * same; /sys keeps the host's cgroup mounts there, writable only by their owner, root. */
+    bool user = geteuid() != 0;
+    e = user ? mount_in(&r, "/proc", "/proc", NULL, MS_BIND | MS_REC, NULL, false)
+             : mount_in(&r, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, false);
     if (e == 0) e = make_dev(&r);
-    if (e == 0) e = mount_in(&r, "/sys", "/sys", NULL, MS_BIND, NULL, false);
+    if (e == 0) e = mount_in(&r, "/sys", "/sys", NULL, MS_BIND | (user ? MS_REC : 0), NULL, false);
     if (e == 0) e = read_only(&r, "/sys");
     if (e == 0 && hosts) e = mount_in(&r, hosts, "/etc/hosts", NULL, MS_BIND, NULL, true);
     if (e == 0) e = volumes(&r, json_object_get(spec, "mounts"));

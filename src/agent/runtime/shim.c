@@ -357,14 +357,19 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
         }
     }
     /* the pod's hosts file over /etc/hosts and its volumes, seen by this container alone;
-     * propagation is made one-way first so that no mount ever reaches the host */
+     * propagation is made one-way first so that no mount ever reaches the host. Not root: in a
+     * user namespace of its own, where the same uid may mount (runtime/userns.c) */
     const char *hosts = json_string_value(json_object_get(spec, "hosts"));
     const json_t *mounts = json_object_get(spec, "mounts");
     const char *rootfs = json_string_value(json_object_get(spec, "rootfs"));
     struct start_error fail = {0};
-    if (e == 0 && (hosts || json_array_size(mounts) || rootfs) &&
-        (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
-        e = errno;
+    if (e == 0 && (hosts || json_array_size(mounts) || rootfs)) {
+        if (geteuid() != 0)
+            e = jp_userns_enter(fail.message, sizeof(fail.message));
+        else if (unshare(CLONE_NEWNS) < 0)
+            e = errno;
+        if (e == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) e = errno;
+    }
     /* a stored image's root: the hosts file and the volumes go inside it */
     if (e == 0 && rootfs) e = jp_rootfs_enter(spec, dir, fail.message, sizeof(fail.message));
     if (e == 0 && !rootfs && hosts && mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
@@ -617,6 +622,16 @@ static void add_term(char **env)
     env[n] = "TERM=xterm";
 }
 
+/* Whether fd (a /proc/PID/ns/ file) names the namespace we are in. */
+static bool same_ns(int fd, const char *name)
+{
+    char path[32];
+    struct stat a, b;
+    snprintf(path, sizeof(path), "/proc/self/%s", name);
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
 {
     if (flags & JP_SHIM_EXEC_TTY) {
@@ -637,20 +652,39 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     _cleanup_free_ char *text = NULL;
     _cleanup_free_ char **env = environ_of(dir, &text);
     int cwd = openat(dir, "cwd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    /* the mount namespace last: the /proc paths are resolved before it changes */
+    int root = openat(dir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* the mount namespace last: the /proc paths are resolved before it changes. The user
+     * namespace (a container of a server not root has one of its own) first: its owner may join
+     * it, and inside it may join its mount namespace. One we are in already is skipped: joining
+     * it again is refused to a user (and to anyone for a user namespace) */
     static const struct {
         const char *name;
         int type;
-    } ns[] = {{"ns/net", CLONE_NEWNET}, {"ns/uts", CLONE_NEWUTS}, {"ns/mnt", CLONE_NEWNS}};
-    int fds[3];
-    for (int i = 0; i < 3; i++)
+    } ns[] = {{"ns/user", CLONE_NEWUSER},
+              {"ns/net", CLONE_NEWNET},
+              {"ns/uts", CLONE_NEWUTS},
+              {"ns/mnt", CLONE_NEWNS}};
+    enum { NS = sizeof(ns) / sizeof(ns[0]) };
+    int fds[NS];
+    for (int i = 0; i < NS; i++)
         fds[i] = openat(dir, ns[i].name, O_RDONLY | O_CLOEXEC);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < NS; i++) {
+        if (fds[i] >= 0 && same_ns(fds[i], ns[i].name)) continue;
         if (fds[i] < 0 || setns(fds[i], ns[i].type) < 0) {
             fprintf(stderr, "jobplane shim --exec: joining %s of %s: %s\n", ns[i].name, pid,
                     strerror(errno));
             return 126;
         }
+    }
+    /* a container whose volumes needed a layer over "/" is chrooted into it, which its mount
+     * namespace does not remember (setns gave us the namespace's own root) */
+    struct stat want, have;
+    if (root >= 0 && fstat(root, &want) == 0 && stat("/", &have) == 0 &&
+        (want.st_dev != have.st_dev || want.st_ino != have.st_ino) &&
+        (fchdir(root) < 0 || chroot(".") < 0)) {
+        fprintf(stderr, "jobplane shim --exec: entering the root of %s: %s\n", pid,
+                strerror(errno));
+        return 126;
     }
     if (cwd >= 0 && fchdir(cwd) < 0) {
         if (chdir("/") < 0) return 126;

@@ -196,11 +196,12 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     char netns[64], why[512];
     snprintf(netns, sizeof(netns), "/proc/%d/ns/net", p->netns_pid);
     const char *wd = jp_json_str(c->spec, "workingDir", NULL);
-    /* volume mounts need the mount namespace only root can make */
-    json_t *mounts = json_array_size(json_object_get(c->spec, "volumeMounts")) && a->netns
+    /* volume mounts: in the shim's mount namespace, root's or a user namespace's (pod.c has
+     * checked that the kernel allows one) */
+    json_t *mounts = json_array_size(json_object_get(c->spec, "volumeMounts"))
                          ? volumes__mounts(p, c, why, sizeof(why))
                          : NULL;
-    if (a->netns && json_array_size(json_object_get(c->spec, "volumeMounts")) && !mounts) {
+    if (json_array_size(json_object_get(c->spec, "volumeMounts")) && !mounts) {
         env__free(env);
         return jp_err_set(err, JP_INVALID, 0, "%s", why);
     }

@@ -4,7 +4,9 @@
   port back from its `serving the Kubernetes API on https://127.0.0.1:PORT` log line, and waits
   (with a deadline, polling, never a fixed sleep) until the kubeconfig names that port and
   `/healthz` answers. `stop()` sends SIGTERM and SIGKILLs after a deadline; `close()` also removes
-  the temp directories.
+  the temp directories. `Server(user=UID)` (root only; see `unprivileged_unavailable`) runs it as
+  that user through setpriv - groups cleared, no capabilities inherited - with a directory of its
+  own (`user_dir`: the data dir and HOME) in the temp dir; `wrapper` is a command that runs it.
 * `Server.kubectl(version, *args, stdin=None)` runs `kubectl.<version>` with `--kubeconfig`, a
   private `HOME` and a private `--cache-dir` (discovery caches never leak between tests) and
   returns a `Result` (rc, out, err) that also remembers the command for failure messages.
@@ -34,6 +36,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHAPTER = os.path.join(HERE, "..", "..", "..", "examples", "chapter")  # the KUAR Jobs chapter manifests, verbatim
 JOBPLANE = os.environ.get("JOBPLANE", os.path.join(HERE, "../../../build/jobplane"))
+SETPRIV = shutil.which("setpriv")
 SERVING = re.compile(r"serving the Kubernetes API on https://127\.0\.0\.1:(\d+)")
 VERSIONS = ("1.27", "1.33")
 
@@ -98,10 +101,41 @@ def indent(s):
     return "".join("    | " + line + "\n" for line in s.rstrip("\n").split("\n"))
 
 
+def as_user(uid):
+    """The argv prefix that runs a command as uid: its own group, no others, no capabilities."""
+    return [SETPRIV, "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", "--inh-caps=-all"]
+
+
+def unprivileged_unavailable(uid):
+    """Why a server cannot run as uid here (None when it can): switching users takes root and
+    setpriv, the user must reach the binaries (not under a 0700 home) and make user namespaces."""
+    if os.geteuid() != 0:
+        return "switching to uid %d takes root" % uid
+    if SETPRIV is None:
+        return "setpriv (util-linux) not found"
+    for exe in (JOBPLANE, os.path.join(os.path.dirname(JOBPLANE), "jobplane-shim")):
+        if os.path.exists(exe) and subprocess.run(as_user(uid) + ["test", "-x", exe]).returncode:
+            return "uid %d cannot run %s (a directory above it is not searchable by all)" % (uid, exe)
+    p = subprocess.run(as_user(uid) + ["unshare", "-Urm", "true"],
+                       capture_output=True, text=True, cwd="/")
+    if p.returncode:
+        return "uid %d cannot make a user namespace: %s" % (uid, p.stderr.strip())
+    return None
+
+
 class Server:
-    def __init__(self, data_dir=None, extra_args=(), start=True):
+    def __init__(self, data_dir=None, extra_args=(), start=True, user=None, wrapper=()):
         self.tmp = tempfile.mkdtemp(prefix="jp-e2e-")
-        self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        self.user = user
+        self.wrapper = list(wrapper)
+        self.user_dir = None
+        if user is not None:
+            os.chmod(self.tmp, 0o711)  # the user passes through to its own directory, nothing more
+            self.user_dir = os.path.join(self.tmp, "user")
+            os.makedirs(os.path.join(self.user_dir, "home"))
+            for d in (self.user_dir, os.path.join(self.user_dir, "home")):
+                os.chown(d, user, user)
+        self.data_dir = data_dir or os.path.join(self.user_dir or self.tmp, "data")
         self.home = os.path.join(self.tmp, "home")
         os.makedirs(self.home)
         self.extra_args = list(extra_args)
@@ -126,9 +160,15 @@ class Server:
         assert self.proc is None or self.proc.poll() is not None, "server already running"
         self.lines_out, self.lines_err = [], []
         self.port = None
-        self.proc = subprocess.Popen(
-            [JOBPLANE, "server", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra_args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        argv = [JOBPLANE, "server", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0", *self.extra_args]
+        env, cwd = None, None
+        if self.user is not None:
+            home = os.path.join(self.user_dir, "home")
+            argv = as_user(self.user) + argv
+            env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, ".local", "share"))
+            cwd = self.user_dir
+        self.proc = subprocess.Popen(self.wrapper + argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env, cwd=cwd)
         self.all_logs.append(self.lines_err)
         self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.lines_out), daemon=True),
                          threading.Thread(target=self._read, args=(self.proc.stderr, self.lines_err), daemon=True)]
@@ -381,9 +421,11 @@ class Case(unittest.TestCase):
     # API tests: no node (pods stay Pending), no job or replicaset controller (objects stay as
     # written); node and controller tests override this
     server_args = ("--no-node", "--controllers=*,-job,-replicaset")
+    server_user = None  # a uid: the server runs as that user (Server(user=...))
+    server_wrapper = ()  # a command that runs the server (Server(wrapper=...))
 
     def setUp(self):
-        self.s = Server(extra_args=self.server_args)
+        self.s = Server(extra_args=self.server_args, user=self.server_user, wrapper=self.server_wrapper)
         self.addCleanup(self._close_server)
 
     def _close_server(self):

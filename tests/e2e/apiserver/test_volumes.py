@@ -1,9 +1,17 @@
 """Volumes with real pods: configMap, secret, downwardAPI, projected, emptyDir shared between
 containers, hostPath with its types, subPath and readOnly - mounted in each container's own mount
-namespace, with mount points that do not exist on the host made in a copy-on-write layer, so
+namespace, with mount points that do not exist on the host made in a tmpfs layer of their own, so
 the host's filesystem never changes. emptyDir medium Memory is one tmpfs per pod on the host,
 sized as the kubelet sizes it and gone with the pod; a disk emptyDir over its sizeLimit gets its
-pod evicted (measured every 10 s, 0.2 s under these tests' --backoff-scale 0.02).
+pod evicted (measured every 10 s, 0.2 s under these tests' --backoff-scale 0.02). kubectl exec
+and exec probes see the volumes.
+
+Unprivileged runs the server as nobody (setpriv, from root): containers mount their volumes - and
+enter a stored image - in a user namespace of their own that maps their uid and gid to themselves,
+through read-only binds of a nosuid,nodev,noexec,noatime mount, and nothing of nobody's appears
+outside its directory; a Memory emptyDir is a shared directory there, with a Warning.
+UserNamespacesRefused runs it where user.max_user_namespaces is 0 (in a user namespace of the
+test's, not on the host): the old FailedMount and StartError, naming the sysctl.
 """
 import base64
 import json
@@ -11,10 +19,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 import unittest
 
-from jpserver import VERSIONS, have_kubectl, wait_until
+from jpserver import JOBPLANE, VERSIONS, as_user, have_kubectl, unprivileged_unavailable, wait_until
+from test_images import MARKER, make_rootfs
 from test_node import NodeCase
 
 KV = next((v for v in reversed(VERSIONS) if have_kubectl(v)), None)
@@ -78,9 +89,8 @@ def memory_limit(size):
     return {"limits": {"memory": size}}
 
 
-@unittest.skipIf(KV is None, "no kubectl found")
-@unittest.skipIf(os.geteuid() != 0, "volumes need a mount namespace per container (root)")
-class Volumes(NodeCase):
+class VolumeCase(NodeCase):
+    """What the tests of volumes share: the host checked before and after, pods waited for."""
     V = KV
 
     def setUp(self):
@@ -112,6 +122,55 @@ class Volumes(NodeCase):
         _, lst = self.s.json("GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D" + name,
                              expect=200)
         return [(e["reason"], e["message"]) for e in lst["items"]]
+
+    def pod(self, name):
+        return self.s.json("GET", "/api/v1/namespaces/default/pods/" + name, expect=200)[1]
+
+    def pod_dir(self, name):
+        return os.path.join(self.s.data_dir, "pods", self.pod(name)["metadata"]["uid"])
+
+    def running(self, name, container="main"):
+        def check():
+            for st in self.pod(name).get("status", {}).get("containerStatuses", []):
+                if st["name"] == container and "running" in st["state"]:
+                    return True
+            return False
+        wait_until(check, 30, "container %s of pod %s to run (log: %s)" % (container, name, self.s.log(5)))
+
+    def deleted(self, name):
+        self.k("delete", "pod", name, "--wait=false")
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[0] == 404, 30,
+                   "pod %s to be gone" % name)
+
+    def ready(self, name):
+        return any(c["type"] == "Ready" and c["status"] == "True"
+                   for c in self.pod(name).get("status", {}).get("conditions", []))
+
+    def exec_sees_volumes(self):
+        """kubectl exec and an exec probe join the container's mount namespace - and the layer
+        over "/" its volume's new top-level mount point needed, a chroot the namespace does not
+        remember."""
+        script = "echo ready > /jp-volume-test-data/probe; while [ ! -e /ctl/go ]; do sleep 0.05; done"
+        ctl = os.path.join(self.s.tmp, "ctl")
+        os.mkdir(ctl)
+        os.chmod(ctl, 0o777)
+        c = container("main", script, [{"name": "d", "mountPath": "/jp-volume-test-data"},
+                                       {"name": "ctl", "mountPath": "/ctl"}],
+                      readinessProbe={"exec": {"command": ["cat", "/jp-volume-test-data/probe"]},
+                                      "periodSeconds": 1})
+        self.create(pod_of("x", [c], [{"name": "d", "emptyDir": {}}, {"name": "ctl", "hostPath": {"path": ctl}}]))
+        wait_until(lambda: self.ready("x"), 30, "the exec probe to pass (log: %s)" % self.s.log(5))
+        r = self.k("exec", "x", "--", "sh", "-c", "id -u; cat /jp-volume-test-data/probe; pwd")
+        self.expect_rc(r)
+        open(os.path.join(ctl, "go"), "w").close()
+        phase, _ = self.finish("x")
+        self.assertEqual(phase, "Succeeded")
+        return r.out.splitlines()
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+@unittest.skipIf(os.geteuid() != 0, "volumes need a mount namespace per container (root)")
+class Volumes(VolumeCase):
 
     def test_config_map_secret_downward_api_and_projected(self):
         self.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
@@ -196,26 +255,10 @@ class Volumes(NodeCase):
         phase, out = self.finish("late")
         self.assertEqual((phase, out.strip()), ("Succeeded", "v"))
 
+    def test_exec_and_exec_probes_see_the_volumes(self):
+        self.assertEqual(self.exec_sees_volumes(), ["0", "ready", "/"])
+
     # ---- emptyDir medium and sizeLimit --------------------------------------------------------
-    def pod(self, name):
-        return self.s.json("GET", "/api/v1/namespaces/default/pods/" + name, expect=200)[1]
-
-    def pod_dir(self, name):
-        return os.path.join(self.s.data_dir, "pods", self.pod(name)["metadata"]["uid"])
-
-    def running(self, name, container="main"):
-        def check():
-            for st in self.pod(name).get("status", {}).get("containerStatuses", []):
-                if st["name"] == container and "running" in st["state"]:
-                    return True
-            return False
-        wait_until(check, 30, "container %s of pod %s to run (log: %s)" % (container, name, self.s.log(5)))
-
-    def deleted(self, name):
-        self.k("delete", "pod", name, "--wait=false")
-        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[0] == 404, 30,
-                   "pod %s to be gone" % name)
-
     def test_memory_empty_dir_is_one_tmpfs_per_pod_sized_by_its_limit(self):
         ctl = os.path.join(self.tmp, "ctl")
         os.mkdir(ctl)
@@ -343,6 +386,193 @@ class Volumes(NodeCase):
         r = self.k("create", "-f", "-", stdin=json.dumps(neg))
         self.expect_err(r, 'The Pod "neg" is invalid: spec.volumes[0].emptyDir.sizeLimit: Forbidden: '
                            "SizeLimit field must be a valid resource quantity")
+
+
+NOBODY = 65534
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Unprivileged(VolumeCase):
+    """The server as nobody: each container with volumes mounts them in a user namespace of its
+    own mapping its uid and gid to themselves, so it keeps its identity and needs no root."""
+    server_user = NOBODY
+
+    @classmethod
+    def setUpClass(cls):
+        why = unprivileged_unavailable(NOBODY)
+        if why:
+            raise unittest.SkipTest(why)
+
+    def setUp(self):
+        self.started = time.time()
+        super().setUp()
+        self.addCleanup(self.nothing_of_nobodys_outside)
+
+    def nothing_of_nobodys_outside(self):
+        """Nothing the server's user made since the test began lies outside its own directory:
+        not at the top of the filesystem, in /etc, /tmp or /var/tmp, nor elsewhere in the test's."""
+        made = []
+        for d in ("/", "/etc", "/tmp", "/var/tmp", self.s.tmp):
+            for e in os.listdir(d):
+                path = os.path.join(d, e)
+                try:
+                    st = os.lstat(path)
+                except OSError:
+                    continue
+                if st.st_uid == NOBODY and st.st_ctime >= self.started - 1 and path != self.s.user_dir:
+                    made.append(path)
+        self.assertEqual(made, [])
+
+    def locked_dir(self):
+        """A directory on a nosuid,nodev,noexec,noatime tmpfs, as /tmp often is: in a user
+        namespace those flags are locked, so a read-only bind must keep them to be made at all."""
+        d = os.path.join(self.s.tmp, "locked")
+        os.mkdir(d)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,noatime,mode=0755", "jp-locked", d],
+                       check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", d], check=False)
+        with open(os.path.join(d, "k"), "w") as f:
+            f.write("from-a-locked-mount\n")
+        return d
+
+    def test_volumes_without_root(self):
+        self.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+                     "data": {"greeting": "hello"}})
+        init = container("init", "mkdir -p /w/sub/dir && echo from-init > /w/sub/dir/f",
+                         [{"name": "scratch", "mountPath": "/w"}])
+        main = ("id -u; id -g; cat /jp-volume-test-data/sub/dir/f; cat /sub/f; "
+                "echo shared > /jp-volume-test-data/note; cat /etc/jp-volume-test-config/greeting; echo; "
+                "(echo x > /etc/jp-volume-test-config/new) 2>&1 | grep -o 'Read-only file system'; "
+                "cat /locked/k; (echo x > /locked/new) 2>&1 | grep -o 'Read-only file system'; "
+                "echo x > /jp-volume-test-top && echo x > /etc/jp-volume-test-file && echo made-in-layers; "
+                "(echo x >> /etc/passwd) 2>&1 | grep -o 'Permission denied'; ls /etc/passwd")
+        second = "while [ ! -e /s/note ]; do sleep 0.05; done; cat /s/note; id -u"
+        mounts = [{"name": "scratch", "mountPath": "/jp-volume-test-data"},
+                  {"name": "scratch", "mountPath": "/sub", "subPath": "sub/dir"},
+                  {"name": "cfg", "mountPath": "/etc/jp-volume-test-config", "readOnly": True},
+                  {"name": "locked", "mountPath": "/locked", "readOnly": True}]
+        self.create(pod_of("u", [container("main", main, mounts),
+                                 container("second", second, [{"name": "scratch", "mountPath": "/s"}])],
+                           [{"name": "scratch", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg"}},
+                            {"name": "locked", "hostPath": {"path": self.locked_dir()}}], init=[init]))
+        phase, out = self.finish("u")
+        self.assertEqual(phase, "Succeeded", out)
+        self.assertEqual(out.splitlines(), [
+            "65534", "65534", "from-init", "from-init", "hello", "Read-only file system",
+            "from-a-locked-mount", "Read-only file system", "made-in-layers", "Permission denied",
+            "/etc/passwd"])
+        self.assertEqual(self.k("logs", "u", "-c", "second").out.splitlines(), ["shared", "65534"])
+        # what the containers wrote is the user's on the host, in the pod's own directory
+        note = os.path.join(self.pod_dir("u"), "volumes", "scratch", "note")
+        self.assertEqual(os.stat(note).st_uid, NOBODY)
+        for gone in ("/jp-volume-test-top", "/etc/jp-volume-test-file"):
+            self.assertFalse(os.path.exists(gone), "%s was created on the host" % gone)
+        self.assertNotIn("FailedMount", [r for r, _ in self.events("u")])
+
+    def test_exec_and_exec_probes_see_the_volumes(self):
+        self.assertEqual(self.exec_sees_volumes(), ["65534", "ready", "/"])
+
+    def test_memory_empty_dir_is_a_shared_directory(self):
+        self.create(pod_of("mem", [container("main", "stat -f -c %T /m | grep -vx tmpfs; echo shared > /m/note", [
+                                       {"name": "m", "mountPath": "/m"}]),
+                                   container("second", "while [ ! -e /m/note ]; do sleep 0.05; done; cat /m/note",
+                                             [{"name": "m", "mountPath": "/m"}])],
+                           [{"name": "m", "emptyDir": {"medium": "Memory"}}]))
+        phase, _ = self.finish("mem")
+        self.assertEqual(phase, "Succeeded", self.k("logs", "mem", "-c", "main").out)
+        self.assertEqual(self.k("logs", "mem", "-c", "second").out, "shared\n")
+        self.assertIn(("MemoryVolumeFallback", 'Volume "m" (emptyDir, medium Memory) is a directory on disk: a '
+                       "tmpfs that all the pod's containers share needs jobplane to run as root"),
+                      self.events("mem"))
+        self.assertEqual(mounts_under(self.s.data_dir), [])
+
+    def test_stored_image_with_volumes_without_root(self):
+        rootfs = os.path.join(self.s.tmp, "rootfs")
+        make_rootfs(rootfs)
+        p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "image", "import", "--data-dir", self.s.data_dir,
+                                              "jp-test/shell:1", rootfs], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"k": "v"}})
+        script = ("read l < /etc/image-marker; echo $l; test -e /usr/bin/python3 && echo host || echo not-host; "
+                  "echo changed > /etc/image-marker; read l < /etc/image-marker; echo $l; "
+                  "test -e /proc/self/status && echo proc; echo > /dev/null && echo devnull; "
+                  "echo hi > /data/f; read l < /data/f; echo $l; read l < /cfg/k; echo $l; "
+                  "(echo x > /cfg/new) 2>/dev/null || echo read-only")
+        c = {"name": "main", "image": "jp-test/shell:1", "command": ["/bin/sh", "-c", script],
+             "volumeMounts": [{"name": "d", "mountPath": "/data"}, {"name": "c", "mountPath": "/cfg"}]}
+        self.create(pod_of("img", [c], [{"name": "d", "emptyDir": {}}, {"name": "c", "configMap": {"name": "cfg"}}]))
+        phase, out = self.finish("img")
+        self.assertEqual((phase, out.splitlines()), ("Succeeded", [
+            MARKER, "not-host", "changed", "proc", "devnull", "hi", "v", "read-only"]))
+        stored = os.path.join(self.s.data_dir, "images", "docker.io+jp-test+shell%3A1", "rootfs")
+        with open(os.path.join(stored, "etc", "image-marker")) as f:
+            self.assertEqual(f.read(), MARKER + "\n")  # the write went to the pod's own layer
+        self.assertFalse(os.path.exists(os.path.join(stored, "data")))
+
+
+# Runs argv[1:] in a user namespace of its own (every id mapped to itself, by a child left in the
+# parent namespace: only it may map more than one id) whose user.max_user_namespaces is 0, as a
+# kernel that refuses user namespaces would be - without changing the host's setting.
+REFUSING = r"""
+import ctypes, os, sys
+r, w = os.pipe()
+me = os.getpid()
+if os.fork() == 0:
+    os.read(r, 1)
+    for m in ("uid_map", "gid_map"):
+        with open("/proc/%d/%s" % (me, m), "w") as f:
+            f.write("0 0 4294967295")
+    os._exit(0)
+if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:  # CLONE_NEWUSER
+    sys.exit("unshare: " + os.strerror(ctypes.get_errno()))
+os.write(w, b"x")
+os.wait()
+with open("/proc/sys/user/max_user_namespaces", "w") as f:
+    f.write("0")
+os.execvp(sys.argv[1], sys.argv[1:])
+"""
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class UserNamespacesRefused(VolumeCase):
+    """The server as nobody where the kernel allows no user namespace: volumes and stored images
+    fail as they did before there were user namespaces, naming the sysctl."""
+    server_user = NOBODY
+    server_wrapper = (sys.executable, "-c", REFUSING)
+
+    @classmethod
+    def setUpClass(cls):
+        why = unprivileged_unavailable(NOBODY)
+        if why:
+            raise unittest.SkipTest(why)
+
+    def test_volumes_and_stored_images_say_why(self):
+        cause = "this kernel refuses them to users (sysctl user.max_user_namespaces is 0)"
+        self.create(vpod("v", "true", [{"name": "d", "mountPath": "/jp-volume-test-data"}],
+                         [{"name": "d", "emptyDir": {}}]))
+        want = ("FailedMount", "MountVolume.SetUp failed: volumes need jobplane to run as root or in a user "
+                               "namespace, and " + cause)
+        wait_until(lambda: want in self.events("v"), 20, "a FailedMount event (%s)" % self.events("v"))
+        st = self.pod("v")["status"]
+        self.assertEqual((st["phase"], st["containerStatuses"][0]["state"]["waiting"]["reason"]),
+                         ("Pending", "ContainerCreating"))
+        # a stored image needs a mount namespace too; a pod with neither runs
+        rootfs = os.path.join(self.s.tmp, "rootfs")
+        make_rootfs(rootfs)
+        p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "image", "import", "--data-dir", self.s.data_dir,
+                                              "jp-test/shell:1", rootfs], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.create(pod_of("img", [{"name": "main", "image": "jp-test/shell:1", "command": ["/bin/sh", "-c", "true"]}],
+                           []))
+        self.create(pod_of("plain", [container("main", "id -u", [])], []))
+        phase, out = self.finish("plain")
+        self.assertEqual((phase, out), ("Succeeded", "65534\n"))
+        self.assertEqual(self.finish("img")[0], "Failed")
+        term = self.pod("img")["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((term["reason"], term["message"]), (
+            "StartError", 'image "jp-test/shell:1" is in the image store, but a container runs in an '
+                          "image's root filesystem only when jobplane runs as root or in a user namespace, "
+                          "and " + cause))
 
 
 if __name__ == "__main__":
