@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,4 +143,33 @@ void jp_remove_tree(const char *dir)
     if (fd < 0) return;
     remove_at(fd);
     rmdir(dir);
+}
+
+int jp_lock_dir(const char *dir, struct jp_err **err)
+{
+    _cleanup_close_ int dfd = open_dir(dir, err);
+    if (dfd < 0) return -1;
+    int fd = openat(dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return jp_err_sys(err, "open %s/lock", dir);
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        if (e != EWOULDBLOCK) return jp_err_sys(err, "lock %s/lock", dir);
+        return jp_err_set(err, JP_CONFLICT, e,
+                          "%s is in use by another jobplane (pid %s): one server or run per data "
+                          "directory",
+                          dir, *pid ? pid : "unknown");
+    }
+    char text[32];
+    int len = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+    /* the lock holds even if the pid cannot be written: only another's message loses it */
+    if (ftruncate(fd, 0) == 0) {
+        ssize_t w = pwrite(fd, text, (size_t)len, 0);
+        (void)w;
+    }
+    return fd;
 }

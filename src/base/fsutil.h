@@ -21,9 +21,14 @@ int jp_replace_file(const char *dir, const char *name, const void *data, size_t 
 int jp_read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
                  struct jp_err **err);
 
-/* The running program's path (/proc/self/exe), and a program beside it. OUT: caller frees. */
+/* Holds dir/lock (flock, exclusive) for as long as the returned descriptor stays open, and
+ * writes our pid in it: one process per data directory. Another holder is JP_CONFLICT, naming
+ * its pid. The descriptor is close-on-exec, so no child keeps the lock after we are gone. */
+int jp_lock_dir(const char *dir, struct jp_err **err);
+
 /* rm -rf DIR without following symlinks (a container may plant them); errors are ignored. */
 void jp_remove_tree(const char *dir);
+/* The running program's path (/proc/self/exe), and a program beside it. OUT: caller frees. */
 char *jp_self_exe(void);
 char *jp_sibling_exe(const char *self, const char *name);
 

@@ -36,6 +36,7 @@ struct jp_engine {
     struct jp_agent *agent;
     struct jp_apiserver *api;
     char *url;
+    int lock_fd; /* DATA/lock, held while the engine lives */
 };
 
 static const char *const known[] = {"endpoint", "garbagecollector", "job", "replicaset",
@@ -186,8 +187,11 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
 {
     struct jp_engine *e = jp_xcalloc(1, sizeof(*e));
     *out = e;
+    e->lock_fd = -1;
     e->metrics = jp_metrics_new();
     if (jp_mkdir_private(o->data_dir, err) < 0) return -1;
+    /* two engines on one data directory would each run, adopt and write the same pods */
+    if ((e->lock_fd = jp_lock_dir(o->data_dir, err)) < 0) return -1;
     if (o->serve) {
         if (jp_pki_ensure(o->data_dir, o->sans, &e->pki, err) < 0) return -1;
         e->have_pki = true;
@@ -250,6 +254,7 @@ void jp_engine_stop(struct jp_engine *e)
     if (e->have_pki) jp_pki_free(&e->pki);
     free(e->url);
     jp_metrics_free(e->metrics);
+    if (e->lock_fd >= 0) close(e->lock_fd);
     free(e);
 }
 

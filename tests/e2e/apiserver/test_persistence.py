@@ -6,11 +6,12 @@ import json
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 import unittest
 
-from jpserver import VERSIONS, Case, have_kubectl, job, pod, read_file, wait_until
+from jpserver import JOBPLANE, VERSIONS, Case, have_kubectl, job, pod, read_file, wait_until
 
 KV = next((v for v in reversed(VERSIONS) if have_kubectl(v)), None)
 
@@ -30,6 +31,19 @@ class Restart(Case):
             for it in lst["items"]:
                 out[(path, it["metadata"]["name"])] = it
         return out
+
+    def test_a_second_server_on_the_same_data_dir_is_refused(self):
+        # two would each run, adopt and write the same pods: the second says who holds it
+        p = subprocess.run([JOBPLANE, "server", "--data-dir", self.s.data_dir, "--listen", "127.0.0.1:0"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("%s is in use by another jobplane (pid %d)" % (self.s.data_dir, self.s.proc.pid),
+                      p.stderr)
+        self.s.json("GET", "/api/v1/namespaces", expect=200)  # the first one is untouched
+        r = subprocess.run([JOBPLANE, "run", "--data-dir", self.s.data_dir, "-"],
+                           input=json.dumps(cm("c")), capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("is in use by another jobplane (pid %d)" % self.s.proc.pid, r.stderr)
 
     def test_sigterm_restart_keeps_everything(self):
         s = self.s
