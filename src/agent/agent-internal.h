@@ -3,6 +3,7 @@
 #define JP_AGENT_INTERNAL_H
 
 #include "agent/agent.h"
+#include "api/quantity.h"
 #include "agent/shim.h"
 #include "api/record.h"
 
@@ -205,7 +206,7 @@ char *env__expand(const char *s, char **env);
 char *env__field_ref(const struct pod *p, const char *path);
 void env__free(char **env);
 
-/* ---- emptyDir media and sizeLimit: volumes.c, volume_usage.c, quantity.c ---- */
+/* ---- emptyDir media and sizeLimit: volumes.c, volume_usage.c ---- */
 /* Detaches whatever is mounted on DIR/volumes/NAME (a Memory emptyDir's tmpfs) so that the pod
  * directory DIR can go without leaving a mount behind or emptying a live one. */
 void volumes__unmount(const char *pod_dir);
@@ -216,21 +217,4 @@ void usage__close(struct pod *p); /* from pod__close: stops measuring and frees 
 /* pod.c: stops every container (SIGTERM, SIGKILL after grace_s) and fails the pod for good with
  * status reason and message (the caller records the event). */
 void pod__fail(struct pod *p, const char *reason, const char *message, int64_t grace_s);
-/* A resource.Quantity: value = (neg ? -1 : 1) * m * 10^exp, binary suffixes multiplied in. */
-struct quantity {
-    uint64_t m;
-    int exp;
-    bool neg;
-    char format; /* 'd' DecimalSI, 'b' BinarySI, 'e' DecimalExponent */
-    bool cached; /* Kubernetes keeps the parsed text as its String() (already canonical) */
-};
-bool quantity__parse(const char *text, struct quantity *q); /* false: not a quantity we hold */
-/* A JSON quantity (string, or a number read from its text); text gets the text parsed. */
-bool quantity__json(const json_t *v, struct quantity *q, char *text, size_t n);
-int64_t quantity__value(const struct quantity *q); /* Value(): rounded away from zero */
-int64_t quantity__trunc(const struct quantity *q); /* rounded toward zero */
-void quantity__format(const struct quantity *q, char *buf, size_t n); /* canonical form */
-/* Quantity.String() of a quantity's text; false when it is not one. */
-bool quantity__string(const char *text, char *buf, size_t n);
-
 #endif

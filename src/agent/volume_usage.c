@@ -48,16 +48,16 @@ static bool limited(const struct pod *p, const json_t *vol, int64_t *limit, char
     if (!json_is_object(ed)) return false;
     const char *medium = jp_json_str(ed, "medium", NULL) ?: "";
     if (*medium && (strcmp(medium, "Memory") || p->agent->netns)) return false;
-    struct quantity q;
+    struct jp_quantity q;
     char raw[128];
-    if (!quantity__json(json_object_get(ed, "sizeLimit"), &q, raw, sizeof(raw)) || q.neg ||
+    if (!jp_quantity_json(json_object_get(ed, "sizeLimit"), &q, raw, sizeof(raw)) || q.neg ||
         q.m == 0)
         return false;
-    *limit = quantity__trunc(&q); /* usage is whole bytes: above 1.5 means above 1 */
+    *limit = jp_quantity_trunc(&q); /* usage is whole bytes: above 1.5 means above 1 */
     if (q.cached)
         snprintf(text, n, "%s", raw);
     else
-        quantity__format(&q, text, n);
+        jp_quantity_format(&q, text, n);
     return true;
 }
 

@@ -260,11 +260,11 @@ static int64_t pod_memory_limit(const struct pod *p)
 {
     int64_t sum = 0, init_max = 0;
     for (size_t i = 0; i < p->n; i++) {
-        struct quantity q;
+        struct jp_quantity q;
         char text[128];
         const json_t *lim = jp_json_path(p->c[i].spec, "resources", "limits", "memory", NULL);
-        if (!quantity__json(lim, &q, text, sizeof(text)) || q.neg || q.m == 0) return 0;
-        int64_t v = quantity__value(&q);
+        if (!jp_quantity_json(lim, &q, text, sizeof(text)) || q.neg || q.m == 0) return 0;
+        int64_t v = jp_quantity_value(&q);
         if (p->c[i].init)
             init_max = v > init_max ? v : init_max;
         else if (__builtin_add_overflow(sum, v, &sum))
@@ -282,11 +282,11 @@ static uint64_t memory_size(const struct pod *p, const json_t *src)
     uint64_t size = sysinfo(&si) == 0 ? (uint64_t)si.totalram * si.mem_unit : 0;
     int64_t pod = pod_memory_limit(p);
     if (pod > 0 && (uint64_t)pod <= size) size = (uint64_t)pod;
-    struct quantity q;
+    struct jp_quantity q;
     char text[128];
-    if (quantity__json(json_object_get(src, "sizeLimit"), &q, text, sizeof(text)) && !q.neg &&
-        q.m && (uint64_t)quantity__value(&q) <= size)
-        size = (uint64_t)quantity__value(&q);
+    if (jp_quantity_json(json_object_get(src, "sizeLimit"), &q, text, sizeof(text)) && !q.neg &&
+        q.m && (uint64_t)jp_quantity_value(&q) <= size)
+        size = (uint64_t)jp_quantity_value(&q);
     return size;
 }
 

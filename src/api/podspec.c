@@ -1,5 +1,6 @@
 /* Pod spec defaults and validation. Messages follow pkg/apis/core/validation. */
 #include "api/podspec.h"
+#include "api/quantity.h"
 #include "api/meta.h"
 #include "api/object.h"
 #include "base/alloc.h"
@@ -80,45 +81,14 @@ static void one_of(struct jp_ferrs *fe, const char *field, const char *value,
     free(q);
 }
 
-/* A resource.Quantity as a number (it was already checked against the quantity grammar when the
- * body was decoded): decimal digits with an optional SI or binary suffix, or an exponent. */
+/* A resource.Quantity as a number for comparisons; false when it is not one we can read. */
 static bool quantity_value(const json_t *q, long double *out)
 {
-    if (json_is_number(q)) {
-        *out = (long double)json_number_value(q);
-        return true;
-    }
-    const char *s = json_string_value(q);
-    if (s == NULL) return false;
-    char *end;
-    long double v = strtold(s, &end);
-    if (end == s) return false;
-    static const struct {
-        const char *suffix;
-        long double mult;
-    } units[] = {{"Ki", 1024.0L},
-                 {"Mi", 1048576.0L},
-                 {"Gi", 1073741824.0L},
-                 {"Ti", 1099511627776.0L},
-                 {"Pi", 1125899906842624.0L},
-                 {"Ei", 1152921504606846976.0L},
-                 {"n", 1e-9L},
-                 {"u", 1e-6L},
-                 {"m", 1e-3L},
-                 {"k", 1e3L},
-                 {"M", 1e6L},
-                 {"G", 1e9L},
-                 {"T", 1e12L},
-                 {"P", 1e15L},
-                 {"E", 1e18L},
-                 {"", 1.0L}};
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].suffix) == 0) {
-            *out = v * units[i].mult;
-            return true;
-        }
-    }
-    return false; /* e.g. "1e3" was consumed by strtold already; anything else is odd */
+    struct jp_quantity v;
+    char text[64];
+    if (!jp_quantity_json(q, &v, text, sizeof(text))) return false;
+    *out = jp_quantity_approx(&v);
+    return true;
 }
 
 /* requests must not exceed limits; neither may be negative (ValidateResourceRequirements). */

@@ -1,8 +1,9 @@
-/* resource.Quantity text as Kubernetes reads and prints it (k8s.io/apimachinery/pkg/api/resource),
- * for what the kubelet does with quantities: an emptyDir's sizeLimit (the tmpfs size, the
- * eviction threshold and the "exceeds the limit" message) and containers' memory limits. Values
- * are kept exactly as mantissa x 10^exp; only what fits a 64-bit mantissa is read. */
-#include "agent/agent-internal.h"
+/* resource.Quantity text as Kubernetes reads and prints it (k8s.io/apimachinery/pkg/api/resource):
+ * validation's comparisons (podspec.c) and what the kubelet does with quantities - an emptyDir's
+ * sizeLimit (the tmpfs size, the eviction threshold and the "exceeds the limit" message) and
+ * containers' memory limits. Values are kept exactly as mantissa x 10^exp; only what fits a
+ * 64-bit mantissa is read. */
+#include "api/quantity.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -141,7 +142,7 @@ static bool keeps_text(const struct parts *pt, int base, int exp, char format)
     return scale % 3 == 0 && !zeros && shifted[0] != '0';
 }
 
-bool quantity__parse(const char *text, struct quantity *q)
+bool jp_quantity_parse(const char *text, struct jp_quantity *q)
 {
     struct parts pt;
     int base, exp;
@@ -166,7 +167,7 @@ bool quantity__parse(const char *text, struct quantity *q)
         q->exp = NANO_EXP;
     }
     q->m = m;
-    if (format == 'b' && quantity__trunc(q) == INT64_MAX && (q->exp != 0 || m != INT64_MAX)) {
+    if (format == 'b' && jp_quantity_trunc(q) == INT64_MAX && (q->exp != 0 || m != INT64_MAX)) {
         q->m = INT64_MAX; /* ParseQuantity's cap for binary amounts */
         q->exp = 0;
     }
@@ -176,7 +177,7 @@ bool quantity__parse(const char *text, struct quantity *q)
 }
 
 /* The value as an integer, its magnitude rounded up or cut; saturated. */
-static int64_t integer(const struct quantity *q, bool up)
+static int64_t integer(const struct jp_quantity *q, bool up)
 {
     uint64_t v = q->m;
     if (q->exp >= 0) {
@@ -191,18 +192,18 @@ static int64_t integer(const struct quantity *q, bool up)
     return q->neg ? -(int64_t)v : (int64_t)v;
 }
 
-int64_t quantity__value(const struct quantity *q)
+int64_t jp_quantity_value(const struct jp_quantity *q)
 {
     return integer(q, true);
 }
 
-int64_t quantity__trunc(const struct quantity *q)
+int64_t jp_quantity_trunc(const struct jp_quantity *q)
 {
     return integer(q, false);
 }
 
 /* CanonicalizeBytes for BinarySI: a whole number of at least 1024, as n * 1024^k. */
-static bool binary(const struct quantity *q, char *buf, size_t n)
+static bool binary(const struct jp_quantity *q, char *buf, size_t n)
 {
     static const char *const bin[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
     uint64_t v = q->m;
@@ -222,7 +223,7 @@ static bool binary(const struct quantity *q, char *buf, size_t n)
     return true;
 }
 
-void quantity__format(const struct quantity *q, char *buf, size_t n)
+void jp_quantity_format(const struct jp_quantity *q, char *buf, size_t n)
 {
     if (q->m == 0) {
         snprintf(buf, n, "0");
@@ -250,18 +251,18 @@ void quantity__format(const struct quantity *q, char *buf, size_t n)
     snprintf(buf, n, "%s%llu%s", q->neg ? "-" : "", (unsigned long long)m, suffix);
 }
 
-bool quantity__string(const char *text, char *buf, size_t n)
+bool jp_quantity_string(const char *text, char *buf, size_t n)
 {
-    struct quantity q;
-    if (!quantity__parse(text, &q)) return false;
+    struct jp_quantity q;
+    if (!jp_quantity_parse(text, &q)) return false;
     if (q.cached)
         snprintf(buf, n, "%s", text);
     else
-        quantity__format(&q, buf, n);
+        jp_quantity_format(&q, buf, n);
     return true;
 }
 
-bool quantity__json(const json_t *v, struct quantity *q, char *text, size_t n)
+bool jp_quantity_json(const json_t *v, struct jp_quantity *q, char *text, size_t n)
 {
     /* a number is read from its JSON text, as UnmarshalJSON does */
     int len;
@@ -273,5 +274,15 @@ bool quantity__json(const json_t *v, struct quantity *q, char *text, size_t n)
         len = snprintf(text, n, "%s", json_string_value(v));
     else
         return false;
-    return len >= 0 && (size_t)len < n && quantity__parse(text, q);
+    return len >= 0 && (size_t)len < n && jp_quantity_parse(text, q);
+}
+
+long double jp_quantity_approx(const struct jp_quantity *q)
+{
+    long double v = (long double)q->m;
+    for (int e = q->exp; e > 0; e--)
+        v *= 10.0L;
+    for (int e = q->exp; e < 0; e++)
+        v /= 10.0L;
+    return q->neg ? -v : v;
 }

@@ -1,14 +1,14 @@
 /* resource.Quantity as the kubelet prints it in "exceeds the limit" messages (Quantity.String():
  * the parsed text when Kubernetes keeps it, else the canonical form) and the values it uses. */
 #include "support/cm.h"
-#include "agent/agent-internal.h"
+#include "api/quantity.h"
 
 #include <string.h>
 
 static void string_of(const char *text, const char *want)
 {
     char buf[64];
-    bool ok = quantity__string(text, buf, sizeof(buf));
+    bool ok = jp_quantity_string(text, buf, sizeof(buf));
     if (want == NULL) {
         assert_false(ok);
         return;
@@ -72,30 +72,30 @@ static void test_not_quantities(void **state)
 static void test_values(void **state)
 {
     (void)state;
-    struct quantity q;
-    assert_true(quantity__parse("1.5Gi", &q));
-    assert_int_equal(quantity__value(&q), 1610612736);
-    assert_int_equal(quantity__trunc(&q), 1610612736);
-    assert_true(quantity__parse("100m", &q));
-    assert_int_equal(quantity__value(&q), 1);
-    assert_int_equal(quantity__trunc(&q), 0);
-    assert_true(quantity__parse("1.5", &q));
-    assert_int_equal(quantity__value(&q), 2);
-    assert_int_equal(quantity__trunc(&q), 1);
-    assert_true(quantity__parse("10E", &q));
-    assert_int_equal(quantity__value(&q), INT64_MAX);
-    assert_true(quantity__parse("-1Mi", &q));
+    struct jp_quantity q;
+    assert_true(jp_quantity_parse("1.5Gi", &q));
+    assert_int_equal(jp_quantity_value(&q), 1610612736);
+    assert_int_equal(jp_quantity_trunc(&q), 1610612736);
+    assert_true(jp_quantity_parse("100m", &q));
+    assert_int_equal(jp_quantity_value(&q), 1);
+    assert_int_equal(jp_quantity_trunc(&q), 0);
+    assert_true(jp_quantity_parse("1.5", &q));
+    assert_int_equal(jp_quantity_value(&q), 2);
+    assert_int_equal(jp_quantity_trunc(&q), 1);
+    assert_true(jp_quantity_parse("10E", &q));
+    assert_int_equal(jp_quantity_value(&q), INT64_MAX);
+    assert_true(jp_quantity_parse("-1Mi", &q));
     assert_true(q.neg);
-    assert_int_equal(quantity__value(&q), -1048576);
+    assert_int_equal(jp_quantity_value(&q), -1048576);
 
     char text[32];
     json_t *n = json_integer(1048576);
-    assert_true(quantity__json(n, &q, text, sizeof(text)));
+    assert_true(jp_quantity_json(n, &q, text, sizeof(text)));
     assert_string_equal(text, "1048576");
-    assert_int_equal(quantity__value(&q), 1048576);
+    assert_int_equal(jp_quantity_value(&q), 1048576);
     json_decref(n);
     json_t *s = json_string("1234567890123456789012345678901234567890");
-    assert_false(quantity__json(s, &q, text, sizeof(text))); /* does not fit: not read */
+    assert_false(jp_quantity_json(s, &q, text, sizeof(text))); /* does not fit: not read */
     json_decref(s);
 }
 
