@@ -86,6 +86,7 @@ struct jp_agent {
     struct jp_store *store;
     struct jp_agent_opts opts;
     char *node, *pods_dir, *self_exe, *kuard_exe;
+    char *images_from; /* the data dir whose image store (DATA/images) pods use */
     struct jp_store_sub *sub;
     struct jp_recorder *events;
     struct pod *pods;

@@ -254,6 +254,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->pods_dir = pods_dir;
     a->self_exe = jp_xstrdup(opts->self_exe);
     a->kuard_exe = jp_xstrdup(opts->kuard_exe);
+    a->images_from = jp_xstrdup(opts->images_from ? opts->images_from : opts->data_dir);
     a->opts.node_name = a->node;
     char *shims_log = jp_xasprintf("%s/shims.log", opts->data_dir);
     launcher__configure(shims_log);
@@ -304,6 +305,7 @@ static void tick_closed(uv_handle_t *h)
     free(a->pods_dir);
     free(a->self_exe);
     free(a->kuard_exe);
+    free(a->images_from);
     json_decref(a->by_uid);
     free(a->queue);
     free(a);

@@ -17,13 +17,14 @@
 
 struct jp_agent_opts {
     const char *node_name;
-    const char *data_dir;  /* containers live under DATA/pods */
-    const char *self_exe;  /* runs "<self_exe> shim ...": jobplane-shim or jobplane */
-    const char *kuard_exe; /* the built-in kuard image's /kuard */
-    double backoff_scale;  /* 1.0: the kubelet's 10 s doubling to 300 s; tests use less */
-    bool host_fallback;    /* run unknown images' commands on the host filesystem */
-    bool pod_network;      /* as root: pods get addresses on a network of the node's own */
-    bool release_network;  /* stopping takes that network down even under running pods */
+    const char *data_dir;    /* containers live under DATA/pods */
+    const char *images_from; /* the data dir whose image store is used; NULL: data_dir */
+    const char *self_exe;    /* runs "<self_exe> shim ...": jobplane-shim or jobplane */
+    const char *kuard_exe;   /* the built-in kuard image's /kuard */
+    double backoff_scale;    /* 1.0: the kubelet's 10 s doubling to 300 s; tests use less */
+    bool host_fallback;      /* run unknown images' commands on the host filesystem */
+    bool pod_network;        /* as root: pods get addresses on a network of the node's own */
+    bool release_network;    /* stopping takes that network down even under running pods */
 };
 
 struct jp_agent;

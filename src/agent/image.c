@@ -45,17 +45,14 @@ static char **join(const json_t *command, char *const *entry, const json_t *args
 }
 
 /* The stored image `image` names; NULL when the store has none (or it cannot be read: logged,
- * then treated as absent). The agent keeps DATA/pods; the store is DATA/images. */
+ * then treated as absent). The store is the data dir's (DATA/images) - for `jobplane run` with
+ * its temporary data dir, the default data dir's, where `jobplane image import` put it. */
 static struct jp_image *stored(const struct jp_agent *a, const char *image, bool quiet)
 {
-    size_t n = strlen(a->pods_dir);
-    if (image == NULL || jp_images_builtin(image) || n < 5 || strcmp(a->pods_dir + n - 5, "/pods"))
-        return NULL;
-    char data[PATH_MAX];
-    snprintf(data, sizeof(data), "%.*s", (int)(n - 5), a->pods_dir);
+    if (image == NULL || jp_images_builtin(image)) return NULL;
     struct jp_image *img = NULL;
     struct jp_err *err = NULL;
-    if (jp_images_get(data, image, &img, &err) < 0) {
+    if (jp_images_get(a->images_from, image, &img, &err) < 0) {
         if (!quiet && err->reason != JP_NOT_FOUND && err->reason != JP_INVALID)
             jp_log(JP_WARN, "agent", "image %s: %s", image, err->msg);
         jp_err_free(err);

@@ -15,9 +15,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The missing directories above dir, 0700 as the XDG base directory spec asks (a fresh account
+ * may have no ~/.local/share yet). Existing ones, links included, are left as they are. */
+static void mkdir_parents(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) return;
+    for (char *s = path + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        if (mkdir(path, 0700) < 0 && errno != EEXIST) return;
+        *s = '/';
+    }
+}
+
 int jp_mkdir_private(const char *dir, struct jp_err **err)
 {
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) return jp_err_sys(err, "mkdir %s", dir);
+    if (mkdir(dir, 0700) < 0) {
+        int e = errno;
+        if (e == ENOENT) {
+            mkdir_parents(dir);
+            e = mkdir(dir, 0700) < 0 ? errno : 0;
+        }
+        if (e != 0 && e != EEXIST) {
+            errno = e;
+            return jp_err_sys(err, "mkdir %s", dir);
+        }
+    }
     struct stat st;
     if (lstat(dir, &st) < 0) return jp_err_sys(err, "stat %s", dir);
     if (!S_ISDIR(st.st_mode))

@@ -158,6 +158,7 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
     char *kuard = f->kuard ? jp_xstrdup(f->kuard) : jp_sibling_exe(self, "kuard");
     struct jp_agent_opts go = {.node_name = host,
                                .data_dir = o->data_dir,
+                               .images_from = o->images_from,
                                .self_exe = self,
                                .kuard_exe = kuard,
                                .backoff_scale = f->backoff_scale > 0 ? f->backoff_scale : 1.0,

@@ -43,7 +43,8 @@ int jp_engine_flag(struct jp_engine_flags *f, int ch, const char *arg, const cha
 
 struct jp_engine_opts {
     const char *data_dir;
-    bool temporary; /* the data dir goes with the run: so does the pod network */
+    const char *images_from; /* the data dir whose image store pods use; NULL: data_dir */
+    bool temporary;          /* the data dir goes with the run: so does the pod network */
     bool sync_full;
     struct jp_engine_flags flags;
     bool no_node;            /* no scheduler, no agent */

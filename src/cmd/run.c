@@ -202,7 +202,10 @@ static int run(struct run_config *c, char **files, size_t nfiles)
     uv_loop_init(&loop);
     struct run_state s = {.loop = &loop, .created = json_array(), .listen = c->listen};
     const char *sans[] = {NULL};
+    /* a temporary run uses the images `jobplane image import` put in the default data dir */
+    char *images_from = temporary ? jp_cmd_default_data_dir() : NULL;
     struct jp_engine_opts eo = {.data_dir = c->data_dir,
+                                .images_from = images_from,
                                 .temporary = temporary,
                                 .sync_full = !temporary,
                                 .flags = c->node,
@@ -252,6 +255,7 @@ out:
     json_decref(s.created);
     free(s.summary);
     jp_manifests_free(&m);
+    free(images_from);
     if (temporary) jp_remove_tree(c->data_dir);
     return rc;
 }

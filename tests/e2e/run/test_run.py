@@ -16,7 +16,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "apiserver"))
-from jpserver import JOBPLANE, chapter, have_kubectl, kubectl_path, read_file, wait_until  # noqa: E402
+from jpserver import (JOBPLANE, as_user, chapter, have_kubectl, kubectl_path, read_file,  # noqa: E402
+                      unprivileged_unavailable, wait_until)
+from test_images import MARKER, make_rootfs  # noqa: E402
 
 KV = next((v for v in ("1.33", "1.27") if have_kubectl(v)), None)
 
@@ -236,6 +238,40 @@ class Run(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, out + err)
         self.assertIn("job.batch/watched completed\n", out)
         self.assertTrue(os.path.exists(os.path.join(data, "state.db")))
+
+
+NOBODY = 65534
+
+
+@unittest.skipIf(unprivileged_unavailable(NOBODY), unprivileged_unavailable(NOBODY))
+class RunImages(unittest.TestCase):
+    """`jobplane image import` stores in the default data dir; a run (temporary data dir) uses
+    that store. As nobody, so that the default data dir is one the test owns
+    ($XDG_DATA_HOME/jobplane), never the machine's /var/lib/jobplane."""
+
+    def test_a_run_uses_the_images_import_stored(self):
+        tmp = tempfile.mkdtemp(prefix="jp-run-images-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)
+        rootfs, home, runs = (os.path.join(tmp, d) for d in ("rootfs", "home", "runs"))
+        make_rootfs(rootfs)
+        for d in (home, runs):
+            os.makedirs(d)
+            os.chown(d, NOBODY, NOBODY)
+        env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, "data"), TMPDIR=runs)
+        p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "image", "import", "example.com/marker:1", rootfs],
+                           capture_output=True, text=True, timeout=60, env=env, cwd="/")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        job = shjob("marked", "read x < /etc/image-marker; echo image says $x")
+        job["spec"]["template"]["spec"]["containers"][0]["image"] = "example.com/marker:1"
+        manifest = os.path.join(tmp, "job.json")
+        with open(manifest, "w") as f:
+            json.dump(job, f)
+        p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "run", manifest], capture_output=True, text=True,
+                           timeout=120, env=env, cwd="/")
+        self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
+        self.assertRegex(p.stdout, r"\[pod/marked-\w+/main\] image says %s\n" % MARKER)
+        self.assertEqual(os.listdir(runs), [], "the run's temporary state was left behind")
 
 
 if __name__ == "__main__":
