@@ -251,7 +251,8 @@ static void stop_launcher(void)
     launcher_pid = 0;
 }
 
-/* One request and its answer; 0, or an errno (EPIPE: the launcher is gone). */
+/* One request and its answer; 0, an errno when the request never reached the launcher, or
+ * EINPROGRESS when it did but no answer came (the launcher died: what it did is unknown). */
 static int ask(const struct launch_req *r, struct launch_rep *rep, int *fds, int *nfds)
 {
     if (send(launcher_sock, r, sizeof(*r), MSG_NOSIGNAL) < 0) return errno;
@@ -265,8 +266,7 @@ static int ask(const struct launch_req *r, struct launch_rep *rep, int *fds, int
     ssize_t n;
     while ((n = recvmsg(launcher_sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
     }
-    if (n < 0) return errno;
-    if (n != (ssize_t)sizeof(*rep)) return EPIPE;
+    if (n != (ssize_t)sizeof(*rep)) return EINPROGRESS;
     *nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
@@ -287,6 +287,9 @@ static int launch(const char *exe, const struct launch_req *r, int *pid, int fds
         if (launcher_sock < 0 && (e = start_launcher(exe)) != 0) break;
         if ((e = ask(r, &rep, fds, nfds)) == 0) break;
         stop_launcher(); /* it died (or was killed): a new one, once */
+        /* not after a request it may have carried out: that shim may be running already, and
+         * a container is never started twice (the caller looks for it) */
+        if (e == EINPROGRESS) break;
     }
     pthread_mutex_unlock(&launcher_mu);
     if (e == 0 && rep.pid <= 0) e = rep.error ? rep.error : EAGAIN;

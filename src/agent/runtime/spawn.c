@@ -125,6 +125,8 @@ struct start_job {
     struct jp_err *err;
 };
 
+static int unrecorded_shim(const char *dir);
+
 static void start_work(uv_work_t *r)
 {
     struct start_job *j = r->data;
@@ -145,7 +147,10 @@ static void start_work(uv_work_t *r)
     }
     int pid, e;
     if (jp_replace_file(dir, JP_SHIM_SPEC, j->spec, strlen(j->spec), &j->err) < 0) goto out;
-    if ((e = launcher__shim(j->self_exe, dir, &pid, &j->pidfd)) != 0) {
+    e = launcher__shim(j->self_exe, dir, &pid, &j->pidfd);
+    /* the launcher died after the request: the shim it may have forked is found by its title */
+    if (e == EINPROGRESS && (pid = unrecorded_shim(dir)) > 0) e = 0;
+    if (e != 0) {
         jp_err_set(&j->err, JP_INTERNAL, e, "starting the container's monitor: %s", strerror(e));
         goto out;
     }

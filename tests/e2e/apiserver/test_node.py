@@ -292,6 +292,29 @@ class NoFallback(NodeCase):
         self.assertEqual(obj["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
                          'Back-off pulling image "nginx:1.25"')
 
+    def test_a_killed_launcher_is_replaced(self):
+        # shims and holders come from one launcher process; killed, the next start makes another
+        def launchers():
+            out = []
+            for d in os.listdir("/proc"):
+                try:
+                    if d.isdigit() and open_stat_ppid(d) == self.s.proc.pid and \
+                            b"\0--launcher\0" in open("/proc/%s/cmdline" % d, "rb").read():
+                        out.append(int(d))
+                except OSError:
+                    pass
+            return out
+        self.create(pod("before", ["true"]))
+        self.wait_phase("before", ("Succeeded",))
+        first = launchers()
+        self.assertEqual(len(first), 1, first)
+        os.kill(first[0], signal.SIGKILL)
+        wait_until(lambda: first[0] not in launchers(), 10, "the launcher to die")
+        self.create(pod("after", ["sh", "-c", "echo made by a new launcher"]))
+        self.wait_phase("after", ("Succeeded",))
+        self.expect_out(self.k("logs", "after"), "made by a new launcher\n")
+        self.assertEqual(len(launchers()), 1)
+
     def test_kuard_still_runs(self):
         self.create(pod("k", ["/kuard", "--keygen-enable", "--keygen-exit-on-complete",
                               "--keygen-num-to-gen=1"], image=KUARD,
