@@ -102,8 +102,10 @@ void run__print(struct jp_run *r, const char *text, size_t n)
     fflush(r->opts.out);
 }
 
-/* Prints what changed (lines mode) and says whether every Job has finished. */
-static bool refresh(struct jp_run *r)
+/* Prints what changed (lines mode) and says whether every Job has finished. hold: the last log
+ * lines of finished pods are still coming, so a Job's final line waits for them - "Complete"
+ * then more of its pods' output would read as if the pod ran on. */
+static bool refresh(struct jp_run *r, bool hold)
 {
     bool all = true;
     size_t i;
@@ -117,6 +119,10 @@ static bool refresh(struct jp_run *r)
         bool terminal;
         char *line = progress(r, e, false, &terminal);
         all &= terminal;
+        if (terminal && hold) {
+            free(line);
+            continue;
+        }
         if (!r->opts.tty && strcmp(line, jp_json_str(e, "line", NULL) ?: "") != 0)
             fprintf(r->opts.out, "%s\n", line);
         json_object_set_new(e, "line", json_string(line));
@@ -138,9 +144,10 @@ static void on_tick(uv_timer_t *t)
         return;
     }
     if (r->frozen) return;
-    bool all = refresh(r);
-    if (!all || r->stopped) return;
     int64_t now = jp_mono_ns();
+    bool all =
+        refresh(r, busy && (!r->finishing || now - r->finishing_since < DRAIN_MAX_S * NS_PER_S));
+    if (!all || r->stopped) return;
     if (!r->finishing) {
         r->finishing = true;
         r->finishing_since = now;
