@@ -274,24 +274,6 @@ class Node(NodeCase):
         self.expect_lines(self.k("get", "pod", "badinit"), [r"NAME.*", r"badinit\s+0/1\s+Init:Error\s+0\s+\S+"])
         self.assertIn("waiting", self.main_status("badinit")["state"])
 
-
-@unittest.skipIf(KV is None, "no kubectl found")
-class NoFallback(NodeCase):
-    server_args = ("--backoff-scale", "0.02", "--no-host-fallback")
-
-    def test_unknown_image_fails_to_pull(self):
-        self.create(pod("nginx", ["nginx"], image="nginx:1.25"))
-
-        def status():
-            r = self.k("get", "pod", "nginx", "--no-headers")
-            return r.out.split()[2] if r.out.split() else ""
-        wait_until(lambda: status() in ("ErrImagePull", "ImagePullBackOff"), 30, "a pull failure")
-        wait_until(lambda: status() == "ImagePullBackOff", 30, "ImagePullBackOff")
-        st, obj = self.s.json("GET", "/api/v1/namespaces/default/pods/nginx", expect=200)
-        self.assertEqual(obj["status"]["phase"], "Pending")
-        self.assertEqual(obj["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
-                         'Back-off pulling image "nginx:1.25"')
-
     def test_a_killed_launcher_is_replaced(self):
         # shims and holders come from one launcher process; killed, the next start makes another
         def launchers():
@@ -314,6 +296,24 @@ class NoFallback(NodeCase):
         self.wait_phase("after", ("Succeeded",))
         self.expect_out(self.k("logs", "after"), "made by a new launcher\n")
         self.assertEqual(len(launchers()), 1)
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class NoFallback(NodeCase):
+    server_args = ("--backoff-scale", "0.02", "--no-host-fallback")
+
+    def test_unknown_image_fails_to_pull(self):
+        self.create(pod("nginx", ["nginx"], image="nginx:1.25"))
+
+        def status():
+            r = self.k("get", "pod", "nginx", "--no-headers")
+            return r.out.split()[2] if r.out.split() else ""
+        wait_until(lambda: status() in ("ErrImagePull", "ImagePullBackOff"), 30, "a pull failure")
+        wait_until(lambda: status() == "ImagePullBackOff", 30, "ImagePullBackOff")
+        st, obj = self.s.json("GET", "/api/v1/namespaces/default/pods/nginx", expect=200)
+        self.assertEqual(obj["status"]["phase"], "Pending")
+        self.assertEqual(obj["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
+                         'Back-off pulling image "nginx:1.25"')
 
     def test_kuard_still_runs(self):
         self.create(pod("k", ["/kuard", "--keygen-enable", "--keygen-exit-on-complete",
