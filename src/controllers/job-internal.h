@@ -58,6 +58,9 @@ struct pods {
     const char *job_uid;
 };
 
+/* A succeeded pod whose tracking finalizer is gone: counted for good, it plays no part in a
+ * sync any more (neither read nor parsed). */
+bool jobctl__counted(const struct jp_obj *pod);
 /* The names of the pods a sync of the Job with this uid must read, sorted (the store's
  * order): all it controls but the succeeded ones already counted. OUT: caller frees the
  * vector (the names are borrowed until the next store event). */

@@ -171,11 +171,14 @@ static bool offer_orphan(const struct jp_obj *job, void *arg)
  * counted for good and plays no further part, so the index keeps the rest: the live pods and
  * the finished ones not yet counted, a few more than the parallelism. */
 
+bool jobctl__counted(const struct jp_obj *pod)
+{
+    return jp_proj_of(pod)->nfinalizers == 0 && !strcmp(jp_pod_phase(pod), "Succeeded");
+}
+
 static bool sync_reads(const struct jp_obj *pod)
 {
-    const struct jp_proj *p = jp_proj_of(pod);
-    return jp_proj_controller(p) &&
-           !(p->nfinalizers == 0 && !strcmp(jp_pod_phase(pod), "Succeeded"));
+    return jp_proj_controller(jp_proj_of(pod)) && !jobctl__counted(pod);
 }
 
 static void unindex(struct jp_jobctl *j, const struct jp_obj *pod)

@@ -86,8 +86,7 @@ static bool collect(const struct jp_obj *o, void *arg)
     const struct jp_proj *p = jp_proj_of(o);
     const struct jp_owner *ctl = jp_proj_controller(p);
     bool ours = ctl && strcmp(ctl->uid, ps->job_uid) == 0;
-    /* a succeeded pod already counted plays no part any more: not parsed on every sync */
-    if (!ours || (p->nfinalizers == 0 && !strcmp(jp_pod_phase(o), "Succeeded"))) return true;
+    if (!ours || jobctl__counted(o)) return true;
     ps->v = jp_xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
     struct owned *w = &ps->v[ps->n++];
     w->o = jp_obj_ref(o);
