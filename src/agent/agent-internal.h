@@ -79,6 +79,7 @@ struct pod {
     bool queued;             /* in a->queue: woken or dirty */
 };
 
+struct jp_image; /* images/images.h */
 struct jp_log_follow;
 
 struct jp_agent {
@@ -127,7 +128,8 @@ void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a
 bool pod__running(const struct pod *p);  /* any shim still watched */
 /* runtime/spawn.c */
 char *spawn__attempt_dir(const struct container *c, int attempt);
-int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err);
+int spawn__start(struct container *c, char **argv, const char *path, const struct jp_image *img,
+                 struct jp_err **err);
 void spawn__adopt(struct container *c);
 void spawn__kill(struct container *c, int sig);
 /* The running container's main process, from its shim's record; 0 until the shim has started
@@ -184,18 +186,21 @@ void agent__logs_stop(struct jp_agent *a);
 json_t *status__build(const struct pod *p, const json_t *old_status);
 void status__write(struct pod *p);
 /* image.c */
+/* argv (and path) of a container; *stored: its image from the local store, or NULL (caller
+ * frees with jp_image_free). 0; -1 for an image that fails to pull; -2 for one that cannot run,
+ * with why. */
 int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, char **path,
-                   bool *fallback, char *why, size_t n);
+                   bool *fallback, struct jp_image **stored, char *why, size_t n);
 /* What a stored image adds to a start (all unset for other images). */
 struct image_run {
     char *rootfs;     /* its root filesystem (real path) */
     char *workdir;    /* its working directory, NULL for none */
     int64_t uid, gid; /* its user, -1 for none */
 };
-/* Fills run for the container's image and puts the image's environment under env (the
- * container's entries win). -1 with err when a stored image cannot be used. */
-int image__prepare(struct jp_agent *a, const json_t *container, char ***env, struct image_run *run,
-                   struct jp_err **err);
+/* Fills run for a stored image (NULL: none) and puts its environment under env (the container's
+ * entries win). -1 with err when the image cannot be used. */
+int image__prepare(const struct jp_image *img, const json_t *container, char ***env,
+                   struct image_run *run, struct jp_err **err);
 void image__user(const struct image_run *run, int64_t *uid, int64_t *gid); /* runAsUser wins */
 void image__run_free(struct image_run *run);
 /* status imageID: sha256:<digest> for a stored image */

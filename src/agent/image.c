@@ -62,8 +62,9 @@ static struct jp_image *stored(const struct jp_agent *a, const char *image, bool
 }
 
 int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, char **path,
-                   bool *fallback, char *why, size_t n)
+                   bool *fallback, struct jp_image **stored_out, char *why, size_t n)
 {
+    *stored_out = NULL;
     const char *image = json_string_value(json_object_get(container, "image"));
     const json_t *command = json_object_get(container, "command");
     const json_t *args = json_object_get(container, "args");
@@ -78,7 +79,6 @@ int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, ch
     struct jp_image *img = stored(a, image, false);
     if (img) {
         *argv = join(command, img->entrypoint, args, img->cmd);
-        jp_image_free(img);
         /* never quietly on the host: the image's own files are what the container expects.
          * Not root, the container enters them in a user namespace of its own */
         char cause[160];
@@ -94,7 +94,11 @@ int image__resolve(struct jp_agent *a, const json_t *container, char ***argv, ch
                      "image \"%s\" has no entrypoint or cmd: give the container a command "
                      "(or import it with --entrypoint or --cmd)",
                      image);
-        if (!refused && (*argv)[0]) return 0;
+        if (!refused && (*argv)[0]) {
+            *stored_out = img; /* for image__prepare: the store is read once per start */
+            return 0;
+        }
+        jp_image_free(img);
         for (size_t i = 0; (*argv)[i]; i++)
             free((*argv)[i]);
         free(*argv);
@@ -153,12 +157,11 @@ static void env_under(char ***envp, char *const *image_env, const json_t *contai
     *envp = env;
 }
 
-int image__prepare(struct jp_agent *a, const json_t *container, char ***env, struct image_run *run,
-                   struct jp_err **err)
+int image__prepare(const struct jp_image *img, const json_t *container, char ***env,
+                   struct image_run *run, struct jp_err **err)
 {
     memset(run, 0, sizeof(*run));
     run->uid = run->gid = -1;
-    struct jp_image *img = stored(a, json_string_value(json_object_get(container, "image")), false);
     if (img == NULL) return 0;
     char real[PATH_MAX];
     int rc = 0;
@@ -171,7 +174,6 @@ int image__prepare(struct jp_agent *a, const json_t *container, char ***env, str
         run->workdir = img->workdir[0] ? jp_xstrdup(img->workdir) : NULL;
         env_under(env, img->env, container);
     }
-    jp_image_free(img);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timefmt.h"
+#include "images/images.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -235,7 +236,8 @@ static void start(struct container *c)
         return;
     }
     const char *image = jp_json_str(c->spec, "image", NULL) ?: "";
-    int rc = image__resolve(a, c->spec, &argv, &path, &fallback, why, sizeof(why));
+    struct jp_image *img;
+    int rc = image__resolve(a, c->spec, &argv, &path, &fallback, &img, why, sizeof(why));
     if (rc == -1) { /* unknown image, no fallback: the kubelet's pull failure, retried */
         bool first = strcmp(c->reason, "ErrImagePull") && strcmp(c->reason, "ImagePullBackOff");
         if (first) {
@@ -273,7 +275,7 @@ static void start(struct container *c)
     c->state = C_WAITING;
     c->starting = true;
     struct jp_err *err = NULL;
-    if (spawn__start(c, argv, path, &err) < 0) {
+    if (spawn__start(c, argv, path, img, &err) < 0) {
         c->starting = false;
         start_failed(c, err->msg);
         jp_err_free(err);
@@ -282,6 +284,7 @@ static void start(struct container *c)
         free(argv[i]);
     free(argv);
     free(path);
+    jp_image_free(img);
     agent__dirty(p);
 }
 

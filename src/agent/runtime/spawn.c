@@ -14,25 +14,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define SHIM_RECORD  "shim.json" /* the agent's own note of the shim it started */
 #define NETNS_RECORD "netns.json"
-
-extern char **environ;
 
 char *spawn__attempt_dir(const struct container *c, int attempt)
 {
@@ -115,7 +107,7 @@ static void write_shim_record(const char *dir, int pid)
 }
 
 /* A start, prepared on the loop (everything that reads the store), carried out on a worker
- * thread (directories, files, posix_spawn: the blocking part), finished on the loop. */
+ * thread (directories, files, the launch: the blocking part), finished on the loop. */
 struct start_job {
     uv_work_t req;
     struct container *c;
@@ -187,7 +179,8 @@ static void start_done(uv_work_t *r, int status)
     pod__unref(p);
 }
 
-int spawn__start(struct container *c, char **argv, const char *path, struct jp_err **err)
+int spawn__start(struct container *c, char **argv, const char *path, const struct jp_image *img,
+                 struct jp_err **err)
 {
     struct pod *p = c->pod;
     struct jp_agent *a = p->agent;
@@ -212,7 +205,7 @@ int spawn__start(struct container *c, char **argv, const char *path, struct jp_e
     }
     /* a stored image: its root filesystem, and its environment, working directory and user */
     struct image_run run;
-    if (image__prepare(a, c->spec, &env, &run, err) < 0) {
+    if (image__prepare(img, c->spec, &env, &run, err) < 0) {
         env__free(env);
         json_decref(mounts);
         return -1;
