@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -420,6 +421,46 @@ static void start_failure_message(json_t *spec, int e, char *msg, size_t n, int 
                  strerror(e) + 1);
 }
 
+/* Reaps every child that has ended (orphans of the container come here too); true once the
+ * container's main process is among them, its status in *status. */
+static bool reap(pid_t main_pid, int *status)
+{
+    bool done = false;
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+        if (w == main_pid) {
+            *status = st;
+            done = true;
+        }
+    return done;
+}
+
+/* Kills what the container's main process left running: its process group, then every process
+ * that was reparented to the shim, until none is left (a dying parent hands its children on). */
+static void kill_leftovers(pid_t main_pid)
+{
+    kill(-main_pid, SIGKILL);
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+    for (;;) {
+        FILE *f = fopen(path, "re");
+        if (f == NULL) { /* a kernel without the children list: the group is all we know */
+            while (waitpid(-1, NULL, WNOHANG) > 0) {
+            }
+            return;
+        }
+        int n = 0, pid;
+        while (fscanf(f, "%d", &pid) == 1) {
+            kill(pid, SIGKILL);
+            n++;
+        }
+        fclose(f);
+        if (n == 0) break;
+        if (waitpid(-1, NULL, 0) < 0) break; /* ECHILD: none left */
+    }
+}
+
 int jp_shim_main(const char *dir)
 {
     setsid(); /* leave the server's session: the shim outlives it */
@@ -440,6 +481,15 @@ int jp_shim_main(const char *dir)
         json_decref(spec);
         return 1;
     }
+    /* orphans of the container come to the shim, not to init: when the container's main
+     * process ends, whatever it left behind is killed, as a PID namespace's end kills the rest
+     * of a container; nothing of a finished pod lives on in its sandbox */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     char *started = now_text();
     pid_t child = fork();
     if (child < 0) {
@@ -481,7 +531,6 @@ int jp_shim_main(const char *dir)
     struct stream s[2] = {{"stdout", outp[0], {0}}, {"stderr", errp[0], {0}}};
     jp_buf_init(&s[0].line, SIZE_MAX);
     jp_buf_init(&s[1].line, SIZE_MAX);
-    int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
     int status = 0;
     bool exited = false;
     while (!exited || s[0].fd >= 0 || s[1].fd >= 0) {
@@ -489,10 +538,10 @@ int jp_shim_main(const char *dir)
         int n = 0;
         for (int i = 0; i < 2; i++)
             if (s[i].fd >= 0) p[n++] = (struct pollfd){s[i].fd, POLLIN, 0};
-        if (!exited && pidfd >= 0) p[n++] = (struct pollfd){pidfd, POLLIN, 0};
+        if (!exited && sigfd >= 0) p[n++] = (struct pollfd){sigfd, POLLIN, 0};
         /* after the exit, output left in the pipes is read for a moment: a grandchild that keeps
          * them open must not keep the shim (and the container's status) forever */
-        int timeout = exited ? 200 : (pidfd >= 0 ? -1 : 500);
+        int timeout = exited ? 200 : (sigfd >= 0 ? -1 : 500);
         int r = poll(p, (nfds_t)n, timeout);
         if (r < 0 && errno != EINTR) break;
         if (r == 0 && exited) break;
@@ -502,9 +551,20 @@ int jp_shim_main(const char *dir)
                 if (p[j].fd == s[i].fd && (p[j].revents & (POLLIN | POLLHUP | POLLERR)))
                     pump(&l, &s[i]);
         }
-        if (!exited && waitpid(child, &status, WNOHANG) == child) exited = true;
+        if (sigfd >= 0) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof(si)) > 0) {
+            }
+        }
+        if (!exited && reap(child, &status)) {
+            exited = true;
+            kill_leftovers(child);
+        }
     }
-    if (!exited) waitpid(child, &status, 0);
+    if (!exited) {
+        waitpid(child, &status, 0);
+        kill_leftovers(child);
+    }
     for (int i = 0; i < 2; i++) {
         if (s[i].fd >= 0) drain_lines(&l, &s[i], true);
         jp_buf_free(&s[i].line);

@@ -229,6 +229,25 @@ class Node(NodeCase):
         # open while its members start) sees it: stdio, and ls's own handle on the directory
         self.assertEqual(sorted(lines[3:], key=int), ["0", "1", "2", "3"], lines)
 
+    def test_processes_left_behind_die_with_the_container(self):
+        # a daemon in a session of its own, orphaned twice over: on Kubernetes the end of the
+        # container's PID namespace kills it; here the shim does
+        secs = "%d.%04d" % (random.randint(5000, 9999), random.randint(0, 9999))
+        self.create(pod("daemon", ["sh", "-c", "(setsid sleep %s &); sleep 0.3; exit 0" % secs]))
+        self.wait_phase("daemon", ("Succeeded",))
+
+        def left():
+            found = []
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        if f.read().split(b"\0")[:2] == [b"sleep", secs.encode()]:
+                            found.append(pid)
+                except OSError:
+                    pass
+            return found
+        wait_until(lambda: not left(), 10, "the daemon to be killed: %s" % left())
+
     def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
         self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
         self.wait_phase("s", ("Running",))
