@@ -97,9 +97,10 @@ struct jp_agent {
     struct pod **queue;
     size_t nqueue, queue_cap;
     struct jp_log_follow *follows;
-    uv_timer_t tick;       /* syncs woken pods and writes dirty status once per loop turn */
-    bool netns;            /* pods get their own network namespace (needs root) */
-    struct agent_net *net; /* the pod network, NULL without one */
+    uv_timer_t tick;           /* syncs woken pods and writes dirty status once per loop turn */
+    bool netns;                /* pods get their own network namespace (needs root) */
+    struct agent_net *net;     /* the pod network, NULL without one */
+    struct sandbox_pool *pool; /* finished pods' sandboxes for the next ones (NULL: none) */
     struct agent_proxy *proxy;
     bool services_changed; /* hosts files and proxy listeners to bring up to date */
     bool stopping;
@@ -145,6 +146,16 @@ int launcher__holder(const char *exe, const char *dir, const char *host, int ns_
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,
                   uint32_t ip, int *pid, struct jp_err **err);
 void spawn__netns_release(struct pod *p);
+/* The pid of the holder recorded in dir/name (its address in *ip), if it still runs. */
+int spawn__holder_record_read(const char *dir, const char *name, uint32_t *ip);
+
+/* runtime/sandbox_pool.c */
+void pool__start(struct jp_agent *a, const char *data_dir);
+void pool__stop(struct jp_agent *a); /* kills the idle sandboxes */
+/* A finished pod's sandbox kept for another (p loses it); false if it may not be. */
+bool pool__put(struct pod *p);
+/* An idle sandbox for p, with its hostname set; false if none is. */
+bool pool__take(struct pod *p, const char *hostname);
 /* network/net.c: the pod network (a node namespace with a bridge; a veth and an address per pod) */
 int net__start(struct jp_agent *a, const char *data_dir, struct jp_err **err);
 void net__stop(struct jp_agent *a, bool release); /* release: tear the node namespace down */

@@ -278,6 +278,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
         }
     }
     if (a->net) proxy__start(a);
+    if (a->netns) pool__start(a, opts->data_dir);
     a->events = jp_recorder_new(store, "kubelet", a->node);
     uv_timer_init(loop, &a->tick);
     a->tick.data = a;
@@ -339,6 +340,7 @@ void jp_agent_stop(struct jp_agent *a)
     json_object_clear(a->by_uid);
     a->nqueue = 0;
     proxy__stop(a);
+    pool__stop(a);
     net__stop(a, a->opts.release_network || !sandboxes);
     jp_recorder_free(a->events);
     uv_close((uv_handle_t *)&a->tick, tick_closed);

@@ -30,7 +30,19 @@ struct jp_shim_spec {
     char *rootfs;     /* a stored image's root filesystem to run in (jp_rootfs_enter), or NULL */
     int64_t uid, gid; /* -1: keep */
     size_t log_max;
+    int64_t caps;    /* the capabilities a root container may hold (jp_caps_for); -1: all */
+    bool privileged; /* securityContext.privileged: /proc/sys stays writable */
 };
+
+/* The default capability set of a container (containerd's). */
+extern const uint64_t JP_CAPS_DEFAULT;
+/* The capabilities of a container with this securityContext (runtime/caps.c). */
+uint64_t jp_caps_for(const json_t *security_context);
+/* Before exec: what an exec'd process may hold shrinks to `keep` (bounding set; inheritable
+ * and ambient emptied). 0 or errno. */
+int jp_caps_limit(uint64_t keep);
+/* The bounding set of process pid (all on failure). */
+uint64_t jp_caps_bounding_of(int pid);
 
 /* In the container's child, inside its own mount namespace: binds each volume's source at its
  * target. A target missing on the host filesystem is made in a copy-on-write layer (a tmpfs

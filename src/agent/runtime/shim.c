@@ -53,6 +53,8 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
     if (json_array_size(spec->mounts)) json_object_set(doc, "mounts", (json_t *)spec->mounts);
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     if (spec->rootfs) json_object_set_new(doc, "rootfs", json_string(spec->rootfs));
+    if (spec->caps >= 0) json_object_set_new(doc, "caps", json_integer(spec->caps));
+    if (spec->privileged) json_object_set_new(doc, "privileged", json_true());
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
@@ -332,6 +334,14 @@ static void node_rlimits(void)
     setrlimit(RLIMIT_NOFILE, &want);
 }
 
+/* path bound on itself read-only (keeping the flags its mount may not lose). 0 or errno. */
+static int read_only(const char *path)
+{
+    if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) return errno;
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | jp_mounts_locked_flags(path);
+    return mount(NULL, path, NULL, flags, NULL) < 0 ? errno : 0;
+}
+
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn))
 exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
@@ -364,7 +374,12 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
     const json_t *mounts = json_object_get(spec, "mounts");
     const char *rootfs = json_string_value(json_object_get(spec, "rootfs"));
     struct start_error fail = {0};
-    if (e == 0 && (hosts || json_array_size(mounts) || rootfs)) {
+    /* root without every capability gets /proc/sys read-only, as from containerd: sysctls are
+     * the pod's to set through its spec, not its processes' */
+    const json_t *caps = json_object_get(spec, "caps");
+    bool ro_sys = geteuid() == 0 && json_is_integer(caps) &&
+                  !json_is_true(json_object_get(spec, "privileged"));
+    if (e == 0 && (hosts || json_array_size(mounts) || rootfs || ro_sys)) {
         if (geteuid() != 0)
             e = jp_userns_enter(fail.message, sizeof(fail.message));
         else if (unshare(CLONE_NEWNS) < 0)
@@ -377,6 +392,7 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
         e = errno;
     if (e == 0 && !rootfs && json_array_size(mounts))
         e = jp_mounts_apply(mounts, dir, fail.message, sizeof(fail.message));
+    if (e == 0 && ro_sys) e = read_only("/proc/sys");
     int devnull = open("/dev/null", O_RDONLY);
     if (e == 0 && (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0))
         e = errno;
@@ -386,6 +402,8 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
     close_from(3, status);
     node_rlimits();
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (e == 0 && geteuid() == 0 && json_is_integer(caps))
+        e = jp_caps_limit((uint64_t)json_integer_value(caps));
     json_int_t gid = json_integer_value(json_object_get(spec, "gid"));
     json_int_t uid = json_integer_value(json_object_get(spec, "uid"));
     if (e == 0 && gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0)) e = errno;
@@ -712,6 +730,7 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     _cleanup_free_ char *text = NULL;
     _cleanup_free_ char **env = environ_of(dir, &text);
     int cwd = openat(dir, "cwd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    uint64_t bounding = jp_caps_bounding_of(atoi(pid));
     int root = openat(dir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
     /* the mount namespace last: the /proc paths are resolved before it changes. The user
      * namespace (a container of a server not root has one of its own) first: its owner may join
@@ -752,6 +771,11 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     for (char **p = env; *p; p++)
         if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    /* a process exec'd into a container holds no more than the container may */
+    if (geteuid() == 0 && jp_caps_limit(bounding) != 0) {
+        fprintf(stderr, "jobplane shim --exec: limiting capabilities: %s\n", strerror(errno));
+        return 126;
+    }
     if (flags & JP_SHIM_EXEC_TTY) add_term(env);
     if (flags) return exec_reported(argv, env);
     execvpe(argv[0], argv, env);

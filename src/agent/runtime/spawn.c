@@ -224,6 +224,9 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         .rootfs = run.rootfs,
         .uid = security_id(p, c->spec, "runAsUser"),
         .gid = security_id(p, c->spec, "runAsGroup"),
+        .caps =
+            geteuid() == 0 ? (int64_t)jp_caps_for(json_object_get(c->spec, "securityContext")) : -1,
+        .privileged = json_is_true(jp_json_path(c->spec, "securityContext", "privileged", NULL)),
     };
     image__user(&run, &spec.uid, &spec.gid);
     struct start_job *j = jp_xcalloc(1, sizeof(*j));
@@ -378,10 +381,15 @@ void spawn__kill(struct container *c, int sig)
 
 int spawn__holder_recorded(const char *dir, uint32_t *ip)
 {
+    return spawn__holder_record_read(dir, NETNS_RECORD, ip);
+}
+
+int spawn__holder_record_read(const char *dir, const char *name, uint32_t *ip)
+{
     char *text;
     size_t len;
     *ip = 0;
-    if (jp_read_file(dir, NETNS_RECORD, 4096, &text, &len, NULL) < 0) return 0;
+    if (jp_read_file(dir, name, 4096, &text, &len, NULL) < 0) return 0;
     json_t *doc = json_loadb(text, len, 0, NULL);
     free(text);
     int pid = (int)json_integer_value(json_object_get(doc, "pid"));
@@ -484,6 +492,14 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
         hosts__write(p);
         return 0;
     }
+    /* the pod's hostname: spec.hostname, else its name (cut to a DNS label, as the kubelet) */
+    const char *host = jp_json_str(p->spec, "hostname", NULL);
+    char hostname[64];
+    snprintf(hostname, sizeof(hostname), "%.63s", host && *host ? host : p->name);
+    if (pool__take(p, hostname)) {
+        hosts__write(p);
+        return 0;
+    }
     p->ip = a->net ? net__alloc(a) : 0;
     if (a->net && p->ip == 0)
         return jp_err_set(err, JP_INTERNAL, 0, "no pod address is free for %s/%s", p->ns, p->name);
@@ -493,9 +509,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
     j->ip = p->ip;
     j->self_exe = jp_xstrdup(a->self_exe);
     j->dir = jp_xstrdup(p->dir);
-    /* the pod's hostname: spec.hostname, else its name (cut to a DNS label, as the kubelet) */
-    const char *host = jp_json_str(p->spec, "hostname", NULL);
-    j->hostname = jp_xasprintf("%.63s", host && *host ? host : p->name);
+    j->hostname = jp_xstrdup(hostname);
     j->what = jp_xasprintf("pod %s/%s", p->ns, p->name);
     j->req.data = j;
     int e = uv_queue_work(a->loop, &j->req, sandbox_work, sandbox_done);
@@ -513,6 +527,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
 
 void spawn__netns_release(struct pod *p)
 {
+    if (pool__put(p)) return; /* kept for the next pod */
     if (p->netns_pid > 0) {
         kill(p->netns_pid, SIGKILL); /* the launcher (or init, for an older one) reaps it */
         p->netns_pid = 0;

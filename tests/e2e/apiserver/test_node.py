@@ -248,6 +248,87 @@ class Node(NodeCase):
             return found
         wait_until(lambda: not left(), 10, "the daemon to be killed: %s" % left())
 
+    @unittest.skipIf(os.geteuid() != 0, "capabilities are a root container's")
+    def test_root_containers_get_containerds_capabilities_and_a_read_only_proc_sys(self):
+        show = ["sh", "-c", "grep -E '^Cap(Bnd|Eff|Inh):' /proc/self/status;"
+                            " (echo 1 > /proc/sys/net/ipv4/ip_forward) 2>/dev/null && echo wrote || echo refused"]
+        self.create(pod("plain", show))
+        add = pod("added", show)
+        add["spec"]["containers"][0]["securityContext"] = {
+            "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN", "CAP_KILL", "NO_SUCH_CAP"]}}
+        self.create(add)
+        priv = pod("privileged", show)
+        priv["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+        self.create(priv)
+        for name in ("plain", "added", "privileged"):
+            self.wait_phase(name, ("Succeeded",))
+
+        def caps(name):
+            out = self.k("logs", name).out
+            got = dict(re.findall(r"^(Cap\w+):\s+(\w+)$", out, re.M))
+            return {k: int(v, 16) for k, v in got.items()}, out.splitlines()[-1]
+        c, sysctl = caps("plain")
+        self.assertEqual(c["CapBnd"], 0xa80425fb, c)  # Docker's and containerd's default set
+        self.assertEqual(c["CapEff"], 0xa80425fb, c)
+        self.assertEqual(c["CapInh"], 0, c)
+        self.assertEqual(sysctl, "refused")
+        c, _ = caps("added")  # drop ALL first, then add: only those two (an unknown name is ignored)
+        self.assertEqual(c["CapBnd"], (1 << 12) | (1 << 5), c)
+        c, sysctl = caps("privileged")
+        all_caps = int(re.search(r"CapBnd:\s+(\w+)", open("/proc/self/status").read()).group(1), 16)
+        self.assertEqual(c["CapBnd"], all_caps, c)
+        self.assertEqual(sysctl, "wrote")
+        # kubectl exec holds what the container may: no more
+        self.create(pod("held", ["sleep", "300"], terminationGracePeriodSeconds=1))
+        self.wait_phase("held", ("Running",))
+        r = self.k("exec", "held", "--", "grep", "CapEff", "/proc/self/status")
+        self.expect_rc(r)
+        self.assertEqual(int(r.out.split()[1], 16), 0xa80425fb, r.out)
+
+    @unittest.skipIf(os.geteuid() != 0, "sandboxes are root's")
+    def test_a_finished_pods_sandbox_serves_the_next_pod_only_when_nothing_of_it_is_left(self):
+        def run(name, command, **container):
+            m = pod(name, ["sh", "-c", command])
+            m["spec"]["containers"][0].update(container)
+            self.create(m)
+            self.wait_phase(name, ("Succeeded", "Failed"))
+            return self.get(name)["status"].get("podIP"), self.k("logs", name).out
+
+        def holder(name, ns):
+            """The command line of the process holding pod name's namespace: it names the
+            directory of the pod it was made for."""
+            for pid in self.s.processes():
+                try:
+                    line = open("/proc/%d/cmdline" % pid, "rb").read().decode()
+                    if "--hold" in line and os.readlink("/proc/%d/ns/net" % pid) == ns:
+                        return line
+                except OSError:
+                    pass
+            self.fail("no holder of %s's sandbox %s" % (name, ns))
+
+        def uid(name):
+            return self.get(name)["metadata"]["uid"]
+
+        ns = "readlink /proc/self/ns/net; "
+        run("first", ns + "hostname")
+        out = run("second", ns + "hostname; cat /proc/sys/kernel/hostname")[1].split()
+        self.assertIn(uid("first"), holder("second", out[0]), "the second pod got the first one's sandbox")
+        self.assertEqual(out[1:], ["second", "second"])  # under a hostname of its own
+        # a pod that could change its namespace (NET_ADMIN) leaves it to no one
+        out = run("changer", ns + "ip addr add 10.99.0.1/32 dev lo && echo changed",
+                  securityContext={"capabilities": {"add": ["NET_ADMIN"]}})[1].split()
+        self.assertEqual(out[1], "changed")
+        out = run("after", ns + "ip -4 addr show dev lo")[1]
+        self.assertNotIn(uid("changer"), holder("after", out.split()[0]))
+        self.assertNotIn("10.99.0.1", out)
+        # nor does one whose connection lingers in TIME_WAIT: the next pod binds that port
+        run("server", "/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 7071));"
+                      " s.listen(); c = socket.create_connection((\"127.0.0.1\", 7071));"
+                      " a, _ = s.accept(); a.close(); c.close()'")
+        _, out = run("binder", "/usr/bin/python3 -c 'import socket; socket.socket().bind((\"127.0.0.1\", 7071));"
+                               " print(\"bound\")'")
+        self.assertEqual(out, "bound\n")
+
     def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
         self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
         self.wait_phase("s", ("Running",))
