@@ -54,22 +54,24 @@ struct pod {
     json_t *spec;        /* as first seen: a pod's spec is immutable but for images */
     struct container *c; /* init containers first */
     size_t n, ninit;
-    char *dir; /* DATA/pods/<uid> */
+    char *dir;      /* the runtime directory: RUN/pods/<uid> (agent.c: run_dir) */
+    char *disk_dir; /* DATA/pods/<uid>: volumes, logs, a stored image's writable layer */
     char phase[16];
     char reason[64], message[256];
     int64_t start_ns;
-    bool started;         /* the pod has been accepted and its containers are being run */
-    bool finished;        /* a terminal phase was reached (or found stored): nothing starts again */
-    bool frozen;          /* found settled at startup: the stored status stands as it is */
-    bool terminating;     /* being deleted (or past its deadline): containers are being stopped */
-    bool delete_sent;     /* the final delete was requested */
-    bool dirty;           /* status must be written */
-    bool wake;            /* must be synced on the next tick */
-    bool gone;            /* removed from the store */
-    int netns_pid;        /* the pod's network-namespace holder, 0 for none */
-    bool sandbox_pending; /* its namespaces are being made on a worker thread */
-    json_t *volumes;      /* volume name -> its directory (or hostPath) once prepared */
-    uint32_t ip;          /* its address on the pod network (host order), 0 for none */
+    bool started;  /* the pod has been accepted and its containers are being run */
+    bool finished; /* a terminal phase was reached (or found stored): nothing starts again */
+    bool records_released; /* its runtime directory goes once its final status is stored */
+    bool frozen;           /* found settled at startup: the stored status stands as it is */
+    bool terminating;      /* being deleted (or past its deadline): containers are being stopped */
+    bool delete_sent;      /* the final delete was requested */
+    bool dirty;            /* status must be written */
+    bool wake;             /* must be synced on the next tick */
+    bool gone;             /* removed from the store */
+    int netns_pid;         /* the pod's network-namespace holder, 0 for none */
+    bool sandbox_pending;  /* its namespaces are being made on a worker thread */
+    json_t *volumes;       /* volume name -> its directory (or hostPath) once prepared */
+    uint32_t ip;           /* its address on the pod network (host order), 0 for none */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
@@ -87,7 +89,10 @@ struct jp_agent {
     struct jp_store *store;
     struct jp_agent_opts opts;
     char *node, *pods_dir, *self_exe, *kuard_exe;
-    char *images_from; /* the data dir whose image store (DATA/images) pods use */
+    /* where pods' runtime records go (shim state, exit records, sandbox records, hosts): a
+     * tmpfs when there is one, as /run is containerd's, else pods_dir itself */
+    char *run_dir, *run_pods_dir; /* RUN and RUN/pods */
+    char *images_from;            /* the data dir whose image store (DATA/images) pods use */
     struct jp_store_sub *sub;
     struct jp_recorder *events;
     struct pod *pods;
@@ -129,6 +134,10 @@ void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a
 bool pod__running(const struct pod *p);  /* any shim still watched */
 /* runtime/spawn.c */
 char *spawn__attempt_dir(const struct container *c, int attempt);
+/* Where that attempt's log (and a stored image's writable layer) goes: on disk. */
+char *spawn__log_dir(const struct container *c, int attempt);
+/* The container's attempt was started, then its records were lost (the machine restarted). */
+void spawn__lost(struct container *c);
 int spawn__start(struct container *c, char **argv, const char *path, const struct jp_image *img,
                  struct jp_err **err);
 void spawn__adopt(struct container *c);

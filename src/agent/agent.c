@@ -10,6 +10,11 @@
 #include "base/log.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -202,14 +207,16 @@ static void stop_shim(const struct jp_shim_state *st)
     }
 }
 
-static void reap_orphans(struct jp_agent *a)
+/* Pods' directories under `pods` whose pod is gone: their shims and holders are stopped, a
+ * Memory emptyDir unmounted, then the directory removed. */
+static void reap_orphans_in(struct jp_agent *a, const char *pods)
 {
-    DIR *d = opendir(a->pods_dir);
+    DIR *d = opendir(pods);
     if (d == NULL) return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.' || find_uid(a, e->d_name)) continue;
-        char *dir = jp_xasprintf("%s/%s", a->pods_dir, e->d_name);
+        char *dir = jp_xasprintf("%s/%s", pods, e->d_name);
         DIR *cd = opendir(dir);
         struct dirent *ce;
         while (cd && (ce = readdir(cd)) != NULL) {
@@ -238,6 +245,64 @@ static void reap_orphans(struct jp_agent *a)
     closedir(d);
 }
 
+static void reap_orphans(struct jp_agent *a)
+{
+    reap_orphans_in(a, a->run_pods_dir);
+    if (strcmp(a->run_pods_dir, a->pods_dir)) reap_orphans_in(a, a->pods_dir);
+}
+
+/* The runtime records' directory: /dev/shm/jobplane-UID/<the data dir's path>. Records
+ * are written and replaced with every container start; on a tmpfs that costs no disk inode
+ * (whose allocation on ext4 without a journal scans past every recently deleted one: 40% of
+ * the server's CPU in bench/jobs), as containerd keeps its in /run. The path mirrors the data
+ * dir's, so what runs for a data dir still names it. They survive the server, not the machine:
+ * after a reboot the containers are gone too (spawn__lost). The data dir itself when /dev/shm
+ * is no tmpfs or its jobplane directory is not ours alone. */
+static char *choose_run_dir(const char *data_dir)
+{
+    struct statfs fs;
+    char real[PATH_MAX];
+    if (statfs("/dev/shm", &fs) < 0 || fs.f_type != TMPFS_MAGIC || realpath(data_dir, real) == NULL)
+        return jp_xstrdup(data_dir);
+    char *base = jp_xasprintf("/dev/shm/jobplane-%u", (unsigned)geteuid());
+    struct stat st;
+    if ((mkdir(base, 0700) < 0 && errno != EEXIST) || lstat(base, &st) < 0 ||
+        !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+        jp_log(JP_WARN, "agent", "%s is not this user's alone: runtime records stay in %s", base,
+               data_dir);
+        free(base);
+        return jp_xstrdup(data_dir);
+    }
+    char *dir = jp_xasprintf("%s%s", base, real);
+    free(base);
+    struct jp_err *err = NULL;
+    if (jp_mkdir_private(dir, &err) < 0) {
+        jp_log(JP_WARN, "agent", "%s: runtime records stay in %s", err->msg, data_dir);
+        jp_err_free(err);
+        free(dir);
+        return jp_xstrdup(data_dir);
+    }
+    return dir;
+}
+
+/* The runtime directory and its parents up to /dev/shm/jobplane-UID, as far as they are empty:
+ * what still runs keeps its records. */
+static void tidy_run_dir(const char *dir)
+{
+    char *sub = jp_xasprintf("%s/pods", dir);
+    rmdir(sub);
+    free(sub);
+    sub = jp_xasprintf("%s/sandboxes", dir);
+    rmdir(sub);
+    free(sub);
+    char *path = jp_xstrdup(dir);
+    size_t keep = strlen("/dev/shm/jobplane-");
+    while (strlen(path) > keep && strncmp(path, "/dev/shm/jobplane-", keep) == 0 &&
+           strchr(path + keep, '/') && rmdir(path) == 0)
+        *strrchr(path, '/') = '\0';
+    free(path);
+}
+
 int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
                    struct jp_agent **out, struct jp_err **err)
 {
@@ -252,6 +317,13 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->opts = *opts;
     a->node = jp_xstrdup(opts->node_name);
     a->pods_dir = pods_dir;
+    a->run_dir = choose_run_dir(opts->data_dir);
+    a->run_pods_dir = jp_xasprintf("%s/pods", a->run_dir);
+    if (strcmp(a->run_pods_dir, pods_dir) && jp_mkdir_private(a->run_pods_dir, NULL) < 0) {
+        free(a->run_dir), free(a->run_pods_dir);
+        a->run_dir = jp_xstrdup(opts->data_dir);
+        a->run_pods_dir = jp_xstrdup(pods_dir);
+    }
     a->self_exe = jp_xstrdup(opts->self_exe);
     a->kuard_exe = jp_xstrdup(opts->kuard_exe);
     a->images_from = jp_xstrdup(opts->images_from ? opts->images_from : opts->data_dir);
@@ -278,7 +350,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
         }
     }
     if (a->net) proxy__start(a);
-    if (a->netns) pool__start(a, opts->data_dir);
+    if (a->netns) pool__start(a, a->run_dir);
     a->events = jp_recorder_new(store, "kubelet", a->node);
     uv_timer_init(loop, &a->tick);
     a->tick.data = a;
@@ -304,6 +376,8 @@ static void tick_closed(uv_handle_t *h)
     struct jp_agent *a = h->data;
     free(a->node);
     free(a->pods_dir);
+    free(a->run_pods_dir);
+    free(a->run_dir);
     free(a->self_exe);
     free(a->kuard_exe);
     free(a->images_from);
@@ -342,6 +416,10 @@ void jp_agent_stop(struct jp_agent *a)
     proxy__stop(a);
     pool__stop(a);
     net__stop(a, a->opts.release_network || !sandboxes);
+    if (strcmp(a->run_pods_dir, a->pods_dir)) {
+        if (a->opts.release_network) jp_remove_tree(a->run_pods_dir); /* a temporary data dir's */
+        tidy_run_dir(a->run_dir);
+    }
     jp_recorder_free(a->events);
     uv_close((uv_handle_t *)&a->tick, tick_closed);
 }

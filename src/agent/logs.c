@@ -121,7 +121,7 @@ int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const stru
     int attempt;
     const struct container *c = agent__pick(a, ns, pod, o, &attempt, st);
     if (c == NULL) return -1;
-    char *dir = spawn__attempt_dir(c, attempt);
+    char *dir = spawn__log_dir(c, attempt);
     struct jp_cri_render r = {o, false};
     struct jp_buf text;
     jp_buf_init(&text, SIZE_MAX);
@@ -138,7 +138,8 @@ int jp_agent_log(struct jp_agent *a, const char *ns, const char *pod, const stru
 
 struct jp_log_follow {
     struct jp_agent *agent;
-    char *dir;
+    char *dir;     /* the attempt's records: its exit record says the log is complete */
+    char *log_dir; /* its log */
     struct jp_log_opts opts;
     struct jp_cri_render r;
     int fd;
@@ -174,7 +175,7 @@ static bool rotated(struct jp_log_follow *f)
 {
     struct stat now, open_st;
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", f->dir, JP_SHIM_LOG);
+    snprintf(path, sizeof(path), "%s/%s", f->log_dir, JP_SHIM_LOG);
     if (stat(path, &now) < 0) return false;
     if (f->fd >= 0 && fstat(f->fd, &open_st) == 0 && open_st.st_ino == now.st_ino) return false;
     return true;
@@ -190,7 +191,7 @@ static void poll_cb(uv_timer_t *t)
     struct jp_buf text;
     jp_buf_init(&text, SIZE_MAX);
     for (int round = 0; round < 2; round++) {
-        if (f->fd < 0) f->fd = open_log(f->dir, JP_SHIM_LOG);
+        if (f->fd < 0) f->fd = open_log(f->log_dir, JP_SHIM_LOG);
         if (f->fd >= 0) read_all(f->fd, &f->pending);
         size_t used = jp_cri_render(&f->r, f->pending.data, f->pending.len, &text);
         if (used > 0) memmove(f->pending.data, f->pending.data + used, f->pending.len - used);
@@ -214,6 +215,7 @@ struct jp_log_follow *jp_agent_log_follow(
     struct jp_log_follow *f = jp_xcalloc(1, sizeof(*f));
     f->agent = a;
     f->dir = spawn__attempt_dir(c, attempt);
+    f->log_dir = spawn__log_dir(c, attempt);
     f->opts = *o;
     f->opts.container = NULL;
     f->r = (struct jp_cri_render){&f->opts, false};
@@ -223,7 +225,7 @@ struct jp_log_follow *jp_agent_log_follow(
     jp_buf_init(&f->pending, READ_MAX);
     struct jp_buf text;
     jp_buf_init(&text, SIZE_MAX);
-    render_existing(f->dir, &f->r, &text, &f->fd, &f->pending);
+    render_existing(f->log_dir, &f->r, &text, &f->fd, &f->pending);
     jp_cri_tail(&text, o->tail_lines);
     f->next = a->follows;
     a->follows = f;
@@ -241,6 +243,7 @@ static void follow_closed(uv_handle_t *h)
     struct jp_log_follow *f = h->data;
     jp_buf_free(&f->pending);
     free(f->dir);
+    free(f->log_dir);
     free(f);
 }
 

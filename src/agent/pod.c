@@ -42,10 +42,10 @@ static void set_reason(struct container *c, const char *reason, const char *mess
              message ? message : "");
 }
 
-/* The highest attempt directory of a container, -1 for none. */
-static int newest_attempt(const struct container *c)
+/* The highest attempt directory of a container under pod_dir, -1 for none. */
+static int newest_attempt(const struct container *c, const char *pod_dir)
 {
-    char *dir = jp_xasprintf("%s/%s", c->pod->dir, c->name);
+    char *dir = jp_xasprintf("%s/%s", pod_dir, c->name);
     DIR *d = opendir(dir);
     free(dir);
     if (d == NULL) return -1;
@@ -66,12 +66,18 @@ static void recover(struct pod *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         struct container *c = &p->c[i];
-        int n = newest_attempt(c);
-        if (n < 0) continue;
+        int n = newest_attempt(c, p->dir);
+        /* a log on disk past the runtime records: those went with a restart of the machine */
+        int logged = strcmp(p->dir, p->disk_dir) ? newest_attempt(c, p->disk_dir) : -1;
+        if (n < 0 && logged < 0) continue;
         p->started = true;
-        c->attempt = n;
-        c->restarts = n;
+        c->attempt = n > logged ? n : logged;
+        c->restarts = c->attempt;
         if (p->frozen) continue;
+        if (logged > n) {
+            spawn__lost(c);
+            continue;
+        }
         if (n > 0) {
             char *prev = spawn__attempt_dir(c, n - 1);
             c->has_last = jp_shim_exit_read(prev, &c->last, NULL) == 0;
@@ -105,7 +111,8 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj)
     p->uid = jp_xstrdup(jp_json_str(obj, "metadata", "uid", NULL) ?: "");
     p->ns = jp_xstrdup(jp_json_str(obj, "metadata", "namespace", NULL) ?: "");
     p->name = jp_xstrdup(jp_json_str(obj, "metadata", "name", NULL) ?: "");
-    p->dir = jp_xasprintf("%s/%s", a->pods_dir, p->uid);
+    p->dir = jp_xasprintf("%s/%s", a->run_pods_dir, p->uid);
+    p->disk_dir = jp_xasprintf("%s/%s", a->pods_dir, p->uid);
     snprintf(p->phase, sizeof(p->phase), "Pending");
     json_t *inits = json_object_get(p->spec, "initContainers");
     json_t *apps = json_object_get(p->spec, "containers");
@@ -443,7 +450,7 @@ static void settle(struct pod *p, const char *phase)
     uv_timer_stop(&p->deadline);
     if (!pod__running(p)) { /* the sandbox goes, and a Memory emptyDir's tmpfs; logs stay */
         spawn__netns_release(p);
-        volumes__unmount(p->dir);
+        volumes__unmount(p->disk_dir);
     }
     agent__dirty(p);
 }
@@ -566,8 +573,9 @@ void pod__sync(struct pod *p)
         if (!p->terminating) stop_all(p, 0);
         if (!pod__running(p)) {
             spawn__netns_release(p);
-            volumes__unmount(p->dir);
-            jp_remove_tree(p->dir);
+            volumes__unmount(p->disk_dir);
+            jp_remove_tree(p->disk_dir);
+            if (strcmp(p->dir, p->disk_dir)) jp_remove_tree(p->dir);
             pod__close(p);
         }
         return;
@@ -612,6 +620,7 @@ void pod__unref(struct pod *p)
     free(p->ns);
     free(p->name);
     free(p->dir);
+    free(p->disk_dir);
     free(p);
 }
 

@@ -7,6 +7,7 @@
 #include "api/object.h"
 #include "api/write.h"
 #include "base/alloc.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 
@@ -222,6 +223,12 @@ json_t *status__build(const struct pod *p, const json_t *old_status)
     return st;
 }
 
+static void release_records(int status, void *arg)
+{
+    if (status == 0) jp_remove_tree(arg);
+    free(arg);
+}
+
 void status__write(struct pod *p)
 {
     struct jp_agent *a = p->agent;
@@ -247,6 +254,12 @@ void status__write(struct pod *p)
         jp_log(JP_WARN, "agent", "writing the status of pod %s/%s: %s", p->ns, p->name,
                st->message);
         jp_status_free(st);
+    } else if (p->finished && !pod__running(p) && !p->records_released &&
+               strcmp(p->dir, p->disk_dir) != 0) {
+        /* how the pod ended is in the store once this commits: its runtime records (a tmpfs's
+         * memory) are not needed after that */
+        p->records_released = true;
+        jp_store_when_durable(a->store, release_records, jp_xstrdup(p->dir));
     }
     jp_write_result_free(&res);
     jp_write_ctx_free(&ctx);

@@ -137,7 +137,7 @@ static bool walk_next(struct pod *p, struct pod_usage *u)
         if (name == NULL || strchr(name, '/') ||
             !limited(p, vol, &u->limit, u->limit_text, sizeof(u->limit_text)))
             continue;
-        char *dir = jp_xasprintf("%s/volumes/%s", p->dir, name);
+        char *dir = jp_xasprintf("%s/volumes/%s", p->disk_dir, name);
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         free(dir);
         struct stat st;

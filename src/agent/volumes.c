@@ -421,9 +421,9 @@ int volumes__prepare(struct pod *p, char *why, size_t n)
         p->volumes = json_object();
         return 0;
     }
-    char *root = jp_xasprintf("%s/volumes", p->dir);
+    char *root = jp_xasprintf("%s/volumes", p->disk_dir);
     struct jp_err *err = NULL;
-    int rc = jp_mkdir_private(p->dir, &err) < 0 || jp_mkdir_private(root, &err) < 0 ? -1 : 0;
+    int rc = jp_mkdir_private(p->disk_dir, &err) < 0 || jp_mkdir_private(root, &err) < 0 ? -1 : 0;
     if (rc < 0) {
         snprintf(why, n, "%s", err->msg);
         jp_err_free(err);

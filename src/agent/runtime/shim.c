@@ -54,6 +54,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     if (spec->rootfs) json_object_set_new(doc, "rootfs", json_string(spec->rootfs));
     if (spec->caps >= 0) json_object_set_new(doc, "caps", json_integer(spec->caps));
+    if (spec->log_root) json_object_set_new(doc, "logRoot", json_string(spec->log_root));
     if (spec->privileged) json_object_set_new(doc, "privileged", json_true());
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -178,6 +179,12 @@ static void log_open(struct logfile *l)
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", l->dir, JP_SHIM_LOG);
     l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (l->fd < 0 && errno == ENOENT) { /* a log directory apart from the attempt's: made now */
+        struct jp_err *err = NULL;
+        if (jp_mkdir_private(l->dir, &err) == 0)
+            l->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        jp_err_free(err);
+    }
     struct stat st;
     l->size = l->fd >= 0 && fstat(l->fd, &st) == 0 ? (size_t)st.st_size : 0;
 }
@@ -344,7 +351,7 @@ static int read_only(const char *path)
 
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn))
-exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
+exec_container(const char *dir, const char *disk, json_t *spec, int out, int errfd, int status)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -387,7 +394,14 @@ exec_container(const char *dir, json_t *spec, int out, int errfd, int status)
         if (e == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) e = errno;
     }
     /* a stored image's root: the hosts file and the volumes go inside it */
-    if (e == 0 && rootfs) e = jp_rootfs_enter(spec, dir, fail.message, sizeof(fail.message));
+    struct jp_err *err = NULL;
+    if (e == 0 && rootfs && jp_mkdir_private(disk, &err) < 0) {
+        e = err->sys_errno ? err->sys_errno : EIO;
+        snprintf(fail.message, sizeof(fail.message), "%s", err->msg);
+        jp_err_free(err);
+    }
+    /* its writable layer goes to disk, with the log */
+    if (e == 0 && rootfs) e = jp_rootfs_enter(spec, disk, fail.message, sizeof(fail.message));
     if (e == 0 && !rootfs && hosts && mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
         e = errno;
     if (e == 0 && !rootfs && json_array_size(mounts))
@@ -516,7 +530,12 @@ int jp_shim_main(const char *dir)
         json_decref(spec);
         return 1;
     }
-    if (child == 0) exec_container(dir, spec, outp[1], errp[1], statusp[1]);
+    /* the log (and a stored image's writable layer) on disk, apart from the records */
+    const char *log_root = json_string_value(json_object_get(spec, "logRoot"));
+    const char *base = strrchr(dir, '/');
+    _cleanup_free_ char *disk =
+        log_root ? jp_xasprintf("%s/%s", log_root, base ? base + 1 : dir) : jp_xstrdup(dir);
+    if (child == 0) exec_container(dir, disk, spec, outp[1], errp[1], statusp[1]);
     close(outp[1]);
     close(errp[1]);
     close(statusp[1]);
@@ -543,7 +562,7 @@ int jp_shim_main(const char *dir)
     if (jp_replace_file(dir, JP_SHIM_STATE, text, strlen(text), &err) < 0) jp_err_free(err);
     free(text);
     json_decref(state);
-    struct logfile l = {dir, -1, 0, (size_t)json_integer_value(json_object_get(spec, "logMax")),
+    struct logfile l = {disk, -1, 0, (size_t)json_integer_value(json_object_get(spec, "logMax")),
                         false};
     if (l.max == 0) l.max = JP_SHIM_LOG_MAX;
     struct stream s[2] = {{"stdout", outp[0], {0}}, {"stderr", errp[0], {0}}};

@@ -31,6 +31,11 @@ char *spawn__attempt_dir(const struct container *c, int attempt)
     return jp_xasprintf("%s/%s/%d", c->pod->dir, c->name, attempt);
 }
 
+char *spawn__log_dir(const struct container *c, int attempt)
+{
+    return jp_xasprintf("%s/%s/%d", c->pod->disk_dir, c->name, attempt);
+}
+
 /* The shim has gone: what it recorded is how the container ended. */
 static void shim_gone(struct container *c)
 {
@@ -211,7 +216,10 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         return -1;
     }
     char *hosts = p->ip ? hosts__path(p) : NULL;
+    char *log_root =
+        strcmp(p->dir, p->disk_dir) ? jp_xasprintf("%s/%s", p->disk_dir, c->name) : NULL;
     struct jp_shim_spec spec = {
+        .log_root = log_root,
         .argv = argv,
         .path = (char *)path,
         .env = env,
@@ -234,6 +242,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
     j->spec = jp_shim_spec_render(&spec);
     env__free(env);
     free(hosts);
+    free(log_root);
     json_decref(mounts);
     image__run_free(&run);
     j->self_exe = jp_xstrdup(a->self_exe);
@@ -344,7 +353,11 @@ void spawn__adopt(struct container *c)
         return;
     }
     free(dir);
-    /* started, then neither running nor recorded: lost while we were down */
+    spawn__lost(c); /* started, then neither running nor recorded: lost while we were down */
+}
+
+void spawn__lost(struct container *c)
+{
     memset(&c->term, 0, sizeof(c->term));
     c->term.exit_code = 137;
     snprintf(c->term.reason, sizeof(c->term.reason), "ContainerStatusUnknown");

@@ -232,6 +232,16 @@ class Server:
     def close(self):
         self.stop()
         self.kill_leftovers()
+        # the runtime records of what was still running, and the path mirroring the data dir
+        run = os.path.dirname(self.pods_dirs()[1])
+        shutil.rmtree(run, ignore_errors=True)
+        base = "/dev/shm/jobplane-%d" % (os.geteuid() if self.user is None else self.user)
+        while os.path.dirname(run) != base and run.startswith(base + "/"):
+            run = os.path.dirname(run)
+            try:
+                os.rmdir(run)
+            except OSError:
+                break
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def kill_leftovers(self):
@@ -239,8 +249,7 @@ class Server:
         kills what its data dir still runs - containers (by their state.json), then shims and
         network-namespace holders (their command lines name the data dir). Returns the count."""
         killed = 0
-        pods = os.path.join(self.data_dir, "pods")
-        for root, _dirs, files in os.walk(pods):
+        for root, _dirs, files in [w for pods in self.pods_dirs() for w in os.walk(pods)]:
             if "state.json" in files and "exit.json" not in files:
                 try:
                     with open(os.path.join(root, "state.json")) as f:
@@ -256,6 +265,20 @@ class Server:
             except OSError:
                 pass
         return killed
+
+    def pods_dirs(self):
+        """Where pods' records are: DATA/pods, and the runtime records on /dev/shm's tmpfs
+        (the agent's choose_run_dir)."""
+        real = os.path.realpath(self.data_dir)
+        return [os.path.join(self.data_dir, "pods"),
+                "/dev/shm/jobplane-%d%s/pods" % (os.geteuid() if self.user is None else self.user, real)]
+
+    def records_dir(self, uid):
+        """A pod's runtime records (shim state, exit records): on /dev/shm when it is there."""
+        for pods in reversed(self.pods_dirs()):
+            if os.path.isdir(os.path.join(pods, uid)):
+                return os.path.join(pods, uid)
+        return os.path.join(self.pods_dirs()[0], uid)
 
     def processes(self):
         """Pids whose command line names this server's data dir (shims, namespace holders)."""

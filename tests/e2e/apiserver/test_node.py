@@ -329,6 +329,28 @@ class Node(NodeCase):
                                " print(\"bound\")'")
         self.assertEqual(out, "bound\n")
 
+    def test_runtime_records_are_on_tmpfs_and_go_once_the_pod_has_settled(self):
+        shm = "/dev/shm/jobplane-%d" % os.geteuid()
+        if not os.path.isdir("/dev/shm") or not os.path.isdir(shm):
+            self.skipTest("no tmpfs at /dev/shm: records stay in the data dir")
+        self.create(pod("runs", ["sh", "-c", "echo hi; exec sleep 300"], terminationGracePeriodSeconds=1))
+        self.wait_phase("runs", ("Running",))
+        uid = self.get("runs")["metadata"]["uid"]
+        records = os.path.join(shm + os.path.realpath(self.s.data_dir), "pods", uid)
+        self.assertEqual(self.s.records_dir(uid), records)
+        wait_until(lambda: os.path.exists(os.path.join(records, "main", "0", "state.json")), 10, "state.json")
+        # the log is on disk, under the data dir
+        log = os.path.join(self.s.data_dir, "pods", uid, "main", "0", "log")
+        wait_until(lambda: os.path.exists(log), 10, "the log on disk")
+        self.create(pod("quick", ["echo", "done"]))
+        self.wait_phase("quick", ("Succeeded",))
+        quick = self.get("quick")["metadata"]["uid"]
+        # once its final status is stored, a settled pod's records are not needed
+        wait_until(lambda: not os.path.exists(os.path.join(shm + os.path.realpath(self.s.data_dir), "pods", quick)),
+                   10, "the settled pod's records to go")
+        self.expect_out(self.k("logs", "quick"), "done\n")
+        self.assertTrue(os.path.isdir(records))  # the running one keeps its own
+
     def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
         self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
         self.wait_phase("s", ("Running",))
@@ -426,6 +448,30 @@ class NoFallback(NodeCase):
 @unittest.skipIf(KV is None, "no kubectl found")
 class Survival(NodeCase):
     """kill -9 of the server while pods run: nothing stops, nothing is lost, nothing runs twice."""
+
+    def test_records_lost_with_the_machine_end_the_container_as_unknown(self):
+        # a reboot takes the containers and the tmpfs records; the disk keeps the log
+        self.create(pod("lost", ["sh", "-c", "echo started; exec sleep 300"]))
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/lost")[1]
+                   .get("status", {}).get("phase") == "Running", 30, "lost to run")
+        uid = self.s.json("GET", "/api/v1/namespaces/default/pods/lost")[1]["metadata"]["uid"]
+        log = os.path.join(self.s.data_dir, "pods", uid, "main", "0", "log")
+        wait_until(lambda: os.path.exists(log), 10, "the log on disk")
+        records = self.s.records_dir(uid)
+        if records.startswith(os.path.join(self.s.data_dir, "pods")):
+            self.skipTest("records stay in the data dir here: nothing is lost with the machine")
+        self.s.kill9()
+        self.s.kill_leftovers()  # what the machine's end takes: every process...
+        import shutil
+        shutil.rmtree(records)  # ...and the tmpfs
+        self.s.start()
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/lost")[1]
+                   .get("status", {}).get("phase") == "Failed", 30, "lost to fail")
+        st = self.s.json("GET", "/api/v1/namespaces/default/pods/lost")[1]["status"]["containerStatuses"][0]
+        self.assertEqual(st["state"]["terminated"]["reason"], "ContainerStatusUnknown")
+        self.assertEqual(st["state"]["terminated"]["exitCode"], 137)
+        self.assertEqual(self.k("logs", "lost").out, "started\n")  # not started again
+        self.assertEqual(os.listdir(os.path.join(self.s.data_dir, "pods", uid, "main")), ["0"])
 
     def test_kill9_loop_keeps_running_pods_and_true_exit_codes(self):
         n = 12

@@ -327,12 +327,13 @@ class Volumes(VolumeCase):
                             {"name": "ctl", "hostPath": {"path": ctl}}]))
         self.running("o")
         pod_dir = self.pod_dir("o")
+        records = self.s.records_dir(self.pod("o")["metadata"]["uid"])
         self.assertEqual(len(mounts_under(pod_dir)), 1)
         # the pod ends and is forgotten while no server runs (nothing unmounts its tmpfs then):
         # the next server finds an orphaned directory with a tmpfs on it
         self.s.kill9()
         open(os.path.join(ctl, "go"), "w").close()
-        shim = os.path.join(pod_dir, "main", "0")
+        shim = os.path.join(records, "main", "0")
         wait_until(lambda: os.path.exists(os.path.join(shim, "exit.json")), 20, "the container to end")
         wait_until(lambda: not processes_naming(shim), 20, "its shim to end")
         for f in os.listdir(self.s.data_dir):
@@ -340,7 +341,8 @@ class Volumes(VolumeCase):
                 os.remove(os.path.join(self.s.data_dir, f))
         self.assertEqual(len(mounts_under(pod_dir)), 1)
         self.s.start()
-        wait_until(lambda: not os.path.exists(pod_dir), 20, "the orphaned directory to go")
+        wait_until(lambda: not os.path.exists(pod_dir) and not os.path.exists(records), 20,
+                   "the orphaned directories to go")
         self.assertEqual(mounts_under(self.s.data_dir), [])
 
     def test_size_limit_evicts_a_pod_over_it_and_spares_one_under(self):
