@@ -50,7 +50,8 @@ struct container {
 struct pod {
     struct jp_agent *agent;
     char *uid, *ns, *name;
-    json_t *obj;         /* the pod as last seen */
+    json_t *obj;         /* the pod as last seen, without status: READ-ONLY below the top (it
+                            shares the store's parsed version's nodes) */
     json_t *spec;        /* as first seen: a pod's spec is immutable but for images */
     struct container *c; /* init containers first */
     size_t n, ninit;
