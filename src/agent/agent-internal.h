@@ -80,6 +80,7 @@ struct pod {
     struct pod_usage *usage; /* emptyDir sizeLimits being measured (volume_usage.c) */
     struct pod *next, *prev; /* a->pods, doubly linked: a freed pod leaves it at once */
     bool queued;             /* in a->queue: woken or dirty */
+    bool deferred;           /* in a->deferred: a running pod's status waits for the flush */
 };
 
 struct jp_image; /* images/images.h */
@@ -103,7 +104,12 @@ struct jp_agent {
     struct pod **queue;
     size_t nqueue, queue_cap;
     struct jp_log_follow *follows;
-    uv_timer_t tick;           /* syncs woken pods and writes dirty status once per loop turn */
+    uv_timer_t tick; /* syncs woken pods and writes dirty status once per loop turn */
+    /* under load, running pods' status waits STATUS_COALESCE_MS: a short container's Running
+     * and its end then make one write (agent.c) */
+    uv_timer_t flush;
+    struct pod **deferred;
+    size_t ndeferred, deferred_cap;
     bool netns;                /* pods get their own network namespace (needs root) */
     struct agent_net *net;     /* the pod network, NULL without one */
     struct sandbox_pool *pool; /* finished pods' sandboxes for the next ones (NULL: none) */

@@ -110,6 +110,44 @@ static void unlink_pod(struct jp_agent *a, struct pod *p)
     }
 }
 
+/* The kubelet writes a pod's status when its sync finds it changed, so a container that starts
+ * and ends between two syncs is never seen Running. Here status is written the loop turn it
+ * changes - unless many pods changed at once: then a running pod's status waits a moment, and a
+ * short container's Running and its end make one write instead of two. One pod at a time is
+ * never delayed. */
+#define STATUS_COALESCE_MS 10
+#define STATUS_BUSY_PODS   8
+
+static void flush(uv_timer_t *t)
+{
+    struct jp_agent *a = t->data;
+    struct pod **d = a->deferred;
+    size_t n = a->ndeferred;
+    a->deferred = NULL;
+    a->ndeferred = a->deferred_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pod *p = d[i];
+        p->deferred = false;
+        if (!p->freeing && p->dirty && !p->gone) status__write(p);
+        pod__unref(p);
+    }
+    free(d);
+}
+
+static void defer_status(struct jp_agent *a, struct pod *p)
+{
+    if (p->deferred) return;
+    if (a->ndeferred == a->deferred_cap) {
+        a->deferred_cap = a->deferred_cap ? 2 * a->deferred_cap : 64;
+        a->deferred = jp_xrealloc(a->deferred, a->deferred_cap * sizeof(*a->deferred));
+    }
+    a->deferred[a->ndeferred++] = p;
+    p->deferred = true;
+    p->handles++; /* the pod outlives its place in the list */
+    if (!uv_is_active((uv_handle_t *)&a->flush))
+        uv_timer_start(&a->flush, flush, STATUS_COALESCE_MS, 0);
+}
+
 static void tick(uv_timer_t *t)
 {
     struct jp_agent *a = t->data;
@@ -131,13 +169,20 @@ static void tick(uv_timer_t *t)
         p->wake = false;
         pod__sync(p);
     }
+    size_t dirty = 0;
+    for (size_t i = 0; i < n; i++)
+        dirty += q[i]->dirty && !q[i]->freeing;
     for (size_t i = 0; i < n; i++) {
         struct pod *p = q[i];
         if (p->freeing) {
             if (p->next || p->prev || a->pods == p) unlink_pod(a, p);
             continue;
         }
-        if (p->dirty && !p->gone) status__write(p);
+        if (!p->dirty || p->gone) continue;
+        if (dirty >= STATUS_BUSY_PODS && !p->finished && !p->terminating && pod__running(p))
+            defer_status(a, p);
+        else
+            status__write(p);
     }
     free(q);
 }
@@ -355,6 +400,8 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     if (a->netns) pool__start(a, a->run_dir);
     a->events = jp_recorder_new(store, "kubelet", a->node);
     uv_timer_init(loop, &a->tick);
+    uv_timer_init(loop, &a->flush);
+    a->flush.data = a;
     a->tick.data = a;
     jp_store_scan(store, a->kind_pods, NULL, NULL, NULL, scan_pod, a);
     reap_orphans(a);
@@ -393,6 +440,7 @@ void jp_agent_stop(struct jp_agent *a)
 {
     if (a == NULL) return;
     a->stopping = true;
+    flush(&a->flush); /* what waited is written now */
     jp_store_unsubscribe(a->store, a->sub);
     /* the node's network outlives the server only for pods that do */
     bool sandboxes = false;
@@ -423,5 +471,6 @@ void jp_agent_stop(struct jp_agent *a)
         tidy_run_dir(a->run_dir);
     }
     jp_recorder_free(a->events);
+    uv_close((uv_handle_t *)&a->flush, NULL);
     uv_close((uv_handle_t *)&a->tick, tick_closed);
 }

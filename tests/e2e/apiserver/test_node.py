@@ -351,6 +351,21 @@ class Node(NodeCase):
         self.expect_out(self.k("logs", "quick"), "done\n")
         self.assertTrue(os.path.isdir(records))  # the running one keeps its own
 
+    def test_running_pods_started_together_all_show_running(self):
+        # many pods changing at once have their Running status coalesced for a moment: it
+        # still arrives, for every one of them
+        n = 24
+        items = [pod("r%02d" % i, ["sleep", "3"]) for i in range(n)]
+        self.expect_rc(self.k("create", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                      "items": items})))
+
+        def running():
+            _, lst = self.s.json("GET", "/api/v1/namespaces/default/pods", expect=200)
+            return sum(1 for p in lst["items"] if p["metadata"]["name"].startswith("r")
+                       and p.get("status", {}).get("phase") == "Running"
+                       and "running" in p["status"]["containerStatuses"][0]["state"])
+        wait_until(lambda: running() == n, 10, "all %d pods to show Running" % n, interval=0.05)
+
     def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
         self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
         self.wait_phase("s", ("Running",))
