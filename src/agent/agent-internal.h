@@ -121,6 +121,7 @@ struct jp_agent {
 
 /* agent.c */
 struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name);
+struct pod *agent__find_uid(struct jp_agent *a, const char *uid);
 void agent__wake(struct pod *p);
 void agent__dirty(struct pod *p);
 /* The pod's address: its own on the pod network, else the node's loopback it shares. */
@@ -164,6 +165,11 @@ int spawn__holder(const char *self_exe, const char *dir, const char *hostname, i
 void spawn__netns_release(struct pod *p);
 /* The pid of the holder recorded in dir/name (its address in *ip), if it still runs. */
 int spawn__holder_record_read(const char *dir, const char *name, uint32_t *ip);
+
+/* dirs.c */
+char *agent__choose_run_dir(const char *data_dir); /* RUN: a tmpfs's, or data_dir itself */
+void agent__tidy_run_dir(const char *dir);         /* removes RUN and its parents as far as empty */
+void agent__reap_orphans(struct jp_agent *a);      /* what pods gone meanwhile left behind */
 
 /* runtime/sandbox_pool.c */
 void pool__start(struct jp_agent *a, const char *data_dir);

@@ -9,17 +9,9 @@
 #include "base/fsutil.h"
 #include "base/log.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <limits.h>
-#include <linux/magic.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +24,7 @@ struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name)
 }
 
 /* The uid index: a jansson object as the hash table, the pointer kept as an integer. */
-static struct pod *find_uid(struct jp_agent *a, const char *uid)
+struct pod *agent__find_uid(struct jp_agent *a, const char *uid)
 {
     json_t *v = json_object_get(a->by_uid, uid);
     return v ? (struct pod *)(intptr_t)json_integer_value(v) : NULL;
@@ -211,7 +203,7 @@ static void on_event(const struct jp_event *ev, void *arg)
         return;
     }
     if (ev->obj->kind != a->kind_pods || !on_node(a, ev->obj)) return;
-    struct pod *p = find_uid(a, jp_proj_of(ev->obj)->uid);
+    struct pod *p = agent__find_uid(a, jp_proj_of(ev->obj)->uid);
     if (ev->type == JP_EV_DELETED) {
         if (p) {
             p->gone = true;
@@ -239,117 +231,6 @@ static bool scan_pod(const struct jp_obj *o, void *arg)
     return true;
 }
 
-/* What a pod directory left by a deleted pod still runs is stopped, then the directory goes. */
-/* The shim goes first and is waited for (briefly): one left running would write its record
- * into the directory being removed. */
-static void stop_shim(const struct jp_shim_state *st)
-{
-    if (st->shim_pid <= 0 || jp_proc_starttime(st->shim_pid) != st->shim_start) return;
-    int fd = (int)syscall(SYS_pidfd_open, st->shim_pid, 0);
-    kill(st->shim_pid, SIGKILL);
-    if (fd >= 0) {
-        struct pollfd p = {fd, POLLIN, 0};
-        poll(&p, 1, 2000);
-        close(fd);
-    }
-}
-
-/* Pods' directories under `pods` whose pod is gone: their shims and holders are stopped, a
- * Memory emptyDir unmounted, then the directory removed. */
-static void reap_orphans_in(struct jp_agent *a, const char *pods)
-{
-    DIR *d = opendir(pods);
-    if (d == NULL) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || find_uid(a, e->d_name)) continue;
-        char *dir = jp_xasprintf("%s/%s", pods, e->d_name);
-        DIR *cd = opendir(dir);
-        struct dirent *ce;
-        while (cd && (ce = readdir(cd)) != NULL) {
-            if (ce->d_name[0] == '.') continue;
-            for (int attempt = 0; attempt < 100000; attempt++) {
-                char *adir = jp_xasprintf("%s/%s/%d", dir, ce->d_name, attempt);
-                struct jp_shim_state st;
-                bool more = access(adir, F_OK) == 0;
-                if (more && jp_shim_state_read(adir, &st, NULL) == 0) {
-                    if (st.pid > 0 && getpgid(st.pid) == st.pid) kill(-st.pid, SIGKILL);
-                    stop_shim(&st);
-                }
-                free(adir);
-                if (!more) break;
-            }
-        }
-        if (cd) closedir(cd);
-        uint32_t ip;
-        int holder = spawn__holder_recorded(dir, &ip);
-        if (holder > 0) kill(holder, SIGKILL);
-        jp_log(JP_INFO, "agent", "removing %s: its pod no longer exists", dir);
-        volumes__unmount(dir); /* a Memory emptyDir's tmpfs: never left, never emptied live */
-        jp_remove_tree(dir);
-        free(dir);
-    }
-    closedir(d);
-}
-
-static void reap_orphans(struct jp_agent *a)
-{
-    reap_orphans_in(a, a->run_pods_dir);
-    if (strcmp(a->run_pods_dir, a->pods_dir)) reap_orphans_in(a, a->pods_dir);
-}
-
-/* The runtime records' directory: /dev/shm/jobplane-UID/<the data dir's path>. Records
- * are written and replaced with every container start; on a tmpfs that costs no disk inode
- * (whose allocation on ext4 without a journal scans past every recently deleted one: 40% of
- * the server's CPU in bench/jobs), as containerd keeps its in /run. The path mirrors the data
- * dir's, so what runs for a data dir still names it. They survive the server, not the machine:
- * after a reboot the containers are gone too (spawn__lost). The data dir itself when /dev/shm
- * is no tmpfs or its jobplane directory is not ours alone. */
-static char *choose_run_dir(const char *data_dir)
-{
-    struct statfs fs;
-    char real[PATH_MAX];
-    if (statfs("/dev/shm", &fs) < 0 || fs.f_type != TMPFS_MAGIC || realpath(data_dir, real) == NULL)
-        return jp_xstrdup(data_dir);
-    char *base = jp_xasprintf("/dev/shm/jobplane-%u", (unsigned)geteuid());
-    struct stat st;
-    if ((mkdir(base, 0700) < 0 && errno != EEXIST) || lstat(base, &st) < 0 ||
-        !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
-        jp_log(JP_WARN, "agent", "%s is not this user's alone: runtime records stay in %s", base,
-               data_dir);
-        free(base);
-        return jp_xstrdup(data_dir);
-    }
-    char *dir = jp_xasprintf("%s%s", base, real);
-    free(base);
-    struct jp_err *err = NULL;
-    if (jp_mkdir_private(dir, &err) < 0) {
-        jp_log(JP_WARN, "agent", "%s: runtime records stay in %s", err->msg, data_dir);
-        jp_err_free(err);
-        free(dir);
-        return jp_xstrdup(data_dir);
-    }
-    return dir;
-}
-
-/* The runtime directory and its parents up to /dev/shm/jobplane-UID, as far as they are empty:
- * what still runs keeps its records. */
-static void tidy_run_dir(const char *dir)
-{
-    char *sub = jp_xasprintf("%s/pods", dir);
-    rmdir(sub);
-    free(sub);
-    sub = jp_xasprintf("%s/sandboxes", dir);
-    rmdir(sub);
-    free(sub);
-    char *path = jp_xstrdup(dir);
-    size_t keep = strlen("/dev/shm/jobplane-");
-    while (strlen(path) > keep && strncmp(path, "/dev/shm/jobplane-", keep) == 0 &&
-           strchr(path + keep, '/') && rmdir(path) == 0)
-        *strrchr(path, '/') = '\0';
-    free(path);
-}
-
 int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
                    struct jp_agent **out, struct jp_err **err)
 {
@@ -364,7 +245,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->opts = *opts;
     a->node = jp_xstrdup(opts->node_name);
     a->pods_dir = pods_dir;
-    a->run_dir = choose_run_dir(opts->data_dir);
+    a->run_dir = agent__choose_run_dir(opts->data_dir);
     a->run_pods_dir = jp_xasprintf("%s/pods", a->run_dir);
     if (strcmp(a->run_pods_dir, pods_dir) && jp_mkdir_private(a->run_pods_dir, NULL) < 0) {
         free(a->run_dir), free(a->run_pods_dir);
@@ -404,7 +285,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->flush.data = a;
     a->tick.data = a;
     jp_store_scan(store, a->kind_pods, NULL, NULL, NULL, scan_pod, a);
-    reap_orphans(a);
+    agent__reap_orphans(a);
     a->sub = jp_store_subscribe(store, on_event, a);
     jp_log(JP_INFO, "agent", "node %s: process runtime, %s, images: built-in kuard%s", a->node,
            a->net     ? "a pod network (10.244.0.0/16, Services on 10.96.0.0/12)"
@@ -468,7 +349,7 @@ void jp_agent_stop(struct jp_agent *a)
     net__stop(a, a->opts.release_network || !sandboxes);
     if (strcmp(a->run_pods_dir, a->pods_dir)) {
         if (a->opts.release_network) jp_remove_tree(a->run_pods_dir); /* a temporary data dir's */
-        tidy_run_dir(a->run_dir);
+        agent__tidy_run_dir(a->run_dir);
     }
     jp_recorder_free(a->events);
     uv_close((uv_handle_t *)&a->flush, NULL);
