@@ -63,16 +63,18 @@ struct pod {
     bool started;  /* the pod has been accepted and its containers are being run */
     bool finished; /* a terminal phase was reached (or found stored): nothing starts again */
     bool records_released; /* its runtime directory goes once its final status is stored */
-    bool frozen;           /* found settled at startup: the stored status stands as it is */
-    bool terminating;      /* being deleted (or past its deadline): containers are being stopped */
-    bool delete_sent;      /* the final delete was requested */
-    bool dirty;            /* status must be written */
-    bool wake;             /* must be synced on the next tick */
-    bool gone;             /* removed from the store */
-    int netns_pid;         /* the pod's network-namespace holder, 0 for none */
-    bool sandbox_pending;  /* its namespaces are being made on a worker thread */
-    json_t *volumes;       /* volume name -> its directory (or hostPath) once prepared */
-    uint32_t ip;           /* its address on the pod network (host order), 0 for none */
+    bool entered;         /* something ran in its namespaces outside the shims (exec, exec probes, a
+                             shim lost with its container): its sandbox is never reused */
+    bool frozen;          /* found settled at startup: the stored status stands as it is */
+    bool terminating;     /* being deleted (or past its deadline): containers are being stopped */
+    bool delete_sent;     /* the final delete was requested */
+    bool dirty;           /* status must be written */
+    bool wake;            /* must be synced on the next tick */
+    bool gone;            /* removed from the store */
+    int netns_pid;        /* the pod's network-namespace holder, 0 for none */
+    bool sandbox_pending; /* its namespaces are being made on a worker thread */
+    json_t *volumes;      /* volume name -> its directory (or hostPath) once prepared */
+    uint32_t ip;          /* its address on the pod network (host order), 0 for none */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
@@ -185,7 +187,8 @@ void net__free(struct agent_net *net);
 uint32_t net__alloc(struct jp_agent *a); /* a free pod address, 0 when none is */
 void net__claim(struct jp_agent *a, uint32_t ip);
 void net__free_ip(struct jp_agent *a, uint32_t ip);
-int net__attach(struct pod *p, struct jp_err **err); /* idempotent */
+int net__attach(struct pod *p, struct jp_err **err);      /* idempotent */
+void net__drop_stale(struct agent_net *net, uint32_t ip); /* before a new sandbox's pair */
 /* The same for a holder's pid and an address: safe on a worker thread. */
 int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what,
                  struct jp_err **err);

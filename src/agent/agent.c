@@ -316,6 +316,12 @@ static void tick_closed(uv_handle_t *h)
     free(a);
 }
 
+static void flush_closed(uv_handle_t *h)
+{
+    struct jp_agent *a = h->data;
+    uv_close((uv_handle_t *)&a->tick, tick_closed);
+}
+
 /* Containers keep running: they belong to the shims, and the next server re-adopts them. */
 void jp_agent_stop(struct jp_agent *a)
 {
@@ -352,6 +358,6 @@ void jp_agent_stop(struct jp_agent *a)
         agent__tidy_run_dir(a->run_dir);
     }
     jp_recorder_free(a->events);
-    uv_close((uv_handle_t *)&a->flush, NULL);
-    uv_close((uv_handle_t *)&a->tick, tick_closed);
+    /* the agent is freed when its last handle has closed: tick after flush */
+    uv_close((uv_handle_t *)&a->flush, flush_closed);
 }

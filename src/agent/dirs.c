@@ -83,13 +83,15 @@ void agent__reap_orphans(struct jp_agent *a)
  * (whose allocation on ext4 without a journal scans past every recently deleted one: 40% of
  * the server's CPU in bench/jobs), as containerd keeps its in /run. The path mirrors the data
  * dir's, so what runs for a data dir still names it. They survive the server, not the machine:
- * after a reboot the containers are gone too (spawn__lost). The data dir itself when /dev/shm
- * is no tmpfs or its jobplane directory is not ours alone. */
+ * after a reboot the containers are gone too (spawn__lost). The data dir itself when not root,
+ * when /dev/shm is no tmpfs or when its jobplane directory is not ours alone. */
 char *agent__choose_run_dir(const char *data_dir)
 {
     struct statfs fs;
     char real[PATH_MAX];
-    if (statfs("/dev/shm", &fs) < 0 || fs.f_type != TMPFS_MAGIC || realpath(data_dir, real) == NULL)
+    /* root only: systemd-logind's RemoveIPC empties a user's files in /dev/shm at logout */
+    if (geteuid() != 0 || statfs("/dev/shm", &fs) < 0 || fs.f_type != TMPFS_MAGIC ||
+        realpath(data_dir, real) == NULL)
         return jp_xstrdup(data_dir);
     char *base = jp_xasprintf("/dev/shm/jobplane-%u", (unsigned)geteuid());
     struct stat st;

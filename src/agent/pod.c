@@ -60,10 +60,31 @@ static int newest_attempt(const struct container *c, const char *pod_dir)
     return best;
 }
 
+/* Whether pod_dir holds a running pod's records: its sandbox's, or an attempt's. */
+static bool has_records(const struct pod *p, const char *pod_dir)
+{
+    char *path = jp_xasprintf("%s/netns.json", pod_dir);
+    bool yes = access(path, F_OK) == 0;
+    free(path);
+    for (size_t i = 0; !yes && i < p->n; i++) {
+        int n = newest_attempt(&p->c[i], pod_dir);
+        path = jp_xasprintf("%s/%s/%d/%s", pod_dir, p->c[i].name, n, JP_SHIM_STATE);
+        yes = n >= 0 && access(path, F_OK) == 0;
+        free(path);
+    }
+    return yes;
+}
+
 /* After a restart of the server: what the containers did is on disk. A pod that had settled
  * keeps its stored status; only its attempts are found again, for its logs. */
 static void recover(struct pod *p)
 {
+    /* records in the data dir while the runtime dir has none: a server of before the tmpfs (or
+     * one that had none) started this pod, and its shims still write there */
+    if (strcmp(p->dir, p->disk_dir) && access(p->dir, F_OK) != 0 && has_records(p, p->disk_dir)) {
+        free(p->dir);
+        p->dir = jp_xstrdup(p->disk_dir);
+    }
     for (size_t i = 0; i < p->n; i++) {
         struct container *c = &p->c[i];
         int n = newest_attempt(c, p->dir);
@@ -85,7 +106,16 @@ static void recover(struct pod *p)
         }
         spawn__adopt(c);
     }
-    if (p->frozen) return;
+    if (p->frozen) {
+        /* how it ended is in the store: records a server left (it stopped before releasing
+         * them) are not needed */
+        uint32_t ip;
+        int holder = spawn__holder_recorded(p->dir, &ip); /* one it had no time to kill */
+        if (holder > 0) kill(holder, SIGKILL);
+        if (strcmp(p->dir, p->disk_dir)) jp_remove_tree(p->dir);
+        p->records_released = true;
+        return;
+    }
     if (p->started) {
         int64_t t = jp_json_time(p->obj, "status", "startTime", NULL);
         p->start_ns = t ? t : jp_now_ns();

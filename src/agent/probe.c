@@ -358,6 +358,7 @@ static void check_exec(struct probe *pr, const json_t *action)
         result(pr, false, "no command");
         return;
     }
+    p->entered = true; /* what the command starts is no shim's to kill */
     size_t n = json_array_size(cmd);
     char **argv = jp_xcalloc(n + 6, sizeof(char *));
     char pidtext[16];
@@ -483,5 +484,6 @@ int jp_agent_exec_target(struct jp_agent *a, const char *ns, const char *pod, co
         return -1;
     }
     *shim_exe = a->self_exe;
+    c->pod->entered = true; /* what the command starts is no shim's to kill */
     return 0;
 }

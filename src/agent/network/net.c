@@ -365,6 +365,28 @@ static int setup_pod_side(uint32_t ip)
     return rc;
 }
 
+/* A new sandbox's host-side veth name taken by a dying namespace's pair (one killed moments ago
+ * by a previous server, whose address allocation started where ours does): the stale link is
+ * deleted, else the new pair would not be made and the pod would lose its network. Any
+ * thread. */
+void net__drop_stale(struct agent_net *net, uint32_t ip)
+{
+    char veth[IFNAMSIZ];
+    snprintf(veth, sizeof(veth), "jpv%04x", ip & 0xffff);
+    if (enter(net->node_ns) < 0) return;
+    int index = (int)if_nametoindex(veth);
+    struct nl n = {0};
+    if (index > 0 && nl_open(&n) == 0) {
+        struct nlmsghdr *h = nl_msg(&n, RTM_DELLINK, 0);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = index;
+        nl_talk(&n, h);
+        nl_close(&n);
+    }
+    leave(net->host_ns);
+}
+
 /* Any thread: setns moves only the caller, which comes back before returning. */
 int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what, struct jp_err **err)
 {

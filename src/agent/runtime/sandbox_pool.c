@@ -2,12 +2,14 @@
  * its veth and address costs the kernel more than anything else a pod start does (~3 ms of
  * CPU: setup_net, the device's sysfs and sysctl entries, and their teardown on a kworker), and
  * a Job starts a new pod as each one ends. A sandbox is only kept when nothing of its pod can
- * be left in it: every container has ended (the shim kills what a container leaves behind), no
- * container could change the namespace (no NET_ADMIN, SYS_ADMIN or privileged; /proc/sys is
- * read-only to them), the pod set no sysctls, and no TCP socket is left (a TIME_WAIT one would
- * keep the next pod from binding its port). The next pod gets the namespace, its address and
- * a hostname of its own. Idle ones are killed after POOL_IDLE_MS; their records wait in
- * DATA/sandboxes/PID.json, so a server killed meanwhile kills them on its next start. */
+ * be left in it: every container has ended (the shim kills what a container leaves behind),
+ * nothing ran there outside a shim (kubectl exec, an exec probe, a container whose shim was
+ * lost), no container held a capability beyond the default set (NET_ADMIN, SYS_ADMIN,
+ * SYS_PTRACE on the holder...; /proc/sys is read-only to them), the pod set no sysctls, and no
+ * socket is left (a TIME_WAIT one would keep the next pod from binding its port). The next pod
+ * gets the namespace, its address and a hostname of its own. Idle ones are killed after
+ * POOL_IDLE_MS; their records wait in RUN/sandboxes/PID.json, so a server killed meanwhile
+ * kills them on its next start. */
 #include "agent/agent-internal.h"
 #include "agent/shim.h"
 #include "api/object.h"
@@ -27,9 +29,6 @@
 
 #define POOL_MAX     128
 #define POOL_IDLE_MS 2000
-
-#define CAP_BIT(c)  (UINT64_C(1) << (c))
-#define NS_CHANGERS (CAP_BIT(12) /* NET_ADMIN */ | CAP_BIT(21) /* SYS_ADMIN */)
 
 struct idle_sandbox {
     int pid;
@@ -128,47 +127,52 @@ void pool__stop(struct jp_agent *a)
     uv_close((uv_handle_t *)&pool->expiry, pool_closed);
 }
 
-/* The number after `key` in text, or -1. */
-static long count_after(const char *text, const char *key)
+/* Whether every "inuse" count in text is 0. */
+static bool none_in_use(const char *text)
 {
-    const char *at = strstr(text, key);
-    return at ? strtol(at + strlen(key), NULL, 10) : -1;
+    for (const char *at = strstr(text, "inuse "); at; at = strstr(at + 6, "inuse "))
+        if (strtol(at + 6, NULL, 10) != 0) return false;
+    return true;
 }
 
-/* Whether process pid's network namespace has no TCP socket, TIME_WAIT ones included. Its
- * sockstat counts them per namespace; /proc/PID/net/tcp would walk the host's whole
- * connection table (a third of all CPU at a hundred pods a second). */
-static bool no_tcp(int pid)
+static bool read_small(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t r = read(fd, buf, n - 1);
+    close(fd);
+    if (r <= 0) return false;
+    buf[r] = '\0';
+    return true;
+}
+
+/* Whether process pid's network namespace has no socket left: TCP (TIME_WAIT included), UDP,
+ * raw, over IPv4 and IPv6. Its sockstat counts them per namespace; /proc/PID/net/tcp would walk
+ * the host's whole connection table (a third of all CPU at a hundred pods a second). */
+static bool no_sockets(int pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/net/sockstat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return false;
-    buf[n] = '\0';
-    if (count_after(buf, "TCP: inuse ") != 0 || count_after(buf, " tw ") != 0) return false;
+    if (!read_small(path, buf, sizeof(buf)) || !none_in_use(buf)) return false;
+    const char *tw = strstr(buf, " tw ");
+    if (tw == NULL || strtol(tw + 4, NULL, 10) != 0) return false;
     snprintf(path, sizeof(path), "/proc/%d/net/sockstat6", pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT; /* a kernel without IPv6 */
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return false;
-    buf[n] = '\0';
-    return count_after(buf, "TCP6: inuse ") == 0;
+    if (!read_small(path, buf, sizeof(buf))) return errno == ENOENT; /* a kernel without IPv6 */
+    return none_in_use(buf);
 }
 
 /* Whether nothing any container of p could have done outlives it in its sandbox. */
 static bool reusable(const struct pod *p)
 {
-    if (jp_json_path(p->spec, "securityContext", "sysctls", NULL)) return false;
+    if (p->entered || jp_json_path(p->spec, "securityContext", "sysctls", NULL)) return false;
     if (geteuid() == 0) /* else no container could change a namespace the server made */
         for (size_t i = 0; i < p->n; i++) {
+            /* beyond the default set (NET_ADMIN, SYS_ADMIN, SYS_PTRACE on the holder...) a
+             * container may have changed what the next pod would inherit */
             const json_t *sc = json_object_get(p->c[i].spec, "securityContext");
-            if (jp_caps_for(sc) & NS_CHANGERS) return false;
+            if (jp_caps_for(sc) & ~JP_CAPS_DEFAULT) return false;
         }
-    return no_tcp(p->netns_pid);
+    return no_sockets(p->netns_pid);
 }
 
 bool pool__put(struct pod *p)
@@ -197,12 +201,17 @@ bool pool__put(struct pod *p)
 
 /* The holder's UTS namespace gets the pod's hostname, from the loop thread (setns moves the
  * calling thread alone, and it comes straight back). */
-static int set_hostname(struct sandbox_pool *pool, int pid, const char *hostname)
+static int set_hostname(struct sandbox_pool *pool, int pid, uint64_t start, const char *hostname)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/uts", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
+    /* the pid is still the holder's (not reused since): the namespace opened is its own */
+    if (jp_proc_starttime(pid) != start) {
+        close(fd);
+        return -ESRCH;
+    }
     int rc = setns(fd, CLONE_NEWUTS) < 0 ? -errno : 0;
     close(fd);
     if (rc < 0) return rc;
@@ -223,7 +232,7 @@ bool pool__take(struct pod *p, const char *hostname)
         char *from = record_path(pool, s.pid), *to = jp_xasprintf("%s/netns.json", p->dir);
         struct jp_err *err = NULL;
         bool ok = jp_proc_starttime(s.pid) == s.start && jp_mkdir_private(p->dir, &err) == 0 &&
-                  set_hostname(pool, s.pid, hostname) == 0 && rename(from, to) == 0;
+                  set_hostname(pool, s.pid, s.start, hostname) == 0 && rename(from, to) == 0;
         jp_err_free(err);
         free(from);
         free(to);

@@ -48,6 +48,7 @@ static void shim_gone(struct container *c)
         struct jp_shim_state st;
         if (jp_shim_state_read(dir, &st, NULL) == 0 && st.pid > 0 && getpgid(st.pid) == st.pid)
             kill(-st.pid, SIGKILL);
+        c->pod->entered = true; /* the container's own children may live on */
         memset(&ex, 0, sizeof(ex));
         ex.exit_code = 137;
         snprintf(ex.reason, sizeof(ex.reason), "ContainerStatusUnknown");
@@ -358,6 +359,7 @@ void spawn__adopt(struct container *c)
 
 void spawn__lost(struct container *c)
 {
+    c->pod->entered = true;
     memset(&c->term, 0, sizeof(c->term));
     c->term.exit_code = 137;
     snprintf(c->term.reason, sizeof(c->term.reason), "ContainerStatusUnknown");
@@ -456,6 +458,7 @@ static void sandbox_work(uv_work_t *r)
     if (spawn__holder(j->self_exe, j->dir, j->hostname, CLONE_NEWNET | CLONE_NEWUTS, j->ip, &j->pid,
                       &j->err) < 0)
         return;
+    if (j->net) net__drop_stale(j->net, j->ip);
     if (j->net && net__connect(j->net, j->pid, j->ip, j->what, &j->err) < 0) {
         kill(j->pid, SIGKILL);
         j->pid = 0;

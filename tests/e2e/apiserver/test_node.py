@@ -294,17 +294,20 @@ class Node(NodeCase):
             self.wait_phase(name, ("Succeeded", "Failed"))
             return self.get(name)["status"].get("podIP"), self.k("logs", name).out
 
-        def holder(name, ns):
-            """The command line of the process holding pod name's namespace: it names the
-            directory of the pod it was made for."""
+        def holder_of(name, ns):
+            """The pid and command line of the process holding pod name's namespace: the
+            command line names the directory of the pod it was made for."""
             for pid in self.s.processes():
                 try:
                     line = open("/proc/%d/cmdline" % pid, "rb").read().decode()
                     if "--hold" in line and os.readlink("/proc/%d/ns/net" % pid) == ns:
-                        return line
+                        return pid, line
                 except OSError:
                     pass
             self.fail("no holder of %s's sandbox %s" % (name, ns))
+
+        def holder(name, ns):
+            return holder_of(name, ns)[1]
 
         def uid(name):
             return self.get(name)["metadata"]["uid"]
@@ -328,6 +331,15 @@ class Node(NodeCase):
         _, out = run("binder", "/usr/bin/python3 -c 'import socket; socket.socket().bind((\"127.0.0.1\", 7071));"
                                " print(\"bound\")'")
         self.assertEqual(out, "bound\n")
+        # nor does one something was exec'd into: what that started is no shim's to kill
+        self.create(pod("execd", ["sleep", "2"]))
+        self.wait_phase("execd", ("Running",))
+        r = self.k("exec", "execd", "--", "readlink", "/proc/self/ns/net")
+        self.expect_rc(r)
+        pid_e, _ = holder_of("execd", r.out.strip())
+        self.wait_phase("execd", ("Succeeded",))
+        out = run("next", ns + "true")[1]
+        self.assertNotEqual(holder_of("next", out.split()[0])[0], pid_e)
 
     def test_runtime_records_are_on_tmpfs_and_go_once_the_pod_has_settled(self):
         shm = "/dev/shm/jobplane-%d" % os.geteuid()
