@@ -8,6 +8,7 @@
 #include "api/record.h"
 
 #include <jansson.h>
+#include <string.h>
 
 enum cstate { C_WAITING, C_RUNNING, C_TERMINATED };
 
@@ -124,6 +125,11 @@ struct jp_agent {
 /* agent.c */
 struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name);
 struct pod *agent__find_uid(struct jp_agent *a, const char *uid);
+/* Whether runtime records go to a directory of their own (the tmpfs), not DATA/pods. */
+static inline bool agent__records_apart(const struct jp_agent *a)
+{
+    return strcmp(a->run_pods_dir, a->pods_dir) != 0;
+}
 void agent__wake(struct pod *p);
 void agent__dirty(struct pod *p);
 /* The pod's address: its own on the pod network, else the node's loopback it shares. */
@@ -142,6 +148,11 @@ void pod__unref(struct pod *p); /* drops a reference taken by counting it in han
 void pod__close(struct pod *p);
 void pod__handle_closed(uv_handle_t *h); /* close callback for every handle of a pod */
 bool pod__running(const struct pod *p);  /* any shim still watched */
+/* Whether the pod's runtime records are kept apart from its disk directory (on the tmpfs). */
+static inline bool pod__records_apart(const struct pod *p)
+{
+    return strcmp(p->dir, p->disk_dir) != 0;
+}
 /* runtime/spawn.c */
 char *spawn__attempt_dir(const struct container *c, int attempt);
 /* Where that attempt's log (and a stored image's writable layer) goes: on disk. */
@@ -187,10 +198,9 @@ void net__free(struct agent_net *net);
 uint32_t net__alloc(struct jp_agent *a); /* a free pod address, 0 when none is */
 void net__claim(struct jp_agent *a, uint32_t ip);
 void net__free_ip(struct jp_agent *a, uint32_t ip);
-int net__attach(struct pod *p, struct jp_err **err);      /* idempotent */
-void net__drop_stale(struct agent_net *net, uint32_t ip); /* before a new sandbox's pair */
+int net__attach(struct pod *p, struct jp_err **err); /* idempotent */
 /* The same for a holder's pid and an address: safe on a worker thread. */
-int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what,
+int net__connect(struct agent_net *net, int pid, uint32_t ip, bool fresh, const char *what,
                  struct jp_err **err);
 int net__socket(struct jp_agent *a, int type); /* a socket in the node's namespace */
 const char *net__ip_str(uint32_t ip, char buf[static 16]);

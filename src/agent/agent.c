@@ -30,15 +30,21 @@ struct pod *agent__find_uid(struct jp_agent *a, const char *uid)
     return v ? (struct pod *)(intptr_t)json_integer_value(v) : NULL;
 }
 
+/* Appends p to a growing list of pods (the tick's queue, the deferred status writes). */
+static void push_pod(struct pod ***v, size_t *n, size_t *cap, struct pod *p)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *v = jp_xrealloc(*v, *cap * sizeof(**v));
+    }
+    (*v)[(*n)++] = p;
+}
+
 static void queue_pod(struct pod *p)
 {
     struct jp_agent *a = p->agent;
     if (p->queued || p->freeing) return;
-    if (a->nqueue == a->queue_cap) {
-        a->queue_cap = a->queue_cap ? 2 * a->queue_cap : 64;
-        a->queue = jp_xrealloc(a->queue, a->queue_cap * sizeof(*a->queue));
-    }
-    a->queue[a->nqueue++] = p;
+    push_pod(&a->queue, &a->nqueue, &a->queue_cap, p);
     p->queued = true;
 }
 
@@ -129,11 +135,7 @@ static void flush(uv_timer_t *t)
 static void defer_status(struct jp_agent *a, struct pod *p)
 {
     if (p->deferred) return;
-    if (a->ndeferred == a->deferred_cap) {
-        a->deferred_cap = a->deferred_cap ? 2 * a->deferred_cap : 64;
-        a->deferred = jp_xrealloc(a->deferred, a->deferred_cap * sizeof(*a->deferred));
-    }
-    a->deferred[a->ndeferred++] = p;
+    push_pod(&a->deferred, &a->ndeferred, &a->deferred_cap, p);
     p->deferred = true;
     p->handles++; /* the pod outlives its place in the list */
     if (!uv_is_active((uv_handle_t *)&a->flush))
@@ -353,7 +355,7 @@ void jp_agent_stop(struct jp_agent *a)
     proxy__stop(a);
     pool__stop(a);
     net__stop(a, a->opts.release_network || !sandboxes);
-    if (strcmp(a->run_pods_dir, a->pods_dir)) {
+    if (agent__records_apart(a)) {
         if (a->opts.release_network) jp_remove_tree(a->run_pods_dir); /* a temporary data dir's */
         agent__tidy_run_dir(a->run_dir);
     }

@@ -75,7 +75,7 @@ static void reap_orphans_in(struct jp_agent *a, const char *pods)
 void agent__reap_orphans(struct jp_agent *a)
 {
     reap_orphans_in(a, a->run_pods_dir);
-    if (strcmp(a->run_pods_dir, a->pods_dir)) reap_orphans_in(a, a->pods_dir);
+    if (agent__records_apart(a)) reap_orphans_in(a, a->pods_dir);
 }
 
 /* The runtime records' directory: /dev/shm/jobplane-UID/<the data dir's path>. Records

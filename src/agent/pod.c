@@ -81,7 +81,7 @@ static void recover(struct pod *p)
 {
     /* records in the data dir while the runtime dir has none: a server of before the tmpfs (or
      * one that had none) started this pod, and its shims still write there */
-    if (strcmp(p->dir, p->disk_dir) && access(p->dir, F_OK) != 0 && has_records(p, p->disk_dir)) {
+    if (pod__records_apart(p) && access(p->dir, F_OK) != 0 && has_records(p, p->disk_dir)) {
         free(p->dir);
         p->dir = jp_xstrdup(p->disk_dir);
     }
@@ -89,7 +89,7 @@ static void recover(struct pod *p)
         struct container *c = &p->c[i];
         int n = newest_attempt(c, p->dir);
         /* a log on disk past the runtime records: those went with a restart of the machine */
-        int logged = strcmp(p->dir, p->disk_dir) ? newest_attempt(c, p->disk_dir) : -1;
+        int logged = pod__records_apart(p) ? newest_attempt(c, p->disk_dir) : -1;
         if (n < 0 && logged < 0) continue;
         p->started = true;
         c->attempt = n > logged ? n : logged;
@@ -112,7 +112,7 @@ static void recover(struct pod *p)
         uint32_t ip;
         int holder = spawn__holder_recorded(p->dir, &ip); /* one it had no time to kill */
         if (holder > 0) kill(holder, SIGKILL);
-        if (strcmp(p->dir, p->disk_dir)) jp_remove_tree(p->dir);
+        if (pod__records_apart(p)) jp_remove_tree(p->dir);
         p->records_released = true;
         return;
     }
@@ -605,7 +605,7 @@ void pod__sync(struct pod *p)
             spawn__netns_release(p);
             volumes__unmount(p->disk_dir);
             jp_remove_tree(p->disk_dir);
-            if (strcmp(p->dir, p->disk_dir)) jp_remove_tree(p->dir);
+            if (pod__records_apart(p)) jp_remove_tree(p->dir);
             pod__close(p);
         }
         return;

@@ -254,8 +254,7 @@ void status__write(struct pod *p)
         jp_log(JP_WARN, "agent", "writing the status of pod %s/%s: %s", p->ns, p->name,
                st->message);
         jp_status_free(st);
-    } else if (p->finished && !pod__running(p) && !p->records_released &&
-               strcmp(p->dir, p->disk_dir) != 0) {
+    } else if (p->finished && !pod__running(p) && !p->records_released && pod__records_apart(p)) {
         /* how the pod ended is in the store once this commits: its runtime records (a tmpfs's
          * memory) are not needed after that */
         p->records_released = true;

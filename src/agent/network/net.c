@@ -365,30 +365,25 @@ static int setup_pod_side(uint32_t ip)
     return rc;
 }
 
-/* A new sandbox's host-side veth name taken by a dying namespace's pair (one killed moments ago
- * by a previous server, whose address allocation started where ours does): the stale link is
- * deleted, else the new pair would not be made and the pod would lose its network. Any
- * thread. */
-void net__drop_stale(struct agent_net *net, uint32_t ip)
+/* Deletes the link named name in the current namespace, if there is one. */
+static void drop_link(struct nl *n, const char *name)
 {
-    char veth[IFNAMSIZ];
-    snprintf(veth, sizeof(veth), "jpv%04x", ip & 0xffff);
-    if (enter(net->node_ns) < 0) return;
-    int index = (int)if_nametoindex(veth);
-    struct nl n = {0};
-    if (index > 0 && nl_open(&n) == 0) {
-        struct nlmsghdr *h = nl_msg(&n, RTM_DELLINK, 0);
-        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
-        ifi->ifi_family = AF_UNSPEC;
-        ifi->ifi_index = index;
-        nl_talk(&n, h);
-        nl_close(&n);
-    }
-    leave(net->host_ns);
+    int index = (int)if_nametoindex(name);
+    if (index <= 0) return;
+    struct nlmsghdr *h = nl_msg(n, RTM_DELLINK, 0);
+    struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof(*ifi));
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_index = index;
+    nl_talk(n, h);
 }
 
-/* Any thread: setns moves only the caller, which comes back before returning. */
-int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what, struct jp_err **err)
+/* Any thread: setns moves only the caller, which comes back before returning. fresh: a new
+ * sandbox, whose host-side veth name may still be held by a dying namespace's pair (one a
+ * previous server killed moments ago; its address allocation started where ours does): that
+ * stale link is deleted, else the new pair would not be made and the pod would lose its
+ * network. */
+int net__connect(struct agent_net *net, int pid, uint32_t ip, bool fresh, const char *what,
+                 struct jp_err **err)
 {
     char veth[IFNAMSIZ], path[64];
     snprintf(veth, sizeof(veth), "jpv%04x", ip & 0xffff);
@@ -399,6 +394,7 @@ int net__connect(struct agent_net *net, int pid, uint32_t ip, const char *what, 
     if (rc == 0) no_ipv6_here(); /* before eth0 is made there */
     if (rc == 0) rc = enter(net->node_ns);
     if (rc == 0) rc = nl_open(&n);
+    if (rc == 0 && fresh) drop_link(&n, veth);
     /* a pod adopted after a restart may have its pair already: then eth0 is not created again */
     if (rc == 0) rc = add_veth(&n, veth, pid, net->bridge);
     nl_close(&n);
@@ -419,7 +415,7 @@ int net__attach(struct pod *p, struct jp_err **err)
     struct agent_net *net = p->agent->net;
     if (net == NULL || p->ip == 0 || p->netns_pid <= 0) return 0;
     char *what = jp_xasprintf("pod %s/%s", p->ns, p->name);
-    int rc = net__connect(net, p->netns_pid, p->ip, what, err);
+    int rc = net__connect(net, p->netns_pid, p->ip, false, what, err);
     free(what);
     return rc;
 }

@@ -135,30 +135,29 @@ static bool none_in_use(const char *text)
     return true;
 }
 
-static bool read_small(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    ssize_t r = read(fd, buf, n - 1);
-    close(fd);
-    if (r <= 0) return false;
-    buf[r] = '\0';
-    return true;
-}
-
 /* Whether process pid's network namespace has no socket left: TCP (TIME_WAIT included), UDP,
  * raw, over IPv4 and IPv6. Its sockstat counts them per namespace; /proc/PID/net/tcp would walk
  * the host's whole connection table (a third of all CPU at a hundred pods a second). */
 static bool no_sockets(int pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/net/sockstat", pid);
-    if (!read_small(path, buf, sizeof(buf)) || !none_in_use(buf)) return false;
-    const char *tw = strstr(buf, " tw ");
-    if (tw == NULL || strtol(tw + 4, NULL, 10) != 0) return false;
-    snprintf(path, sizeof(path), "/proc/%d/net/sockstat6", pid);
-    if (!read_small(path, buf, sizeof(buf))) return errno == ENOENT; /* a kernel without IPv6 */
-    return none_in_use(buf);
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/net", pid);
+    char *text;
+    size_t len;
+    if (jp_read_file(dir, "sockstat", 4096, &text, &len, NULL) < 0) return false;
+    const char *tw = strstr(text, " tw ");
+    bool none = none_in_use(text) && tw && strtol(tw + 4, NULL, 10) == 0;
+    free(text);
+    if (!none) return false;
+    struct jp_err *err = NULL;
+    if (jp_read_file(dir, "sockstat6", 4096, &text, &len, &err) < 0) {
+        none = err->reason == JP_NOT_FOUND; /* a kernel without IPv6 */
+        jp_err_free(err);
+        return none;
+    }
+    none = none_in_use(text);
+    free(text);
+    return none;
 }
 
 /* Whether nothing any container of p could have done outlives it in its sandbox. */

@@ -217,8 +217,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         return -1;
     }
     char *hosts = p->ip ? hosts__path(p) : NULL;
-    char *log_root =
-        strcmp(p->dir, p->disk_dir) ? jp_xasprintf("%s/%s", p->disk_dir, c->name) : NULL;
+    char *log_root = pod__records_apart(p) ? jp_xasprintf("%s/%s", p->disk_dir, c->name) : NULL;
     struct jp_shim_spec spec = {
         .log_root = log_root,
         .argv = argv,
@@ -458,8 +457,7 @@ static void sandbox_work(uv_work_t *r)
     if (spawn__holder(j->self_exe, j->dir, j->hostname, CLONE_NEWNET | CLONE_NEWUTS, j->ip, &j->pid,
                       &j->err) < 0)
         return;
-    if (j->net) net__drop_stale(j->net, j->ip);
-    if (j->net && net__connect(j->net, j->pid, j->ip, j->what, &j->err) < 0) {
+    if (j->net && net__connect(j->net, j->pid, j->ip, true, j->what, &j->err) < 0) {
         kill(j->pid, SIGKILL);
         j->pid = 0;
     }

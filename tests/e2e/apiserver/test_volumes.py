@@ -393,10 +393,8 @@ class Volumes(VolumeCase):
 NOBODY = 65534
 
 
-@unittest.skipIf(KV is None, "no kubectl found")
-class Unprivileged(VolumeCase):
-    """The server as nobody: each container with volumes mounts them in a user namespace of its
-    own mapping its uid and gid to themselves, so it keeps its identity and needs no root."""
+class AsNobody(VolumeCase):
+    """A server run as nobody, where this machine can run one."""
     server_user = NOBODY
 
     @classmethod
@@ -404,6 +402,12 @@ class Unprivileged(VolumeCase):
         why = unprivileged_unavailable(NOBODY)
         if why:
             raise unittest.SkipTest(why)
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class Unprivileged(AsNobody):
+    """The server as nobody: each container with volumes mounts them in a user namespace of its
+    own mapping its uid and gid to themselves, so it keeps its identity and needs no root."""
 
     def setUp(self):
         self.started = time.time()
@@ -536,17 +540,10 @@ os.execvp(sys.argv[1], sys.argv[1:])
 
 
 @unittest.skipIf(KV is None, "no kubectl found")
-class UserNamespacesRefused(VolumeCase):
+class UserNamespacesRefused(AsNobody):
     """The server as nobody where the kernel allows no user namespace: volumes and stored images
     fail as they did before there were user namespaces, naming the sysctl."""
-    server_user = NOBODY
     server_wrapper = (sys.executable, "-c", REFUSING)
-
-    @classmethod
-    def setUpClass(cls):
-        why = unprivileged_unavailable(NOBODY)
-        if why:
-            raise unittest.SkipTest(why)
 
     def test_volumes_and_stored_images_say_why(self):
         cause = "this kernel refuses them to users (sysctl user.max_user_namespaces is 0)"
