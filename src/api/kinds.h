@@ -64,6 +64,9 @@ struct jp_kind_ops {
     /* Field selectors beyond metadata.name and metadata.namespace, and their values. */
     const char *const *field_labels;
     const char *(*field_value)(const json_t *obj, const char *label, char *buf, size_t n);
+    /* The numbers controllers read on every version, kept in the projection so that reading
+     * them parses nothing (JP_PROJ_FACTS of them). May be NULL. */
+    void (*facts)(const json_t *obj, int64_t *facts);
 };
 
 struct jp_kind {
@@ -89,6 +92,11 @@ extern const struct jp_kind jp_kinds[];
 const char *jp_pod_node_name(const struct jp_obj *pod); /* "" while unbound */
 const char *jp_pod_phase(const struct jp_obj *pod);
 bool jp_pod_finished(const struct jp_obj *pod); /* phase Succeeded or Failed */
+bool jp_pod_ready(const struct jp_obj *pod);    /* the Ready condition is True */
+int jp_pod_restarts(const struct jp_obj *pod);  /* restartCount of all its containers */
+/* A Job's pod's completion index: its annotation, else its label; -1 for none. */
+int64_t jp_pod_completion_index(const struct jp_obj *pod);
+#define JP_JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
 extern const unsigned jp_nkinds;
 
 const struct jp_kind *jp_kind_by_plural(const char *group, const char *version, const char *plural);

@@ -167,6 +167,13 @@ const char *jp_proj_label(const struct jp_proj *p, const char *key)
     return kv ? kv->value : NULL;
 }
 
+bool jp_proj_has_finalizer(const struct jp_proj *p, const char *name)
+{
+    for (size_t i = 0; i < p->nfinalizers; i++)
+        if (!strcmp(p->finalizers[i], name)) return true;
+    return false;
+}
+
 const struct jp_owner *jp_proj_controller(const struct jp_proj *p)
 {
     for (size_t i = 0; i < p->nowners; i++)
@@ -233,6 +240,13 @@ static struct jp_proj *project(const struct jp_kind *kind, const json_t *obj)
     }
     const json_t *fin = json_object_get(meta, "finalizers");
     p->nfinalizers = json_is_array(fin) ? json_array_size(fin) : 0;
+    if (p->nfinalizers) {
+        p->finalizers = jp_xcalloc(p->nfinalizers, sizeof(*p->finalizers));
+        for (size_t i = 0; i < p->nfinalizers; i++) {
+            const char *f = json_string_value(json_array_get(fin, i));
+            p->finalizers[i] = jp_xstrdup(f ? f : "");
+        }
+    }
     const struct jp_kind_ops *ops = kind->ops;
     if (ops->field_labels) {
         size_t n = 0;
@@ -245,6 +259,7 @@ static struct jp_proj *project(const struct jp_kind *kind, const json_t *obj)
             p->fields[i] = jp_xstrdup(v ? v : "");
         }
     }
+    if (ops->facts) ops->facts(obj, p->facts);
     struct jp_cells cells = {0};
     ops->row(obj, &cells);
     p->cells = cells.items;
@@ -269,6 +284,9 @@ void jp_proj_free(void *arg)
         free(p->owners[i].api_version);
     }
     free(p->owners);
+    for (size_t i = 0; i < p->nfinalizers; i++)
+        free(p->finalizers[i]);
+    free(p->finalizers);
     for (size_t i = 0; p->fields && p->fields[i]; i++)
         free(p->fields[i]);
     free(p->fields);

@@ -38,6 +38,9 @@ struct jp_cell {
     int64_t t, end; /* unix ns */
 };
 
+/* How many kind-specific numbers a projection carries (the pods': api/kinds/pod.c). */
+#define JP_PROJ_FACTS 3
+
 struct jp_proj {
     char *uid;
     int64_t created_ns, deleted_ns; /* deleted_ns: deletionTimestamp, 0 when absent */
@@ -46,9 +49,11 @@ struct jp_proj {
     struct jp_owner *owners;
     size_t nowners;
     size_t nfinalizers;
-    char **fields;             /* values for the kind's field-selector labels, in their order */
-    size_t meta_off, meta_len; /* the "metadata" value inside the object's JSON */
-    struct jp_cell *cells;     /* the Table row */
+    char **finalizers;            /* their names (nfinalizers of them) */
+    int64_t facts[JP_PROJ_FACTS]; /* the kind's own (jp_kind_ops.facts); 0 when it has none */
+    char **fields;                /* values for the kind's field-selector labels, in their order */
+    size_t meta_off, meta_len;    /* the "metadata" value inside the object's JSON */
+    struct jp_cell *cells;        /* the Table row */
     size_t ncells;
 };
 
@@ -67,6 +72,7 @@ static inline const struct jp_proj *jp_proj_of(const struct jp_obj *o)
 }
 
 const char *jp_proj_label(const struct jp_proj *p, const char *key);
+bool jp_proj_has_finalizer(const struct jp_proj *p, const char *name);
 /* The ownerReference with controller: true, or NULL. */
 const struct jp_owner *jp_proj_controller(const struct jp_proj *p);
 

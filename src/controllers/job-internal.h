@@ -2,6 +2,7 @@
 #ifndef JP_CONTROLLERS_JOB_INTERNAL_H
 #define JP_CONTROLLERS_JOB_INTERNAL_H
 
+#include "api/kinds.h"
 #include "api/record.h"
 #include "base/metrics.h"
 #include "store/store.h"
@@ -34,7 +35,7 @@ struct jp_jobctl {
     bool retry;                 /* a write of the current sync failed: sync again in 1 s */
 };
 
-#define JOB_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+#define JOB_INDEX_KEY JP_JOB_INDEX_KEY
 #define TRACKING      "batch.kubernetes.io/job-tracking"
 #define FAILURES_KEY  "batch.kubernetes.io/job-index-failure-count"
 #define IGNORED_KEY   "batch.kubernetes.io/job-index-ignored-failure-count"
@@ -84,8 +85,6 @@ struct jp_idx {
     size_t n;
 };
 
-/* The pod's completion index (annotation, else label), or -1. */
-int64_t jobctl__index_of(const json_t *pod);
 void jobctl__idx_parse(const char *s, int64_t limit, struct jp_idx *out);
 bool jobctl__idx_has(const struct jp_idx *x, int64_t i);
 void jobctl__idx_add(struct jp_idx *x, int64_t i);

@@ -1,4 +1,4 @@
-/* Completion indexes of Indexed Jobs: the pod's index, and index sets in the status' interval
+/* Completion indexes of Indexed Jobs: index sets in the status' interval
  * format (job-semantics.md §5.3: "1,3-5,7"; a run of two is written "a,b"). Sets are sorted
  * disjoint ranges, so a Job of 100,000 indexes that all succeeded is one range. */
 #include "api/object.h"
@@ -9,15 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-int64_t jobctl__index_of(const json_t *pod)
-{
-    const char *v = jp_json_str(pod, "metadata", "annotations", JOB_INDEX_KEY, NULL);
-    if (v == NULL) v = jp_json_str(pod, "metadata", "labels", JOB_INDEX_KEY, NULL);
-    int64_t i;
-    if (v == NULL || jp_parse_int(v, 10, 0, INT32_MAX, &i, NULL) < 0) return -1;
-    return i;
-}
 
 bool jobctl__idx_has(const struct jp_idx *x, int64_t i)
 {

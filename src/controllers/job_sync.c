@@ -37,30 +37,6 @@ static int64_t index_failures(const json_t *pod)
     return annotation_count(pod, FAILURES_KEY);
 }
 
-static bool has_finalizer(const json_t *pod)
-{
-    size_t i;
-    json_t *f;
-    json_array_foreach(jp_json_path(pod, "metadata", "finalizers", NULL), i, f)
-    {
-        if (json_is_string(f) && strcmp(json_string_value(f), TRACKING) == 0) return true;
-    }
-    return false;
-}
-
-static int restart_sum(const json_t *pod)
-{
-    int sum = 0;
-    static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
-    for (int l = 0; l < 2; l++) {
-        size_t i;
-        json_t *cs;
-        json_array_foreach(jp_json_path(pod, "status", lists[l], NULL), i, cs) sum +=
-            (int)jp_json_int(cs, 0, "restartCount", NULL);
-    }
-    return sum;
-}
-
 /* When a pod finished, for the re-creation back-off: its last container's finishedAt, else
  * when its deletion began, else its creation. */
 static int64_t finish_time(const json_t *pod)
@@ -89,18 +65,29 @@ static bool collect(const struct jp_obj *o, void *arg)
     if (!ours || jobctl__counted(o)) return true;
     ps->v = jp_xrealloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
     struct owned *w = &ps->v[ps->n++];
+    /* from the projection: a sync reads every pod it has not counted, and parsing each new
+     * version of each was the largest cost of the server's loop in bench/jobs */
     w->o = jp_obj_ref(o);
-    w->pod = jp_api_view(o); /* read-only */
+    w->pod = NULL;
     w->uid = p->uid;
     w->name = o->name;
-    w->phase = jp_json_str(w->pod, "status", "phase", NULL) ?: "Pending";
-    w->tracked = has_finalizer(w->pod);
+    w->phase = *jp_pod_phase(o) ? jp_pod_phase(o) : "Pending";
+    w->tracked = jp_proj_has_finalizer(p, TRACKING);
     w->deleting = p->deleted_ns != 0;
-    w->ready = jp_json_condition_true(json_object_get(w->pod, "status"), "Ready");
-    w->restarts = restart_sum(w->pod);
+    w->ready = jp_pod_ready(o);
+    w->restarts = jp_pod_restarts(o);
     w->created_ns = p->created_ns;
-    w->index = jobctl__index_of(w->pod);
+    w->index = jp_pod_completion_index(o);
     return true;
+}
+
+/* The whole pod, for the rarer questions (why it failed, when it finished): parsed on the
+ * first of them. */
+static const json_t *pod_of(const struct owned *w)
+{
+    struct owned *m = (struct owned *)w; /* a cache, not a change of the pod */
+    if (m->pod == NULL) m->pod = jp_api_view(w->o);
+    return m->pod;
 }
 
 static void pods_free(struct pods *ps)
@@ -227,7 +214,7 @@ static void set_count(json_t *st, const char *key, long long n, bool keep_zero)
  * and no later than now, when its end is seen. */
 static void note_finish(const struct owned *w, int64_t *last_failure)
 {
-    int64_t t = finish_time(w->pod) + NS_PER_S - 1, now = jp_now_ns();
+    int64_t t = finish_time(pod_of(w)) + NS_PER_S - 1, now = jp_now_ns();
     if (t > now) t = now;
     if (t > *last_failure) *last_failure = t;
 }
@@ -288,7 +275,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         char *why = NULL;
         if (k == 1 && !strcmp(w->phase, "Failed") &&
             !jp_json_condition_true(st, "SuccessCriteriaMet"))
-            action = jobctl__pod_failure_action(spec, w->pod, &why);
+            action = jobctl__pod_failure_action(spec, pod_of(w), &why);
         if (action) {
             char labels[48];
             snprintf(labels, sizeof(labels), "action=\"%s\"", action);
@@ -307,7 +294,7 @@ static void count_finished(struct jp_jobctl *j, const json_t *job, struct pods *
         }
         if (ix && ix->per_index >= 0 && w->index >= 0 && w->index < ix->completions) {
             /* §6.6: the index has had its last try, or a FailIndex rule gave up on it */
-            int64_t tries = index_failures(w->pod);
+            int64_t tries = index_failures(pod_of(w));
             if ((action && !strcmp(action, "FailIndex")) || tries >= ix->per_index)
                 jobctl__idx_add(&ix->failed, w->index);
         }
@@ -429,13 +416,13 @@ static int64_t index_tries(struct jp_jobctl *j, const json_t *spec, const struct
         const struct owned *w = &ps->v[k];
         if (w->index != i || strcmp(w->phase, "Failed") != 0) continue;
         char *why;
-        const char *action = jobctl__pod_failure_action(spec, w->pod, &why);
+        const char *action = jobctl__pod_failure_action(spec, pod_of(w), &why);
         free(why);
-        int64_t n = index_failures(w->pod);
+        int64_t n = index_failures(pod_of(w));
         if (action && !strcmp(action, "Ignore")) {
             /* not a try of the index (§6.6), counted apart; it feeds the back-off all the same */
             if (n > tries) tries = n;
-            int64_t m = annotation_count(w->pod, IGNORED_KEY) + 1;
+            int64_t m = annotation_count(pod_of(w), IGNORED_KEY) + 1;
             if (m > skipped) skipped = m;
         } else if (n + 1 > tries) {
             tries = n + 1;

@@ -4,6 +4,7 @@
 #include "api/meta.h"
 #include "api/podspec.h"
 #include "base/alloc.h"
+#include "base/parse.h"
 #include "base/timefmt.h"
 
 #include <stdio.h>
@@ -295,6 +296,26 @@ static const char *field_value(const json_t *obj, const char *label, char *buf, 
     return jp_json_str(obj, top, dot + 1, NULL);
 }
 
+/* What the Job controller reads of every pod version it has not counted (facts: see below). */
+enum { FACT_READY, FACT_RESTARTS, FACT_INDEX };
+
+static void facts(const json_t *obj, int64_t *f)
+{
+    const json_t *st = json_object_get(obj, "status");
+    f[FACT_READY] = jp_json_condition_true(st, "Ready");
+    static const char *const lists[] = {"initContainerStatuses", "containerStatuses"};
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *cs;
+        json_array_foreach(json_object_get(st, lists[l]), i, cs) f[FACT_RESTARTS] +=
+            jp_json_int(cs, 0, "restartCount", NULL);
+    }
+    const char *v = jp_json_str(obj, "metadata", "annotations", JP_JOB_INDEX_KEY, NULL);
+    if (v == NULL) v = jp_json_str(obj, "metadata", "labels", JP_JOB_INDEX_KEY, NULL);
+    int64_t i;
+    f[FACT_INDEX] = v && jp_parse_int(v, 10, 0, INT32_MAX, &i, NULL) == 0 ? i : -1;
+}
+
 const struct jp_kind_ops jp_pod_ops = {
     .defaults = defaults,
     .prepare_create = prepare_create,
@@ -303,6 +324,7 @@ const struct jp_kind_ops jp_pod_ops = {
     .columns = columns,
     .field_labels = field_labels,
     .field_value = field_value,
+    .facts = facts,
 };
 
 const char *jp_pod_node_name(const struct jp_obj *pod)
@@ -319,4 +341,19 @@ bool jp_pod_finished(const struct jp_obj *pod)
 {
     const char *phase = jp_pod_phase(pod);
     return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+}
+
+bool jp_pod_ready(const struct jp_obj *pod)
+{
+    return jp_proj_of(pod)->facts[FACT_READY] != 0;
+}
+
+int jp_pod_restarts(const struct jp_obj *pod)
+{
+    return (int)jp_proj_of(pod)->facts[FACT_RESTARTS];
+}
+
+int64_t jp_pod_completion_index(const struct jp_obj *pod)
+{
+    return jp_proj_of(pod)->facts[FACT_INDEX];
 }

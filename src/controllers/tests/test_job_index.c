@@ -63,19 +63,29 @@ static void parse_reads_its_own_format_and_drops_what_is_out_of_range(void **sta
     jobctl__idx_free(&x);
 }
 
+/* The index as the controller reads it: from the pod's projection, made from its JSON. */
+static int64_t index_of(const char *json)
+{
+    const struct jp_kind *k = jp_kind_by_plural("", "v1", "pods");
+    struct jp_obj *o =
+        jp_object_load(k, (uint16_t)jp_kind_index(k), "default", "p", json, strlen(json));
+    assert_non_null(o);
+    int64_t i = jp_pod_completion_index(o);
+    jp_obj_unref(o);
+    return i;
+}
+
 static void a_pods_index_comes_from_annotation_then_label(void **state)
 {
     (void)state;
-    json_t *p = json_loads("{\"metadata\":{\"annotations\":{\"" JOB_INDEX_KEY "\":\"3\"},"
-                           "\"labels\":{\"" JOB_INDEX_KEY "\":\"4\"}}}",
-                           0, NULL);
-    assert_int_equal(jobctl__index_of(p), 3);
-    json_object_del(json_object_get(p, "metadata"), "annotations");
-    assert_int_equal(jobctl__index_of(p), 4);
-    json_object_set_new(json_object_get(json_object_get(p, "metadata"), "labels"), JOB_INDEX_KEY,
-                        json_string("-1"));
-    assert_int_equal(jobctl__index_of(p), -1);
-    json_decref(p);
+#define POD(META) "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"," META "}}"
+    assert_int_equal(index_of(POD("\"annotations\":{\"" JOB_INDEX_KEY "\":\"3\"},"
+                                  "\"labels\":{\"" JOB_INDEX_KEY "\":\"4\"}")),
+                     3);
+    assert_int_equal(index_of(POD("\"labels\":{\"" JOB_INDEX_KEY "\":\"4\"}")), 4);
+    assert_int_equal(index_of(POD("\"labels\":{\"" JOB_INDEX_KEY "\":\"-1\"}")), -1);
+    assert_int_equal(index_of(POD("\"labels\":{}")), -1);
+#undef POD
 }
 
 int main(void)
