@@ -84,6 +84,7 @@ struct pod {
     struct pod *next, *prev; /* a->pods, doubly linked: a freed pod leaves it at once */
     bool queued;             /* in a->queue: woken or dirty */
     bool deferred;           /* in a->deferred: a running pod's status waits for the flush */
+    uint64_t deferred_at;    /* since when (loop time, ms) */
 };
 
 struct jp_image; /* images/images.h */
@@ -108,13 +109,15 @@ struct jp_agent {
     size_t nqueue, queue_cap;
     struct jp_log_follow *follows;
     uv_timer_t tick; /* syncs woken pods and writes dirty status once per loop turn */
-    /* under load, running pods' status waits STATUS_COALESCE_MS: a short container's Running
-     * and its end then make one write (agent.c) */
+    /* when busy, running pods' status waits up to STATUS_COALESCE_MS: a short container's
+     * Pending, Running and end then make one write (agent.c) */
     uv_timer_t flush;
     struct pod **deferred;
     size_t ndeferred, deferred_cap;
-    bool netns;                /* pods get their own network namespace (needs root) */
-    struct agent_net *net;     /* the pod network, NULL without one */
+    uint64_t writes_window_ms;          /* status writes in this window and the one before */
+    unsigned writes_now, writes_before; /* (agent.c: busy) */
+    bool netns;                         /* pods get their own network namespace (needs root) */
+    struct agent_net *net;              /* the pod network, NULL without one */
     struct sandbox_pool *pool; /* finished pods' sandboxes for the next ones (NULL: none) */
     struct agent_proxy *proxy;
     bool services_changed; /* hosts files and proxy listeners to bring up to date */

@@ -110,26 +110,59 @@ static void unlink_pod(struct jp_agent *a, struct pod *p)
 
 /* The kubelet writes a pod's status when its sync finds it changed, so a container that starts
  * and ends between two syncs is never seen Running. Here status is written the loop turn it
- * changes - unless many pods changed at once: then a running pod's status waits a moment, and a
- * short container's Running and its end make one write instead of two. One pod at a time is
- * never delayed. */
-#define STATUS_COALESCE_MS 10
+ * changes - unless the node is busy: then a running pod's status waits up to
+ * STATUS_COALESCE_MS, and a short container's Pending, Running and end make one write instead
+ * of three. Busy: many pods changed in one loop turn, or status writes come in a stream (a Job
+ * of short pods at parallelism 100 wakes a few pods per turn, and under that load each step of
+ * a pod is tens of ms after the last, so a wait of 10 ms merged nothing). A finished or
+ * terminating pod, and one pod at a time, are never delayed. */
+#define STATUS_COALESCE_MS 100
 #define STATUS_BUSY_PODS   8
+#define STATUS_BUSY_WINDOW 100 /* ms */
+#define STATUS_BUSY_WRITES 20  /* in the last one or two windows: 100-200 writes/s */
+
+/* Counts a status write; true when writes have come in a stream lately. */
+static bool busy_writing(struct jp_agent *a, bool write)
+{
+    uint64_t now = uv_now(a->loop);
+    if (now - a->writes_window_ms >= STATUS_BUSY_WINDOW) {
+        bool next = now - a->writes_window_ms < 2 * STATUS_BUSY_WINDOW;
+        a->writes_before = next ? a->writes_now : 0;
+        a->writes_now = 0;
+        a->writes_window_ms = now;
+    }
+    a->writes_now += write;
+    return a->writes_now + a->writes_before >= STATUS_BUSY_WRITES;
+}
+
+static void flush(uv_timer_t *t);
+
+/* Writes the deferred pods whose wait is over (all of them when stopping), oldest first. */
+static void write_deferred(struct jp_agent *a, bool all)
+{
+    uint64_t now = uv_now(a->loop);
+    size_t i = 0;
+    for (; i < a->ndeferred; i++) {
+        struct pod *p = a->deferred[i];
+        if (!all && p->deferred_at + STATUS_COALESCE_MS > now) break;
+        p->deferred = false;
+        if (!p->freeing && p->dirty && !p->gone) {
+            busy_writing(a, true);
+            status__write(p);
+        }
+        pod__unref(p);
+    }
+    if (i > 0) {
+        memmove(a->deferred, a->deferred + i, (a->ndeferred - i) * sizeof(*a->deferred));
+        a->ndeferred -= i;
+    }
+    if (a->ndeferred > 0 && !all)
+        uv_timer_start(&a->flush, flush, a->deferred[0]->deferred_at + STATUS_COALESCE_MS - now, 0);
+}
 
 static void flush(uv_timer_t *t)
 {
-    struct jp_agent *a = t->data;
-    struct pod **d = a->deferred;
-    size_t n = a->ndeferred;
-    a->deferred = NULL;
-    a->ndeferred = a->deferred_cap = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct pod *p = d[i];
-        p->deferred = false;
-        if (!p->freeing && p->dirty && !p->gone) status__write(p);
-        pod__unref(p);
-    }
-    free(d);
+    write_deferred(t->data, false);
 }
 
 static void defer_status(struct jp_agent *a, struct pod *p)
@@ -137,6 +170,7 @@ static void defer_status(struct jp_agent *a, struct pod *p)
     if (p->deferred) return;
     push_pod(&a->deferred, &a->ndeferred, &a->deferred_cap, p);
     p->deferred = true;
+    p->deferred_at = uv_now(a->loop);
     p->handles++; /* the pod outlives its place in the list */
     if (!uv_is_active((uv_handle_t *)&a->flush))
         uv_timer_start(&a->flush, flush, STATUS_COALESCE_MS, 0);
@@ -173,10 +207,13 @@ static void tick(uv_timer_t *t)
             continue;
         }
         if (!p->dirty || p->gone) continue;
-        if (dirty >= STATUS_BUSY_PODS && !p->finished && !p->terminating && pod__running(p))
+        bool busy = dirty >= STATUS_BUSY_PODS || busy_writing(a, false);
+        if (busy && !p->finished && !p->terminating && pod__running(p)) {
             defer_status(a, p);
-        else
+        } else {
+            busy_writing(a, true);
             status__write(p);
+        }
     }
     free(q);
 }
@@ -315,6 +352,7 @@ static void tick_closed(uv_handle_t *h)
     free(a->images_from);
     json_decref(a->by_uid);
     free(a->queue);
+    free(a->deferred);
     free(a);
 }
 
@@ -329,7 +367,7 @@ void jp_agent_stop(struct jp_agent *a)
 {
     if (a == NULL) return;
     a->stopping = true;
-    flush(&a->flush); /* what waited is written now */
+    write_deferred(a, true); /* what waited is written now */
     jp_store_unsubscribe(a->store, a->sub);
     /* the node's network outlives the server only for pods that do */
     bool sandboxes = false;
