@@ -628,8 +628,11 @@ class Rules(JobCase):
         self.assert_counts(st, failed=1)
 
     def test_r46_failure_target_while_pods_terminate(self):
-        script = ("if mkdir %s/first 2>/dev/null; then exit 1; fi; "
-                  "trap 'sleep 2; exit 0' TERM; sleep 300 & wait" % self.marks)
+        # the first pod fails only once the second has its trap set: a SIGTERM before that would
+        # end it at once, and the Job would rightly be Failed straight away
+        script = ("if mkdir {m}/first 2>/dev/null; then"
+                  " until [ -e {m}/armed ]; do sleep 0.05; done; exit 1; fi; "
+                  "trap 'sleep 2; exit 0' TERM; touch {m}/armed; sleep 300 & wait").format(m=self.marks)
         job = shjob("x", script, parallelism=2, completions=2, backoffLimit=0)
         job["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 10
         self.create(job)
