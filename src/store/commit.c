@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION       1
+#define SCHEMA_VERSION       2
 #define CHECKPOINT_PERIOD_MS 1000
 
 struct checkpointer {
@@ -64,6 +64,24 @@ static int migrate(sqlite3 *db, struct jp_err **err)
              "COMMIT;",
              err) < 0)
         return -1;
+    /* 2: rows in a rowid table. In a WITHOUT ROWID table a row is kept in the key's b-tree,
+     * where a cell over ~1 KB spills into overflow pages: a 4 KB pod was five pages rewritten on
+     * every update. A table leaf holds it whole, and an upsert that keeps the row's id leaves
+     * the (kind, ns, name) index alone: one page. */
+    if (version < 2 &&
+        exec(
+            db,
+            "BEGIN;"
+            "CREATE TABLE objects_v2(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, ns TEXT NOT NULL,"
+            " name TEXT NOT NULL, rv INTEGER NOT NULL, json BLOB NOT NULL, UNIQUE(kind, ns, name));"
+            "INSERT INTO objects_v2(kind, ns, name, rv, json)"
+            " SELECT kind, ns, name, rv, json FROM objects;"
+            "DROP TABLE objects;"
+            "ALTER TABLE objects_v2 RENAME TO objects;"
+            "PRAGMA user_version = 2;"
+            "COMMIT;",
+            err) < 0)
+        return -1;
     return 0;
 }
 
@@ -74,7 +92,8 @@ static int prepare(struct jp_store *s, struct jp_err **err)
         const char *sql;
     } stmts[] = {
         {offsetof(struct jp_store, upsert),
-         "INSERT OR REPLACE INTO objects(kind, ns, name, rv, json) VALUES(?, ?, ?, ?, ?)"},
+         "INSERT INTO objects(kind, ns, name, rv, json) VALUES(?, ?, ?, ?, ?)"
+         " ON CONFLICT(kind, ns, name) DO UPDATE SET rv = excluded.rv, json = excluded.json"},
         {offsetof(struct jp_store, remove), "DELETE FROM objects WHERE kind=? AND ns=? AND name=?"},
         {offsetof(struct jp_store, set_rev), "UPDATE meta SET value=? WHERE key='revision'"},
         {offsetof(struct jp_store, begin), "BEGIN"},

@@ -276,6 +276,57 @@ static void unreadable_rows_are_skipped(void **state)
     close_store(s);
 }
 
+/* A data dir of an older jobplane (schema 1: rows in a WITHOUT ROWID table) opens with every
+ * object and its revision, takes updates, and is at schema 2 afterwards. */
+static void a_schema_1_database_is_migrated_with_its_rows(void **state)
+{
+    (void)state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE objects(kind TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,"
+            " rv INTEGER NOT NULL, json BLOB NOT NULL, PRIMARY KEY(kind, ns, name))"
+            " WITHOUT ROWID;"
+            "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+            "INSERT INTO meta VALUES('revision', 7);"
+            "INSERT INTO objects VALUES('pods', 'ns', 'a', 5, 'A');"
+            "INSERT INTO objects VALUES('jobs', 'ns', 'j', 7, 'J');"
+            "PRAGMA user_version = 1;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    struct jp_store *s = open_store(0);
+    assert_int_equal(jp_store_revision(s), 7);
+    const struct jp_obj *a = jp_store_get(s, 0, "ns", "a");
+    assert_non_null(a);
+    assert_int_equal(a->rv, 5);
+    assert_memory_equal(a->json, "A", 1);
+    assert_non_null(jp_store_get(s, 1, "ns", "j"));
+    put(s, 0, "ns", "a", "A2"); /* an update of a migrated row, then a new one */
+    put(s, 0, "ns", "b", "B");
+    commit(s);
+    close_store(s);
+    s = open_store(0);
+    assert_non_null(strstr(jp_store_get(s, 0, "ns", "a")->json, "\"A2\""));
+    assert_int_equal(jp_store_get(s, 0, "ns", "b")->rv, 9);
+    assert_int_equal(jp_store_count(s, 0), 2);
+    close_store(s);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM objects", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +335,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(events_after_commit_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_commit_is_undone, setup, teardown),
         cmocka_unit_test_setup_teardown(unreadable_rows_are_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_schema_1_database_is_migrated_with_its_rows, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
