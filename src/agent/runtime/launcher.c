@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TITLE_ROOM 6144 /* bytes of padding in the launcher's argv: room for a child's title */
@@ -142,6 +143,11 @@ int jp_shim_launcher_main(char **argv, int argc, int sock)
     signal(SIGTERM, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    /* what each child would do first, done once here and inherited: reading the time zone,
+     * setting up malloc, seeding jansson's hash from /dev/urandom */
+    tzset();
+    free(malloc(1));
+    json_object_seed(0);
     for (;;) {
         reap();
         struct pollfd p = {sock, POLLIN, 0};
