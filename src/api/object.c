@@ -296,7 +296,13 @@ void jp_proj_free(void *arg)
     free(p);
 }
 
-/* Appends "key":value, dumping value compactly. */
+static int dump_into(const char *text, size_t n, void *buf)
+{
+    return jp_buf_append(buf, text, n);
+}
+
+/* Appends "key":value, dumping value compactly straight into b (every write serializes its
+ * object: no string per member to allocate, measure and copy). */
 static void member(struct jp_buf *b, bool *first, const char *key, const json_t *value,
                    size_t *value_off, size_t *value_len)
 {
@@ -304,11 +310,10 @@ static void member(struct jp_buf *b, bool *first, const char *key, const json_t 
     *first = false;
     jp_json_quote(b, key, strlen(key), 0);
     jp_buf_appendc(b, ':');
-    char *v = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (value_off) *value_off = b->len;
-    jp_buf_append(b, v, strlen(v));
-    if (value_len) *value_len = strlen(v);
-    free(v);
+    size_t at = b->len;
+    json_dump_callback(value, dump_into, b, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (value_off) *value_off = at;
+    if (value_len) *value_len = b->len - at;
 }
 
 struct jp_proj *jp_object_serialize(const struct jp_kind *kind, json_t *obj, char **json,

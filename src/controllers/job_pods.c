@@ -13,8 +13,10 @@
 int jobctl__strip_finalizer(struct jp_jobctl *j, const char *ns, const char *name)
 {
     const struct jp_obj *cur = jp_store_get(j->store, j->kind_pods, ns, name);
-    if (cur == NULL) return 0;
-    json_t *pod = jp_api_parse(cur);
+    if (cur == NULL || !jp_proj_has_finalizer(jp_proj_of(cur), TRACKING)) return 0;
+    json_t *view = jp_api_view(cur); /* parsed once for this write and the writer's read */
+    json_t *pod = json_deep_copy(view);
+    json_decref(view);
     json_t *list = jp_json_path(pod, "metadata", "finalizers", NULL);
     size_t i;
     json_t *f;
