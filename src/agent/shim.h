@@ -30,20 +30,11 @@ struct jp_shim_spec {
     char *rootfs;     /* a stored image's root filesystem to run in (jp_rootfs_enter), or NULL */
     int64_t uid, gid; /* -1: keep */
     size_t log_max;
-    char *log_root;     /* the log goes to LOG_ROOT/<attempt>/ (made on the first line); NULL: the
-                           attempt directory itself */
-    int64_t caps;       /* the capabilities a root container may hold (jp_caps_for); -1: all */
-    bool privileged;    /* securityContext.privileged: /proc/sys stays writable */
-    int64_t cpu_shares; /* the kubelet's cpu.shares for the container (jp_cpu_shares); 0: none */
+    char *log_root;  /* the log goes to LOG_ROOT/<attempt>/ (made on the first line); NULL: the
+                        attempt directory itself */
+    int64_t caps;    /* the capabilities a root container may hold (jp_caps_for); -1: all */
+    bool privileged; /* securityContext.privileged: /proc/sys stays writable */
 };
-
-/* The kubelet's cpu.shares of a container: its CPU request in millicores x 1024 / 1000, at least
- * 2 (no request: BestEffort's 2). */
-int64_t jp_cpu_shares(const json_t *container);
-/* In the container's child, in its own session: the session's scheduling weight (its autogroup,
- * which is what a new session is to the scheduler when autogroups are on) set to the nice
- * level nearest SHARES, never above the node's own processes (nice 0). Best effort. */
-void jp_cpu_weigh_session(int64_t shares);
 
 /* The default capability set of a container (containerd's). */
 extern const uint64_t JP_CAPS_DEFAULT;

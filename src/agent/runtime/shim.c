@@ -57,7 +57,6 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
     if (spec->caps >= 0) json_object_set_new(doc, "caps", json_integer(spec->caps));
     if (spec->log_root) json_object_set_new(doc, "logRoot", json_string(spec->log_root));
     if (spec->privileged) json_object_set_new(doc, "privileged", json_true());
-    if (spec->cpu_shares > 0) json_object_set_new(doc, "cpuShares", json_integer(spec->cpu_shares));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
@@ -361,7 +360,6 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
     setsid(); /* its own session and process group: the agent signals the whole group */
-    jp_cpu_weigh_session(json_integer_value(json_object_get(spec, "cpuShares")));
     int e = 0;
     const char *netns = json_string_value(json_object_get(spec, "netns"));
     if (netns) {

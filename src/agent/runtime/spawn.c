@@ -5,7 +5,6 @@
  * we left (state.json, shim.json) and watched through a pidfd. */
 #include "agent/agent-internal.h"
 #include "api/object.h"
-#include "api/quantity.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "base/log.h"
@@ -93,19 +92,6 @@ static bool watch_shim(struct container *c, int pid, int fd)
     c->poll_open = true;
     uv_poll_start(&c->pidfd_poll, UV_READABLE, on_pidfd);
     return true;
-}
-
-int64_t jp_cpu_shares(const json_t *container)
-{
-    const json_t *req = jp_json_path(container, "resources", "requests", "cpu", NULL);
-    struct jp_quantity q;
-    char text[64];
-    if (!req || !jp_quantity_json(req, &q, text, sizeof(text))) return 2 /* MinShares */;
-    long double milli = jp_quantity_approx(&q) * 1000;
-    if (milli <= 0) return 2;
-    long double shares = milli * 1024 / 1000;
-    if (shares > (long double)INT64_MAX / 2) return INT64_MAX / 2;
-    return shares < 2 ? 2 : (int64_t)shares;
 }
 
 static int64_t security_id(const struct pod *p, const json_t *spec, const char *field)
@@ -249,7 +235,6 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         .caps =
             geteuid() == 0 ? (int64_t)jp_caps_for(json_object_get(c->spec, "securityContext")) : -1,
         .privileged = json_is_true(jp_json_path(c->spec, "securityContext", "privileged", NULL)),
-        .cpu_shares = jp_cpu_shares(c->spec),
     };
     image__user(&run, &spec.uid, &spec.gid);
     struct start_job *j = jp_xcalloc(1, sizeof(*j));

@@ -285,24 +285,6 @@ class Node(NodeCase):
         self.expect_rc(r)
         self.assertEqual(int(r.out.split()[1], 16), 0xa80425fb, r.out)
 
-    @unittest.skipIf(os.geteuid() != 0 or not os.path.exists("/proc/self/autogroup"),
-                     "session weights need the kernel's autogroups (and root: not rate-limited)")
-    def test_a_containers_cpu_weight_follows_its_cpu_request_as_the_kubelets_shares(self):
-        # cpu.shares = request in millicores x 1024 / 1000, BestEffort 2: the container's session
-        # gets the nice level of the nearest weight, never more than the node's own (0)
-        show = ["sh", "-c", "cat /proc/self/autogroup; nice"]
-        want = {"besteffort": (None, 19), "quarter": ("250m", 6), "one": ("1", 0), "four": ("4", 0)}
-        for name, (cpu, _) in want.items():
-            m = pod(name, show)
-            if cpu:
-                m["spec"]["containers"][0]["resources"] = {"requests": {"cpu": cpu}}
-            self.create(m)
-        for name, (_, level) in want.items():
-            self.wait_phase(name, ("Succeeded",))
-            lines = self.k("logs", name).out.splitlines()
-            self.assertRegex(lines[0], r"^/autogroup-\d+ nice %d$" % level, name)
-            self.assertEqual(lines[1], "0", name)  # what the container's processes report: unchanged
-
     @unittest.skipIf(os.geteuid() != 0, "sandboxes are root's")
     def test_a_finished_pods_sandbox_serves_the_next_pod_only_when_nothing_of_it_is_left(self):
         def run(name, command, **container):
