@@ -84,6 +84,7 @@ struct pod {
     struct pod *next, *prev; /* a->pods, doubly linked: a freed pod leaves it at once */
     bool queued;             /* in a->queue: woken or dirty */
     bool deferred;           /* in a->deferred: a running pod's status waits for the flush */
+    bool live;               /* counted in the agent's live_pods: not finished, not freed */
     uint64_t deferred_at;    /* since when (loop time, ms) */
 };
 
@@ -114,10 +115,9 @@ struct jp_agent {
     uv_timer_t flush;
     struct pod **deferred;
     size_t ndeferred, deferred_cap;
-    uint64_t writes_window_ms;          /* status writes in this window and the one before */
-    unsigned writes_now, writes_before; /* (agent.c: busy) */
-    bool netns;                         /* pods get their own network namespace (needs root) */
-    struct agent_net *net;              /* the pod network, NULL without one */
+    size_t live_pods;          /* pods not finished (agent.c: busy) */
+    bool netns;                /* pods get their own network namespace (needs root) */
+    struct agent_net *net;     /* the pod network, NULL without one */
     struct sandbox_pool *pool; /* finished pods' sandboxes for the next ones (NULL: none) */
     struct agent_proxy *proxy;
     bool services_changed; /* hosts files and proxy listeners to bring up to date */

@@ -112,28 +112,13 @@ static void unlink_pod(struct jp_agent *a, struct pod *p)
  * and ends between two syncs is never seen Running. Here status is written the loop turn it
  * changes - unless the node is busy: then a running pod's status waits up to
  * STATUS_COALESCE_MS, and a short container's Pending, Running and end make one write instead
- * of three. Busy: many pods changed in one loop turn, or status writes come in a stream (a Job
- * of short pods at parallelism 100 wakes a few pods per turn, and under that load each step of
- * a pod is tens of ms after the last, so a wait of 10 ms merged nothing). A finished or
- * terminating pod, and one pod at a time, are never delayed. */
+ * of three. Busy: many pods changed in one loop turn, or many pods live on the node (a Job of
+ * short pods at parallelism 100 wakes only a few pods per turn, and under that load each step
+ * of a pod is tens of ms after the last, so a wait of 10 ms merged nothing). A finished or
+ * terminating pod, and any pod of a quiet node, are never delayed. */
 #define STATUS_COALESCE_MS 100
-#define STATUS_BUSY_PODS   8
-#define STATUS_BUSY_WINDOW 100 /* ms */
-#define STATUS_BUSY_WRITES 20  /* in the last one or two windows: 100-200 writes/s */
-
-/* Counts a status write; true when writes have come in a stream lately. */
-static bool busy_writing(struct jp_agent *a, bool write)
-{
-    uint64_t now = uv_now(a->loop);
-    if (now - a->writes_window_ms >= STATUS_BUSY_WINDOW) {
-        bool next = now - a->writes_window_ms < 2 * STATUS_BUSY_WINDOW;
-        a->writes_before = next ? a->writes_now : 0;
-        a->writes_now = 0;
-        a->writes_window_ms = now;
-    }
-    a->writes_now += write;
-    return a->writes_now + a->writes_before >= STATUS_BUSY_WRITES;
-}
+#define STATUS_BUSY_PODS   8  /* changed in one loop turn */
+#define STATUS_BUSY_LIVE   32 /* not finished */
 
 static void flush(uv_timer_t *t);
 
@@ -146,10 +131,7 @@ static void write_deferred(struct jp_agent *a, bool all)
         struct pod *p = a->deferred[i];
         if (!all && p->deferred_at + STATUS_COALESCE_MS > now) break;
         p->deferred = false;
-        if (!p->freeing && p->dirty && !p->gone) {
-            busy_writing(a, true);
-            status__write(p);
-        }
+        if (!p->freeing && p->dirty && !p->gone) status__write(p);
         pod__unref(p);
     }
     if (i > 0) {
@@ -207,13 +189,11 @@ static void tick(uv_timer_t *t)
             continue;
         }
         if (!p->dirty || p->gone) continue;
-        bool busy = dirty >= STATUS_BUSY_PODS || busy_writing(a, false);
-        if (busy && !p->finished && !p->terminating && pod__running(p)) {
+        bool busy = dirty >= STATUS_BUSY_PODS || a->live_pods >= STATUS_BUSY_LIVE;
+        if (busy && !p->finished && !p->terminating && pod__running(p))
             defer_status(a, p);
-        } else {
-            busy_writing(a, true);
+        else
             status__write(p);
-        }
     }
     free(q);
 }

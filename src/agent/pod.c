@@ -175,7 +175,19 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj)
     }
     recover(p);
     json_object_del(p->obj, "status");
+    if (!p->finished) {
+        p->live = true;
+        a->live_pods++;
+    }
     return p;
+}
+
+/* The pod no longer counts among the node's live ones (agent.c: busy). */
+static void not_live(struct pod *p)
+{
+    if (!p->live) return;
+    p->live = false;
+    p->agent->live_pods--;
 }
 
 /* The pod as the agent keeps it: metadata and spec. The stored status is the agent's own
@@ -476,6 +488,7 @@ static void arm_deadline(struct pod *p)
 static void settle(struct pod *p, const char *phase)
 {
     p->finished = true;
+    not_live(p);
     snprintf(p->phase, sizeof(p->phase), "%s", phase);
     uv_timer_stop(&p->deadline);
     if (!pod__running(p)) { /* the sandbox goes, and a Memory emptyDir's tmpfs; logs stay */
@@ -657,6 +670,7 @@ void pod__unref(struct pod *p)
 void pod__close(struct pod *p)
 {
     p->freeing = true;
+    not_live(p);
     for (size_t i = 0; i < p->n; i++) {
         probe__stop(&p->c[i]);
         p->c[i].backoff.data = p;
