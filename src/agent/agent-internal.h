@@ -119,6 +119,7 @@ struct jp_agent {
     bool netns;                /* pods get their own network namespace (needs root) */
     struct agent_net *net;     /* the pod network, NULL without one */
     struct sandbox_pool *pool; /* finished pods' sandboxes for the next ones (NULL: none) */
+    struct janitor *janitor;   /* removes settled pods' records off the loop (janitor.c) */
     struct agent_proxy *proxy;
     bool services_changed; /* hosts files and proxy listeners to bring up to date */
     bool stopping;
@@ -231,6 +232,12 @@ const struct container *agent__pick(struct jp_agent *a, const char *ns, const ch
                                     const struct jp_log_opts *o, int *attempt,
                                     struct jp_status **st);
 void agent__logs_stop(struct jp_agent *a);
+/* janitor.c */
+struct janitor *janitor__start(void);
+void janitor__stop(struct janitor *j); /* after the removals handed over so far are done */
+/* Removes PATH (a settled pod's records) once every write made so far has committed. */
+void janitor__remove_when_durable(struct janitor *j, struct jp_store *store, const char *path);
+
 /* status.c */
 json_t *status__build(const struct pod *p, const json_t *old_status);
 void status__write(struct pod *p);

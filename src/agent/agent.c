@@ -299,6 +299,7 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     if (a->net) proxy__start(a);
     if (a->netns) pool__start(a, a->run_dir);
     a->events = jp_recorder_new(store, "kubelet", a->node);
+    a->janitor = janitor__start();
     uv_timer_init(loop, &a->tick);
     uv_timer_init(loop, &a->flush);
     a->flush.data = a;
@@ -373,6 +374,8 @@ void jp_agent_stop(struct jp_agent *a)
     proxy__stop(a);
     pool__stop(a);
     net__stop(a, a->opts.release_network || !sandboxes);
+    janitor__stop(a->janitor);
+    a->janitor = NULL;
     if (agent__records_apart(a)) {
         if (a->opts.release_network) jp_remove_tree(a->run_pods_dir); /* a temporary data dir's */
         agent__tidy_run_dir(a->run_dir);

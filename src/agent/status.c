@@ -223,12 +223,6 @@ json_t *status__build(const struct pod *p, const json_t *old_status)
     return st;
 }
 
-static void release_records(int status, void *arg)
-{
-    if (status == 0) jp_remove_tree(arg);
-    free(arg);
-}
-
 void status__write(struct pod *p)
 {
     struct jp_agent *a = p->agent;
@@ -258,7 +252,7 @@ void status__write(struct pod *p)
         /* how the pod ended is in the store once this commits: its runtime records (a tmpfs's
          * memory) are not needed after that */
         p->records_released = true;
-        jp_store_when_durable(a->store, release_records, jp_xstrdup(p->dir));
+        janitor__remove_when_durable(a->janitor, a->store, p->dir);
     }
     jp_write_result_free(&res);
     jp_write_ctx_free(&ctx);
