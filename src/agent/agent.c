@@ -205,7 +205,10 @@ static bool on_node(const struct jp_agent *a, const struct jp_obj *o)
 
 static void add(struct jp_agent *a, const struct jp_obj *o)
 {
-    struct pod *p = pod__new(a, jp_api_parse(o));
+    /* the agent's own copy (it edits it), of the version its first status write reads too */
+    json_t *view = jp_api_view(o);
+    struct pod *p = pod__new(a, json_deep_copy(view));
+    json_decref(view);
     p->next = a->pods;
     if (a->pods) a->pods->prev = p;
     a->pods = p;
@@ -232,6 +235,15 @@ static void on_event(const struct jp_event *ev, void *arg)
     }
     if (p == NULL) {
         add(a, ev->obj);
+        return;
+    }
+    /* a settled pod's versions (its tracking finalizer gone, its labels edited) matter to the
+     * agent only when its deletion begins: none of the rest is read again, and a Job's
+     * finished pods were a parse each */
+    if (p->finished && !pod__running(p) &&
+        (jp_proj_of(ev->obj)->deleted_ns != 0) ==
+            (jp_json_path(p->obj, "metadata", "deletionTimestamp", NULL) != NULL)) {
+        agent__wake(p);
         return;
     }
     /* the shared parsed version, not parsed again. The agent's copy differs only at the top
