@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,29 @@ static int read_only(const char *path)
     return mount(NULL, path, NULL, flags, NULL) < 0 ? errno : 0;
 }
 
+/* The signals a shim (and the launcher it is forked from) ignores. */
+static const int shim_ignores[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+
+/* SIG_DFL through the kernel's own call: glibc refuses its internal signals (32 and 33), and
+ * its posix_spawn - which started the launcher - leaves them ignored in the new program, an
+ * ignore every container would inherit. */
+static void default_disposition(int sig)
+{
+    struct {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)(void);
+        uint64_t mask;
+    } dfl = {SIG_DFL, 0, NULL, 0};
+    syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
+void jp_shim_signals_default(void)
+{
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP) default_disposition(s);
+}
+
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn))
 exec_container(const char *dir, const char *disk, json_t *spec, int out, int errfd, int status)
@@ -357,8 +381,10 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++)
-        signal(s, SIG_DFL);
+    /* exec resets handled signals; what the shim ignores is all that would carry over (it
+     * started with every other one at its default: jp_shim_signals_default) */
+    for (size_t i = 0; i < sizeof(shim_ignores) / sizeof(shim_ignores[0]); i++)
+        signal(shim_ignores[i], SIG_DFL);
     setsid(); /* its own session and process group: the agent signals the whole group */
     int e = 0;
     const char *netns = json_string_value(json_object_get(spec, "netns"));
@@ -553,10 +579,8 @@ static pid_t start_child(struct child_args *c)
 int jp_shim_main(const char *dir)
 {
     setsid(); /* leave the server's session: the shim outlives it */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
+    for (size_t i = 0; i < sizeof(shim_ignores) / sizeof(shim_ignores[0]); i++)
+        signal(shim_ignores[i], SIG_IGN);
     json_t *spec;
     struct jp_err *err = NULL;
     if (read_json(dir, JP_SHIM_SPEC, &spec, &err) < 0) {

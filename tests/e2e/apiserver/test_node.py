@@ -228,6 +228,12 @@ class Node(NodeCase):
         # what the container was given, as ls (exec'd, no pipeline: sh keeps a pipeline's pipes
         # open while its members start) sees it: stdio, and ls's own handle on the directory
         self.assertEqual(sorted(lines[3:], key=int), ["0", "1", "2", "3"], lines)
+        # nor any signal the server, the launcher or the shim ignores (grep exec'd by the shim
+        # itself: a shell would add its own)
+        self.create(pod("signals", ["grep", "-E", "^Sig(Ign|Blk):", "/proc/self/status"]))
+        self.wait_phase("signals", ("Succeeded",))
+        self.assertEqual(self.k("logs", "signals").out.split(),
+                         ["SigBlk:", "0" * 16, "SigIgn:", "0" * 16])
 
     def test_processes_left_behind_die_with_the_container(self):
         # a daemon in a session of its own, orphaned twice over: on Kubernetes the end of the
