@@ -230,7 +230,8 @@ bool pool__take(struct pod *p, const char *hostname)
         struct idle_sandbox s = pool->v[--pool->n]; /* the newest: its memory is warm */
         char *from = record_path(pool, s.pid), *to = jp_xasprintf("%s/netns.json", p->dir);
         struct jp_err *err = NULL;
-        bool ok = jp_proc_starttime(s.pid) == s.start && jp_mkdir_private(p->dir, &err) == 0 &&
+        /* set_hostname checks that the holder is still the one recorded */
+        bool ok = jp_mkdir_private(p->dir, &err) == 0 &&
                   set_hostname(pool, s.pid, s.start, hostname) == 0 && rename(from, to) == 0;
         jp_err_free(err);
         free(from);

@@ -148,10 +148,12 @@ uint64_t jp_proc_starttime(int pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
+    /* no stdio: the loop reads this for every sandbox it reuses, and the shim at its start */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
     buf[n] = '\0';
     /* the command field may hold spaces and parentheses: count from the last ')' */
     char *p = strrchr(buf, ')');
