@@ -111,13 +111,24 @@ static int link_up(struct nl *n, int index, int master)
     return nl_talk(n, h);
 }
 
+/* The bridge's own address, set once (locally administered, unicast): a bridge whose address
+ * was never set takes its lowest port's and looks for it again on every port that comes or
+ * goes, and multicast snooping off (the pod network floods multicast like a hub): snooping set
+ * up and tore down per-port state on every veth. Both walk every port: with hundreds of pods
+ * starting at once they made each new sandbox slower than the last. */
+static const uint8_t BRIDGE_MAC[6] = {0x02, 0x6a, 0x70, 0x00, 0x00, 0x01};
+
 static int add_bridge(struct nl *n)
 {
     struct nlmsghdr *h;
     link_msg(n, &h, NLM_F_CREATE | NLM_F_EXCL);
     mnl_attr_put_strz(h, IFLA_IFNAME, BRIDGE);
+    mnl_attr_put(h, IFLA_ADDRESS, sizeof(BRIDGE_MAC), BRIDGE_MAC);
     struct nlattr *info = mnl_attr_nest_start(h, IFLA_LINKINFO);
     mnl_attr_put_strz(h, IFLA_INFO_KIND, "bridge");
+    struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
+    mnl_attr_put_u8(h, IFLA_BR_MCAST_SNOOPING, 0);
+    mnl_attr_nest_end(h, data);
     mnl_attr_nest_end(h, info);
     return nl_talk(n, h);
 }

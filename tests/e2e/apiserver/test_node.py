@@ -12,7 +12,9 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
+import subprocess
 import time
 import unittest
 
@@ -290,6 +292,22 @@ class Node(NodeCase):
         r = self.k("exec", "held", "--", "grep", "CapEff", "/proc/self/status")
         self.expect_rc(r)
         self.assertEqual(int(r.out.split()[1], 16), 0xa80425fb, r.out)
+
+    @unittest.skipIf(os.geteuid() != 0 or not shutil.which("nsenter") or not shutil.which("ip"),
+                     "the pod network is root's (read with nsenter and ip)")
+    def test_the_pod_bridge_has_its_own_address_and_no_multicast_snooping(self):
+        # both keep a port's coming and going from walking every other port: with hundreds of
+        # sandboxes at once, each new one was slower than the last
+        self.create(pod("net", ["true"]))
+        self.wait_phase("net", ("Succeeded",))
+        records = [os.path.join(os.path.dirname(d), "node", "netns.json") for d in self.s.pods_dirs()]
+        record = next(r for r in records if os.path.exists(r))
+        with open(record) as f:
+            holder = json.load(f)["pid"]
+        out = subprocess.run(["nsenter", "--net=/proc/%d/ns/net" % holder, "ip", "-d", "link", "show", "jp0"],
+                             capture_output=True, text=True, check=True).stdout
+        self.assertIn("link/ether 02:6a:70:00:00:01 ", out)
+        self.assertRegex(out, r"mcast_snooping 0\b")
 
     @unittest.skipIf(os.geteuid() != 0, "sandboxes are root's")
     def test_a_finished_pods_sandbox_serves_the_next_pod_only_when_nothing_of_it_is_left(self):
