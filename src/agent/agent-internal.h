@@ -74,8 +74,11 @@ struct pod {
     bool gone;            /* removed from the store */
     int netns_pid;        /* the pod's network-namespace holder, 0 for none */
     bool sandbox_pending; /* its namespaces are being made on a worker thread */
+    bool sandbox_queued;  /* waits for a sandbox: a pooled one, or a turn to make one */
+    bool sandbox_turn;    /* woken from the line: goes before the pods still in it */
     json_t *volumes;      /* volume name -> its directory (or hostPath) once prepared */
     uint32_t ip;          /* its address on the pod network (host order), 0 for none */
+    uint32_t ip_was;      /* the address it had, once its sandbox is gone (its status keeps it) */
     uv_timer_t kill_timer, deadline;
     int64_t kill_at_ns; /* monotonic: SIGKILL what still runs from then on */
     int handles;        /* open uv handles; the pod is freed when the last one closes */
@@ -115,11 +118,14 @@ struct jp_agent {
     uv_timer_t flush;
     struct pod **deferred;
     size_t ndeferred, deferred_cap;
-    size_t live_pods;          /* pods not finished (agent.c: busy) */
-    bool netns;                /* pods get their own network namespace (needs root) */
-    struct agent_net *net;     /* the pod network, NULL without one */
-    struct sandbox_pool *pool; /* finished pods' sandboxes for the next ones (NULL: none) */
-    struct janitor *janitor;   /* removes settled pods' records off the loop (janitor.c) */
+    size_t live_pods;           /* pods not finished (agent.c: busy) */
+    bool netns;                 /* pods get their own network namespace (needs root) */
+    struct agent_net *net;      /* the pod network, NULL without one */
+    struct sandbox_pool *pool;  /* finished pods' sandboxes for the next ones (NULL: none) */
+    unsigned sandboxes_making;  /* namespaces being made now (spawn.c: SANDBOXES_AT_ONCE) */
+    struct pod **sandbox_queue; /* pods waiting for a sandbox, first come first served */
+    size_t nsandbox_queue, sandbox_queue_cap;
+    struct janitor *janitor; /* removes settled pods' records off the loop (janitor.c) */
     struct agent_proxy *proxy;
     bool services_changed; /* hosts files and proxy listeners to bring up to date */
     bool stopping;
@@ -180,6 +186,10 @@ int launcher__holder(const char *exe, const char *dir, const char *host, int ns_
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,
                   uint32_t ip, int *pid, struct jp_err **err);
 void spawn__netns_release(struct pod *p);
+/* A sandbox was freed or made: the first pod waiting for one tries again. */
+void spawn__sandbox_next(struct jp_agent *a);
+/* At the agent's stop: the waiting pods are let go. */
+void spawn__sandbox_queue_free(struct jp_agent *a);
 /* The pid of the holder recorded in dir/name (its address in *ip), if it still runs. */
 int spawn__holder_record_read(const char *dir, const char *name, uint32_t *ip);
 

@@ -87,7 +87,10 @@ void agent__event(const struct pod *p, const struct container *c, const char *ty
 
 const char *agent__pod_ip(const struct pod *p, char buf[static 16])
 {
-    return p->ip ? net__ip_str(p->ip, buf) : strcpy(buf, "127.0.0.1");
+    /* a settled pod whose sandbox went (to the pool, or away) shows the address it had, as
+     * the kubelet keeps a terminated pod's podIPs */
+    uint32_t ip = p->ip ? p->ip : p->ip_was;
+    return ip ? net__ip_str(ip, buf) : strcpy(buf, "127.0.0.1");
 }
 
 static void unlink_pod(struct jp_agent *a, struct pod *p)
@@ -380,6 +383,7 @@ void jp_agent_stop(struct jp_agent *a)
         }
         if (!p->freeing) pod__close(p);
     }
+    spawn__sandbox_queue_free(a);
     a->pods = NULL;
     json_object_clear(a->by_uid);
     a->nqueue = 0;

@@ -634,8 +634,17 @@ void pod__sync(struct pod *p)
         return;
     }
     if (p->finished) return;
-    if (!p->started) begin(p);
-    if (p->sandbox_pending) return; /* sandbox_done wakes the pod */
+    if (!p->started) {
+        begin(p);
+    } else if (p->sandbox_queued) {
+        struct jp_err *err = NULL;
+        if (spawn__sandbox(p, &err) < 0) {
+            jp_log(JP_WARN, "agent", "%s: the pod shares the host network", err->msg);
+            jp_err_free(err);
+        }
+    }
+    /* sandbox_done (or the sandbox the pod waits for) wakes it */
+    if (p->sandbox_pending || p->sandbox_queued) return;
     if (p->ninit && !step_init(p)) return;
     if (!p->finished) step_apps(p);
 }

@@ -469,6 +469,10 @@ static void sandbox_done(uv_work_t *r, int status)
     struct sandbox_job *j = r->data;
     struct pod *p = j->p;
     p->sandbox_pending = false;
+    if (!p->freeing) { /* (freeing: the agent is stopping, and may be gone already) */
+        p->agent->sandboxes_making--;
+        spawn__sandbox_next(p->agent);
+    }
     if (p->freeing) {
         /* the agent is stopping: the recorded holder is found again by the next server */
     } else if (j->pid > 0) {
@@ -491,9 +495,61 @@ static void sandbox_done(uv_work_t *r, int status)
     pod__unref(p);
 }
 
+/* Namespaces made at once. Each costs the kernel more the more exist, and a burst of pods all
+ * making theirs at the same time (bench/pods: 1,000) had hundreds alive before the first pod
+ * ended and gave its sandbox back: starts slowed to half. Waiting pods take a pooled sandbox
+ * or the next turn, in the order they came. */
+#define SANDBOXES_AT_ONCE 8
+
+void spawn__sandbox_next(struct jp_agent *a)
+{
+    while (a->nsandbox_queue > 0) {
+        struct pod *p = a->sandbox_queue[0];
+        a->nsandbox_queue--;
+        memmove(a->sandbox_queue, a->sandbox_queue + 1,
+                a->nsandbox_queue * sizeof(*a->sandbox_queue));
+        bool waits = p->sandbox_queued && !p->freeing && !p->terminating && !p->finished;
+        if (waits) {
+            p->sandbox_turn = true;
+            agent__wake(p); /* its sync tries again (spawn__sandbox) */
+        }
+        pod__unref(p);
+        if (waits) return;
+    }
+}
+
+static void queue_pod(struct jp_agent *a, struct pod *p, bool front)
+{
+    if (a->nsandbox_queue == a->sandbox_queue_cap) {
+        a->sandbox_queue_cap = a->sandbox_queue_cap ? a->sandbox_queue_cap * 2 : 64;
+        a->sandbox_queue =
+            jp_xrealloc(a->sandbox_queue, a->sandbox_queue_cap * sizeof(*a->sandbox_queue));
+    }
+    if (front) {
+        memmove(a->sandbox_queue + 1, a->sandbox_queue,
+                a->nsandbox_queue * sizeof(*a->sandbox_queue));
+        a->sandbox_queue[0] = p;
+    } else {
+        a->sandbox_queue[a->nsandbox_queue] = p;
+    }
+    a->nsandbox_queue++;
+    p->handles++; /* the pod outlives its place in line */
+    p->sandbox_queued = true;
+}
+
+void spawn__sandbox_queue_free(struct jp_agent *a)
+{
+    for (size_t i = 0; i < a->nsandbox_queue; i++)
+        pod__unref(a->sandbox_queue[i]);
+    free(a->sandbox_queue);
+    a->sandbox_queue = NULL;
+    a->nsandbox_queue = a->sandbox_queue_cap = 0;
+}
+
 /* The pod's sandbox: network and UTS namespaces, and with a pod network its address and veth.
  * A recorded holder (after a restart) is adopted at once; a new one is made on a worker thread
- * while p->sandbox_pending holds the pod's containers back. */
+ * while p->sandbox_pending holds the pod's containers back, or, when SANDBOXES_AT_ONCE are
+ * being made, the pod waits in line (p->sandbox_queued). */
 int spawn__sandbox(struct pod *p, struct jp_err **err)
 {
     struct jp_agent *a = p->agent;
@@ -510,8 +566,15 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
     const char *host = jp_json_str(p->spec, "hostname", NULL);
     char hostname[64];
     snprintf(hostname, sizeof(hostname), "%.63s", host && *host ? host : p->name);
-    if (pool__take(p, hostname)) {
+    bool turn = p->sandbox_turn, first = a->nsandbox_queue == 0 || turn;
+    p->sandbox_turn = p->sandbox_queued = false;
+    if (first && pool__take(p, hostname)) {
         hosts__write(p);
+        if (a->sandboxes_making < SANDBOXES_AT_ONCE) spawn__sandbox_next(a); /* room left */
+        return 0;
+    }
+    if (!first || a->sandboxes_making >= SANDBOXES_AT_ONCE) {
+        queue_pod(a, p, turn); /* a pod whose turn it was keeps its place at the front */
         return 0;
     }
     p->ip = a->net ? net__alloc(a) : 0;
@@ -535,13 +598,19 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
                           uv_strerror(e));
     }
     p->sandbox_pending = true;
+    a->sandboxes_making++;
     p->handles++; /* the pod outlives the job */
+    if (a->sandboxes_making < SANDBOXES_AT_ONCE) spawn__sandbox_next(a); /* room left */
     return 0;
 }
 
 void spawn__netns_release(struct pod *p)
 {
-    if (pool__put(p)) return; /* kept for the next pod */
+    if (p->ip) p->ip_was = p->ip;
+    if (pool__put(p)) { /* kept for the next pod: the first in line, if one waits */
+        spawn__sandbox_next(p->agent);
+        return;
+    }
     if (p->netns_pid > 0) {
         kill(p->netns_pid, SIGKILL); /* the launcher (or init, for an older one) reaps it */
         p->netns_pid = 0;

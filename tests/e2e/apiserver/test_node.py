@@ -402,6 +402,26 @@ class Node(NodeCase):
                        and "running" in p["status"]["containerStatuses"][0]["state"])
         wait_until(lambda: running() == n, 10, "all %d pods to show Running" % n, interval=0.05)
 
+    @unittest.skipIf(os.geteuid() != 0, "the pod network is root's")
+    def test_a_settled_pod_keeps_its_address_and_pods_waiting_for_a_sandbox_can_go(self):
+        # its sandbox serves the next pod (or is gone): the status keeps the address, as the
+        # kubelet keeps a terminated pod's podIPs
+        self.create(pod("done", ["true"]))
+        self.wait_phase("done", ("Succeeded",))
+        self.assertRegex(self.get("done")["status"].get("podIP", ""), r"^10\.244\.")
+        # a burst waits in line for sandboxes (a few are made at once); deleted meanwhile,
+        # every pod goes, made or waiting
+        n = 30
+        items = [pod("w%02d" % i, ["sleep", "300"], terminationGracePeriodSeconds=1) for i in range(n)]
+        self.expect_rc(self.k("create", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                                                      "items": items})))
+        self.expect_rc(self.k("delete", "pods", "--all", "--wait=false"))
+
+        def left():
+            _, lst = self.s.json("GET", "/api/v1/namespaces/default/pods", expect=200)
+            return [p["metadata"]["name"] for p in lst["items"] if p["metadata"]["name"].startswith("w")]
+        wait_until(lambda: not left(), 30, "the waiting pods to go: %s" % left())
+
     def test_new_image_restarts_the_container_whatever_the_restart_policy(self):
         self.create(pod("s", ["sh", "-c", "echo started; exec sleep 300"], terminationGracePeriodSeconds=2))
         self.wait_phase("s", ("Running",))
