@@ -135,6 +135,9 @@ struct jp_agent {
 /* agent.c */
 struct pod *agent__find(struct jp_agent *a, const char *ns, const char *name);
 struct pod *agent__find_uid(struct jp_agent *a, const char *uid);
+/* Appends p to a growing list of pods (the tick's queue, the deferred status writes, the pods
+ * waiting for a sandbox). */
+void agent__push_pod(struct pod ***v, size_t *n, size_t *cap, struct pod *p);
 /* Whether runtime records go to a directory of their own (the tmpfs), not DATA/pods. */
 static inline bool agent__records_apart(const struct jp_agent *a)
 {

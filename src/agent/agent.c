@@ -30,8 +30,7 @@ struct pod *agent__find_uid(struct jp_agent *a, const char *uid)
     return v ? (struct pod *)(intptr_t)json_integer_value(v) : NULL;
 }
 
-/* Appends p to a growing list of pods (the tick's queue, the deferred status writes). */
-static void push_pod(struct pod ***v, size_t *n, size_t *cap, struct pod *p)
+void agent__push_pod(struct pod ***v, size_t *n, size_t *cap, struct pod *p)
 {
     if (*n == *cap) {
         *cap = *cap ? 2 * *cap : 64;
@@ -44,7 +43,7 @@ static void queue_pod(struct pod *p)
 {
     struct jp_agent *a = p->agent;
     if (p->queued || p->freeing) return;
-    push_pod(&a->queue, &a->nqueue, &a->queue_cap, p);
+    agent__push_pod(&a->queue, &a->nqueue, &a->queue_cap, p);
     p->queued = true;
 }
 
@@ -153,7 +152,7 @@ static void flush(uv_timer_t *t)
 static void defer_status(struct jp_agent *a, struct pod *p)
 {
     if (p->deferred) return;
-    push_pod(&a->deferred, &a->ndeferred, &a->deferred_cap, p);
+    agent__push_pod(&a->deferred, &a->ndeferred, &a->deferred_cap, p);
     p->deferred = true;
     p->deferred_at = uv_now(a->loop);
     p->handles++; /* the pod outlives its place in the list */

@@ -533,15 +533,22 @@ static void finish_termination(struct pod *p)
 
 /* ---- the step ---- */
 
-static void begin(struct pod *p)
+/* The pod's sandbox, or its place in line for one; without either it shares the host's
+ * network. */
+static void sandbox(struct pod *p)
 {
-    p->started = true;
-    p->start_ns = jp_now_ns();
     struct jp_err *err = NULL;
     if (spawn__sandbox(p, &err) < 0) {
         jp_log(JP_WARN, "agent", "%s: the pod shares the host network", err->msg);
         jp_err_free(err);
     }
+}
+
+static void begin(struct pod *p)
+{
+    p->started = true;
+    p->start_ns = jp_now_ns();
+    sandbox(p);
     arm_deadline(p);
     agent__dirty(p);
 }
@@ -634,15 +641,10 @@ void pod__sync(struct pod *p)
         return;
     }
     if (p->finished) return;
-    if (!p->started) {
+    if (!p->started)
         begin(p);
-    } else if (p->sandbox_queued) {
-        struct jp_err *err = NULL;
-        if (spawn__sandbox(p, &err) < 0) {
-            jp_log(JP_WARN, "agent", "%s: the pod shares the host network", err->msg);
-            jp_err_free(err);
-        }
-    }
+    else if (p->sandbox_queued)
+        sandbox(p);
     /* sandbox_done (or the sandbox the pod waits for) wakes it */
     if (p->sandbox_pending || p->sandbox_queued) return;
     if (p->ninit && !step_init(p)) return;

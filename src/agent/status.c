@@ -7,7 +7,6 @@
 #include "api/object.h"
 #include "api/write.h"
 #include "base/alloc.h"
-#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 

@@ -469,23 +469,24 @@ static void sandbox_done(uv_work_t *r, int status)
     struct sandbox_job *j = r->data;
     struct pod *p = j->p;
     p->sandbox_pending = false;
-    if (!p->freeing) { /* (freeing: the agent is stopping, and may be gone already) */
+    if (p->freeing) {
+        /* the agent is stopping (and may be gone already): the recorded holder is found again
+         * by the next server */
+    } else {
         p->agent->sandboxes_making--;
         spawn__sandbox_next(p->agent);
+        if (j->pid > 0) {
+            p->netns_pid = j->pid;
+            hosts__write(p);
+            if (p->finished && !pod__running(p)) spawn__netns_release(p); /* settled meanwhile */
+        } else {
+            net__free_ip(p->agent, p->ip);
+            p->ip = 0;
+            jp_log(JP_WARN, "agent", "%s: the pod shares the host network",
+                   j->err ? j->err->msg : "no sandbox");
+        }
+        agent__wake(p);
     }
-    if (p->freeing) {
-        /* the agent is stopping: the recorded holder is found again by the next server */
-    } else if (j->pid > 0) {
-        p->netns_pid = j->pid;
-        hosts__write(p);
-        if (p->finished && !pod__running(p)) spawn__netns_release(p); /* settled meanwhile */
-    } else {
-        net__free_ip(p->agent, p->ip);
-        p->ip = 0;
-        jp_log(JP_WARN, "agent", "%s: the pod shares the host network",
-               j->err ? j->err->msg : "no sandbox");
-    }
-    if (!p->freeing) agent__wake(p);
     jp_err_free(j->err);
     free(j->self_exe);
     free(j->dir);
@@ -518,21 +519,14 @@ void spawn__sandbox_next(struct jp_agent *a)
     }
 }
 
-static void queue_pod(struct jp_agent *a, struct pod *p, bool front)
+static void wait_in_line(struct jp_agent *a, struct pod *p, bool front)
 {
-    if (a->nsandbox_queue == a->sandbox_queue_cap) {
-        a->sandbox_queue_cap = a->sandbox_queue_cap ? a->sandbox_queue_cap * 2 : 64;
-        a->sandbox_queue =
-            jp_xrealloc(a->sandbox_queue, a->sandbox_queue_cap * sizeof(*a->sandbox_queue));
-    }
+    agent__push_pod(&a->sandbox_queue, &a->nsandbox_queue, &a->sandbox_queue_cap, p);
     if (front) {
         memmove(a->sandbox_queue + 1, a->sandbox_queue,
-                a->nsandbox_queue * sizeof(*a->sandbox_queue));
+                (a->nsandbox_queue - 1) * sizeof(*a->sandbox_queue));
         a->sandbox_queue[0] = p;
-    } else {
-        a->sandbox_queue[a->nsandbox_queue] = p;
     }
-    a->nsandbox_queue++;
     p->handles++; /* the pod outlives its place in line */
     p->sandbox_queued = true;
 }
@@ -574,7 +568,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
         return 0;
     }
     if (!first || a->sandboxes_making >= SANDBOXES_AT_ONCE) {
-        queue_pod(a, p, turn); /* a pod whose turn it was keeps its place at the front */
+        wait_in_line(a, p, turn); /* a pod whose turn it was keeps its place at the front */
         return 0;
     }
     p->ip = a->net ? net__alloc(a) : 0;
