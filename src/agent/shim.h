@@ -97,6 +97,8 @@ int jp_shim_main(const char *dir);
 /* Every signal back at its default, whatever the exec'ing process ignored: the first thing an
  * exec'd shim or launcher does, so that a container inherits no ignored signal. */
 void jp_shim_signals_default(void);
+/* The signals a shim ignores (the server's, a terminal's): what its container's child undoes. */
+void jp_shim_signals_ignore(void);
 /* "jobplane shim --hold DIR [HOSTNAME]": keeps a pod's network and UTS namespaces alive (the
  * latter named HOSTNAME), doing nothing else; the agent starts it inside the new namespaces and
  * kills it when the pod's sandbox goes. */

@@ -28,22 +28,19 @@ static int exec_verb(int argc, char **argv)
 
 int jp_cmd_shim(int argc, char **argv)
 {
+    /* whatever the exec'ing process ignored: a container, kubectl exec's process and the
+     * launcher (its shims are forked with these) inherit none of it */
+    jp_shim_signals_default();
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "--hold") == 0)
         jp_shim_hold_main(argv[2], argc == 4 ? argv[3] : NULL);
-    if (argc >= 5 && strcmp(argv[1], "--exec") == 0) {
-        jp_shim_signals_default(); /* kubectl exec's process inherits none of ours either */
-        return exec_verb(argc, argv);
-    }
+    if (argc >= 5 && strcmp(argv[1], "--exec") == 0) return exec_verb(argc, argv);
     /* both mains pass their argv from "shim" on: argv[-1] is the program's own argv[0] */
-    if (argc == 3 && strcmp(argv[1], "--launcher") == 0) {
-        jp_shim_signals_default(); /* its shims are forked with these */
+    if (argc == 3 && strcmp(argv[1], "--launcher") == 0)
         return jp_shim_launcher_main(argv - 1, argc + 1, 3);
-    }
     if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr,
                 "Usage: jobplane shim DIR (started by the node agent, one per container)\n");
         return 2;
     }
-    jp_shim_signals_default();
     return jp_shim_main(argv[1]);
 }

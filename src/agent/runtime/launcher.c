@@ -139,10 +139,7 @@ int jp_shim_launcher_main(char **argv, int argc, int sock)
     snprintf(exe, sizeof(exe), "%s", argv[0]);
     title_at = argv[0];
     title_size = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
+    jp_shim_signals_ignore(); /* the shims' own, inherited (and undone for their containers) */
     /* what each child would do first, done once here and inherited: reading the time zone,
      * setting up malloc, seeding jansson's hash from /dev/urandom */
     tzset();

@@ -376,6 +376,12 @@ void jp_shim_signals_default(void)
         if (s != SIGKILL && s != SIGSTOP) default_disposition(s);
 }
 
+void jp_shim_signals_ignore(void)
+{
+    for (size_t i = 0; i < sizeof(shim_ignores) / sizeof(shim_ignores[0]); i++)
+        signal(shim_ignores[i], SIG_IGN);
+}
+
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn))
 exec_container(const char *dir, const char *disk, json_t *spec, int out, int errfd, int status)
@@ -581,8 +587,7 @@ static pid_t start_child(struct child_args *c)
 int jp_shim_main(const char *dir)
 {
     setsid(); /* leave the server's session: the shim outlives it */
-    for (size_t i = 0; i < sizeof(shim_ignores) / sizeof(shim_ignores[0]); i++)
-        signal(shim_ignores[i], SIG_IGN);
+    jp_shim_signals_ignore();
     json_t *spec;
     struct jp_err *err = NULL;
     if (read_json(dir, JP_SHIM_SPEC, &spec, &err) < 0) {
