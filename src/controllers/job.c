@@ -105,11 +105,12 @@ static bool owner_alive(struct jp_jobctl *j, const struct jp_obj *pod)
     return job && strcmp(jp_proj_of(job)->uid, w->uid) == 0;
 }
 
-/* A pod that carries finalizers but whose Job is gone (deleted, or the pod was orphaned) is
- * queued to lose the tracking finalizer: nobody else would ever remove it. */
+/* A pod that carries the tracking finalizer but whose Job is gone (deleted, or the pod was
+ * orphaned) is queued to lose the tracking finalizer: nobody else would ever remove it. */
 static void release_if_orphan(struct jp_jobctl *j, const struct jp_obj *pod)
 {
-    if (j->stopping || jp_proj_of(pod)->nfinalizers == 0 || owner_alive(j, pod)) return;
+    if (j->stopping || !jp_proj_has_finalizer(jp_proj_of(pod), TRACKING) || owner_alive(j, pod))
+        return;
     char *key = jp_xasprintf("%s/%s", pod->ns, pod->name);
     json_object_set_new(j->release, key, json_true());
     free(key);
@@ -173,7 +174,8 @@ static bool offer_orphan(const struct jp_obj *job, void *arg)
 
 bool jobctl__counted(const struct jp_obj *pod)
 {
-    return jp_proj_of(pod)->nfinalizers == 0 && !strcmp(jp_pod_phase(pod), "Succeeded");
+    return !jp_proj_has_finalizer(jp_proj_of(pod), TRACKING) &&
+           !strcmp(jp_pod_phase(pod), "Succeeded");
 }
 
 static bool sync_reads(const struct jp_obj *pod)
