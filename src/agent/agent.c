@@ -345,7 +345,10 @@ static void tick_closed(uv_handle_t *h)
     free(a->self_exe);
     free(a->kuard_exe);
     free(a->images_from);
-    json_decref(a->by_uid);
+    if (jp_free_at_stop())
+        json_decref(a->by_uid);
+    else /* it still points at every pod left to the process's end (pod__unref) */
+        jp_keep_until_exit(a->by_uid);
     free(a->queue);
     free(a->deferred);
     free(a);
@@ -384,7 +387,7 @@ void jp_agent_stop(struct jp_agent *a)
     }
     spawn__sandbox_queue_free(a);
     a->pods = NULL;
-    json_object_clear(a->by_uid);
+    if (jp_free_at_stop()) json_object_clear(a->by_uid); /* else the process's end frees them */
     a->nqueue = 0;
     proxy__stop(a);
     pool__stop(a);

@@ -61,3 +61,28 @@ char *jp_xasprintf(const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+static bool process_ending;
+
+struct kept {
+    struct kept *next;
+    void *p;
+};
+static struct kept *kept_until_exit; /* reachable from here, so no checker calls it lost */
+
+void jp_process_ending(void)
+{
+    process_ending = true;
+}
+
+bool jp_free_at_stop(void)
+{
+    return JP_ASAN || !process_ending;
+}
+
+void jp_keep_until_exit(void *p)
+{
+    struct kept *k = jp_xmalloc(sizeof(*k));
+    *k = (struct kept){kept_until_exit, p};
+    kept_until_exit = k;
+}

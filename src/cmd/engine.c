@@ -241,6 +241,7 @@ void jp_engine_stop_controllers(struct jp_engine *e)
 void jp_engine_stop(struct jp_engine *e)
 {
     if (e == NULL) return;
+    jp_process_ending(); /* the commands end right after this: see base/alloc.h */
     if (e->api) jp_apiserver_close(e->api); /* before the agent: its log streams hold followers */
     jp_agent_stop(e->agent);
     jp_scheduler_stop(e->sched);

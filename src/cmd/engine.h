@@ -61,7 +61,8 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
                     struct jp_err **err);
 /* Stops the controllers only: nothing creates pods any more (for a clean teardown). */
 void jp_engine_stop_controllers(struct jp_engine *e);
-/* Closes everything; the caller then runs the loop until the handles have closed. */
+/* Closes everything; the caller then runs the loop until the handles have closed, and ends:
+ * what lives as long as the store is left to the process's end (base/alloc.h). */
 void jp_engine_stop(struct jp_engine *e);
 
 struct jp_store *jp_engine_store(struct jp_engine *e);

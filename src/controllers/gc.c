@@ -318,8 +318,13 @@ void jp_gc_stop(struct jp_gc *gc)
     if (gc == NULL) return;
     gc->closing = true;
     jp_store_unsubscribe(gc->store, gc->sub);
-    json_decref(gc->objects);
-    json_decref(gc->dependents);
+    if (jp_free_at_stop()) {
+        json_decref(gc->objects);
+        json_decref(gc->dependents);
+    } else { /* an object per stored object: the process's end frees them faster */
+        jp_keep_until_exit(gc->objects);
+        jp_keep_until_exit(gc->dependents);
+    }
     json_decref(gc->queue);
     uv_close((uv_handle_t *)&gc->timer, closed);
 }

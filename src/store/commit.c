@@ -359,7 +359,12 @@ void jp_store_close(struct jp_store *s)
         sqlite3_close(s->db);
     }
     if (s->log) jp_store__log_free(s);
-    jp_store__index_free(s);
+    if (jp_free_at_stop()) {
+        jp_store__index_free(s);
+    } else {
+        jp_keep_until_exit(s->index);
+        s->index = NULL;
+    }
     free(s->changes);
     free(s->waiters);
     if (s->open_handles == 0) {
