@@ -42,5 +42,6 @@ int jp_cmd_shim(int argc, char **argv)
                 "Usage: jobplane shim DIR (started by the node agent, one per container)\n");
         return 2;
     }
+    setsid(); /* exec'd by hand, not forked by the launcher: leave the caller's session */
     return jp_shim_main(argv[1]);
 }

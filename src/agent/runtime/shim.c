@@ -393,7 +393,13 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
      * started with every other one at its default: jp_shim_signals_default) */
     for (size_t i = 0; i < sizeof(shim_ignores) / sizeof(shim_ignores[0]); i++)
         signal(shim_ignores[i], SIG_DFL);
-    setsid(); /* its own session and process group: the agent signals the whole group */
+    /* its own process group (the agent signals the whole group), in the launcher's session,
+     * which has no terminal - nor can the container take one, not being a session leader. Not
+     * a session of its own: every session is a scheduling group (autogroup), and one per
+     * container let each weigh as much as the whole server, whose loop then waited for the CPU
+     * while pods queued behind it. All pods share the launcher's group instead, as they share
+     * the kubepods cgroup on a kubelet's node */
+    setpgid(0, 0);
     int e = 0;
     const char *netns = json_string_value(json_object_get(spec, "netns"));
     if (netns) {
@@ -549,16 +555,7 @@ static int child_main(void *arg)
 
 /* AddressSanitizer keeps one shadow of the shared memory: the child's stack frames would leave
  * it poisoned for whatever the shim maps there next. Sanitized builds fork. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SHARE_MEMORY_WITH_CHILD 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SHARE_MEMORY_WITH_CHILD 0
-#endif
-#endif
-#ifndef SHARE_MEMORY_WITH_CHILD
-#define SHARE_MEMORY_WITH_CHILD 1
-#endif
+#define SHARE_MEMORY_WITH_CHILD (!JP_ASAN)
 
 /* The container's process. As root it shares the shim's memory until its exec, as
  * posix_spawn's child does, while the shim waits (CLONE_VFORK): no copy of the shim's page
@@ -586,7 +583,10 @@ static pid_t start_child(struct child_args *c)
 
 int jp_shim_main(const char *dir)
 {
-    setsid(); /* leave the server's session: the shim outlives it */
+    /* its own process group, in the launcher's session, which has no terminal: nothing sent to
+     * the server's group or terminal reaches it, and it outlives the server. Not a session of
+     * its own, for the reason its container has none (exec_container) */
+    setpgid(0, 0);
     jp_shim_signals_ignore();
     json_t *spec;
     struct jp_err *err = NULL;
