@@ -237,6 +237,32 @@ class Node(NodeCase):
         self.assertEqual(self.k("logs", "signals").out.split(),
                          ["SigBlk:", "0" * 16, "SigIgn:", "0" * 16])
 
+    def test_a_container_has_its_own_process_group_in_the_pods_shared_session(self):
+        # the agent signals the container's group; the session (the launcher's) has no terminal,
+        # which the container, no session leader, cannot take either; and all pods share one
+        # scheduling group instead of weighing each as much as the server
+        # ($$$$: Kubernetes' escape of $$, as "$$" alone is one "$")
+        self.create(pod("group", ["sh", "-c", "cat /proc/$$$$/stat /proc/$PPID/stat;"
+                                              " cat /proc/$$$$/autogroup /proc/$PPID/autogroup || true"]))
+        self.wait_phase("group", ("Succeeded",))
+        lines = self.k("logs", "group").out.splitlines()
+
+        def stat(line):  # pid, ppid, pgrp, session, tty_nr: after the command name's ")"
+            rest = line.rsplit(")", 1)[1].split()
+            return int(line.split()[0]), int(rest[1]), int(rest[2]), int(rest[3]), int(rest[4])
+        pid, ppid, pgrp, session, tty = stat(lines[0])
+        shim, _, shim_pgrp, shim_session, _ = stat(lines[1])
+        self.assertEqual(ppid, shim, lines)
+        self.assertEqual(pgrp, pid, lines)
+        self.assertEqual(shim_pgrp, shim, lines)
+        self.assertNotEqual(session, pid, lines)
+        self.assertEqual(session, shim_session, lines)
+        self.assertEqual(tty, 0, lines)
+        groups = [g.split()[0] for g in lines[2:]]  # "/autogroup-N nice 0", where the kernel has them
+        if len(groups) == 2:
+            self.assertEqual(groups[0], groups[1], lines)
+            self.assertNotEqual(groups[0], open("/proc/self/autogroup").read().split()[0])
+
     def test_processes_left_behind_die_with_the_container(self):
         # a daemon in a session of its own, orphaned twice over: on Kubernetes the end of the
         # container's PID namespace kills it; here the shim does
