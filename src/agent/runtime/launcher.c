@@ -16,6 +16,7 @@
  * (the server exited or was killed); its children live on, as shims always have. */
 #include "agent/agent-internal.h"
 #include "agent/shim.h"
+#include "base/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,10 +86,16 @@ static void child_signals(void)
 
 static void __attribute__((noreturn)) run_shim(const char *exe, const struct launch_req *r)
 {
-    child_signals();
+    /* a shim wants the launcher's dispositions (the defaults, and the shims' own ignores): no
+     * need to set 64 of them again */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     child_stdio();
     set_title((const char *const[]){exe, "shim", r->dir, NULL});
-    exit(jp_shim_main(r->dir));
+    int rc = jp_shim_main(r->dir);
+    if (JP_ASAN) exit(rc); /* the leak check runs at exit */
+    _exit(rc); /* no exit handlers, destructors or library teardown: nothing of them is ours */
 }
 
 static void __attribute__((noreturn))
@@ -204,6 +211,25 @@ void launcher__configure(const char *log_path)
 
 extern char **environ;
 
+/* The server's environment, and LD_BIND_NOW: the launcher's libraries (jansson, libc) bind their
+ * symbols once at its start, not lazily in each shim it forks - where every first call wrote
+ * the symbol's slot (a copy-on-write fault) after a search of the symbol tables. Containers
+ * get their environment from their spec, never the shim's. */
+static char **launcher_environ(void)
+{
+    static char **env;
+    if (env) return env;
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    env = jp_xcalloc(n + 2, sizeof(*env));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_BIND_NOW=", 12) != 0) env[k++] = environ[i];
+    env[k] = "LD_BIND_NOW=1";
+    return env;
+}
+
 static int start_launcher(const char *exe)
 {
     int sv[2];
@@ -230,7 +256,7 @@ static int start_launcher(const char *exe)
                                          O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
     pid_t pid;
-    int e = posix_spawn(&pid, exe, &fa, &at, args, environ);
+    int e = posix_spawn(&pid, exe, &fa, &at, args, launcher_environ());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(sv[1]);

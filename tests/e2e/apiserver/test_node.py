@@ -213,6 +213,8 @@ class Node(NodeCase):
                      "QUEUE_PORT_8080_TCP_PROTO=tcp", "PWD=/tmp"):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"QUEUE_SERVICE_HOST=10\.\d+\.\d+\.\d+\n")
+        # nothing of the server's or the launcher's own environment (its LD_BIND_NOW)
+        self.assertNotIn("LD_BIND_NOW", out)
 
     def test_a_container_gets_a_nodes_limits_no_new_privileges_and_no_inherited_fds(self):
         # the server's own descriptors and limits must not leak into a container
