@@ -76,6 +76,8 @@ struct pod {
     bool sandbox_pending; /* its namespaces are being made on a worker thread */
     bool sandbox_queued;  /* waits for a sandbox: a pooled one, or a turn to make one */
     bool sandbox_turn;    /* woken from the line: goes before the pods still in it */
+    bool sandbox_mnt;     /* the holder has a mount namespace its plain containers join */
+    bool hosts_apart;     /* ... whose /etc/hosts is not this pod's file (a sandbox reused) */
     json_t *volumes;      /* volume name -> its directory (or hostPath) once prepared */
     uint32_t ip;          /* its address on the pod network (host order), 0 for none */
     uint32_t ip_was;      /* the address it had, once its sandbox is gone (its status keeps it) */
@@ -182,6 +184,8 @@ int spawn__container_pid(const struct container *c);
 int spawn__sandbox(struct pod *p, struct jp_err **err);
 /* A live namespace holder recorded in dir (or 0), and the address recorded with it (0: none). */
 int spawn__holder_recorded(const char *dir, uint32_t *ip);
+/* Whether holder pid has a mount namespace of its own (one made by jp_shim_sandbox_mounts). */
+bool spawn__holder_has_mnt(int pid);
 /* The launcher (runtime/launcher.c) forks them; 0 or an errno. Any thread. */
 void launcher__configure(const char *log_path); /* where shims complain (before any launch) */
 int launcher__shim(const char *exe, const char *dir, int *pid, int *pidfd);

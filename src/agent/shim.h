@@ -26,6 +26,8 @@ struct jp_shim_spec {
     char *cwd;
     char *netns; /* a path to join (e.g. /proc/PID/ns/net), or NULL */
     char *hosts; /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
+    char *mntns; /* instead: the sandbox's mount namespace to join (jp_shim_sandbox_mounts made
+                    it, with the pod's /etc/hosts), e.g. /proc/PID/ns/mnt; NULL: none */
     const json_t *mounts; /* volumes: [{source, target, readOnly}] (jp_mounts_apply) */
     char *rootfs;     /* a stored image's root filesystem to run in (jp_rootfs_enter), or NULL */
     int64_t uid, gid; /* -1: keep */
@@ -67,6 +69,10 @@ bool jp_userns_refused(char *why, size_t n);
  * may mount. 0, or errno with a message. */
 int jp_userns_enter(char *msg, size_t n);
 
+/* In a new mount namespace (a sandbox holder's): propagation from the host only, `hosts` bound
+ * over /etc/hosts and /proc/sys read-only - what each plain container of the pod would otherwise
+ * make in a mount namespace of its own. 0 or errno. */
+int jp_shim_sandbox_mounts(const char *hosts);
 int jp_shim_spec_write(const char *dir, const struct jp_shim_spec *spec, struct jp_err **err);
 char *jp_shim_spec_render(const struct jp_shim_spec *spec); /* its JSON; caller frees */
 

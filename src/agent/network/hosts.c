@@ -1,8 +1,9 @@
 /* A pod's /etc/hosts (on the pod network): localhost, the pod's own name, and every Service with
  * a ClusterIP under the names cluster DNS would answer from the pod's namespace ("queue",
- * "queue.default", "queue.default.svc", "queue.default.svc.cluster.local"). Each container
- * sees it bind-mounted over /etc/hosts in its own mount namespace. The file is rewritten in
- * place when Services come and go: a bind mount follows the inode, not the name. */
+ * "queue.default", "queue.default.svc", "queue.default.svc.cluster.local"). Containers see it
+ * bind-mounted over /etc/hosts: in the sandbox's mount namespace, which plain containers share,
+ * or in a container's own. The file is rewritten in place when Services come and go: a bind
+ * mount follows the inode, not the name. */
 #include "agent/agent-internal.h"
 #include "api/kinds.h"
 #include "base/alloc.h"
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CLUSTER_DOMAIN "cluster.local"
@@ -34,6 +36,27 @@ static bool add_service(const struct jp_obj *o, void *arg)
     }
     json_decref(svc);
     return true;
+}
+
+/* A sandbox made for an earlier pod binds that pod's file over /etc/hosts in its mount
+ * namespace (jp_shim_sandbox_mounts), and the containers that join it see that file: it gets
+ * this pod's hosts, in place, reached through the holder's root. The file opened must be one of
+ * the run directory's, never the host's /etc/hosts (a holder that died and whose pid went to
+ * a process of the host's mount namespace). */
+static void sandbox_hosts(const struct pod *p, const struct jp_buf *b)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/root/etc/hosts", p->netns_pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat got, host, run;
+    bool ours =
+        fd >= 0 && fstat(fd, &got) == 0 && S_ISREG(got.st_mode) && stat(p->dir, &run) == 0 &&
+        got.st_dev == run.st_dev &&
+        (stat("/etc/hosts", &host) < 0 || got.st_dev != host.st_dev || got.st_ino != host.st_ino);
+    if (!ours || ftruncate(fd, 0) < 0 || write(fd, b->data, b->len) != (ssize_t)b->len)
+        jp_log(JP_WARN, "agent", "writing the /etc/hosts of %s/%s's sandbox: %s", p->ns, p->name,
+               ours ? strerror(errno) : "not the sandbox's own file");
+    if (fd >= 0) close(fd);
 }
 
 char *hosts__path(const struct pod *p)
@@ -64,6 +87,7 @@ void hosts__write(struct pod *p)
     if (fd < 0 || ftruncate(fd, 0) < 0 || write(fd, b.data, b.len) != (ssize_t)b.len)
         jp_log(JP_WARN, "agent", "writing %s: %s", path, strerror(errno));
     if (fd >= 0) close(fd);
+    if (p->sandbox_mnt && p->hosts_apart && p->netns_pid > 0) sandbox_hosts(p, &b);
     free(path);
     jp_buf_free(&b);
 }

@@ -105,6 +105,11 @@ run_holder(const char *exe, const struct launch_req *r, int ready)
     child_stdio();
     int e = unshare(r->ns_flags) < 0 ? errno : 0;
     if (e == 0 && r->host[0] && sethostname(r->host, strlen(r->host)) < 0) e = errno;
+    if (e == 0 && (r->ns_flags & CLONE_NEWNS)) { /* the pod's containers join it */
+        char hosts[PATH_MAX + 8];
+        snprintf(hosts, sizeof(hosts), "%s/hosts", r->dir);
+        e = jp_shim_sandbox_mounts(hosts);
+    }
     set_title((const char *const[]){exe, "shim", "--hold", r->dir, r->host, NULL});
     ssize_t w = write(ready, &e, sizeof(e));
     (void)w;

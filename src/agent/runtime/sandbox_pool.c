@@ -35,6 +35,7 @@ struct idle_sandbox {
     uint64_t start;
     uint32_t ip;
     uint64_t since_ms;
+    bool mnt; /* a mount namespace of its own (pod->sandbox_mnt) */
 };
 
 struct sandbox_pool {
@@ -190,7 +191,9 @@ bool pool__put(struct pod *p)
         pool->cap = pool->cap ? pool->cap * 2 : 16;
         pool->v = jp_xrealloc(pool->v, pool->cap * sizeof(*pool->v));
     }
-    pool->v[pool->n++] = (struct idle_sandbox){p->netns_pid, start, p->ip, uv_now(a->loop)};
+    pool->v[pool->n++] =
+        (struct idle_sandbox){p->netns_pid, start, p->ip, uv_now(a->loop), p->sandbox_mnt};
+    p->sandbox_mnt = false;
     if (!uv_is_active((uv_handle_t *)&pool->expiry))
         uv_timer_start(&pool->expiry, expire, POOL_IDLE_MS, POOL_IDLE_MS / 2);
     p->netns_pid = 0;
@@ -239,6 +242,8 @@ bool pool__take(struct pod *p, const char *hostname)
         if (ok) {
             p->netns_pid = s.pid;
             p->ip = s.ip;
+            p->sandbox_mnt = s.mnt;
+            p->hosts_apart = true; /* its /etc/hosts is the first pod's file: hosts__write */
             return true;
         }
         drop(a, &s);

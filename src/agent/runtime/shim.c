@@ -52,6 +52,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
                             (json_int_t)(spec->log_max ? spec->log_max : JP_SHIM_LOG_MAX));
     if (spec->netns) json_object_set_new(doc, "netns", json_string(spec->netns));
     if (spec->hosts) json_object_set_new(doc, "hosts", json_string(spec->hosts));
+    if (spec->mntns) json_object_set_new(doc, "mntns", json_string(spec->mntns));
     if (json_array_size(spec->mounts)) json_object_set(doc, "mounts", (json_t *)spec->mounts);
     if (spec->path) json_object_set_new(doc, "path", json_string(spec->path));
     if (spec->rootfs) json_object_set_new(doc, "rootfs", json_string(spec->rootfs));
@@ -353,6 +354,13 @@ static int read_only(const char *path)
     return mount(NULL, path, NULL, flags, NULL) < 0 ? errno : 0;
 }
 
+int jp_shim_sandbox_mounts(const char *hosts)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) return errno;
+    if (mount(hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0) return errno;
+    return read_only("/proc/sys");
+}
+
 /* The signals a shim (and the launcher it is forked from) ignores. */
 static const int shim_ignores[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 
@@ -427,6 +435,14 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
     const json_t *caps = json_object_get(spec, "caps");
     bool ro_sys = geteuid() == 0 && json_is_integer(caps) &&
                   !json_is_true(json_object_get(spec, "privileged"));
+    /* the sandbox's mount namespace, where all that is done already (jp_shim_sandbox_mounts) */
+    const char *mntns = json_string_value(json_object_get(spec, "mntns"));
+    if (e == 0 && mntns) {
+        int fd = open(mntns, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) e = errno ? errno : EINVAL;
+        hosts = NULL;
+        ro_sys = false;
+    }
     if (e == 0 && (hosts || json_array_size(mounts) || rootfs || ro_sys)) {
         if (geteuid() != 0)
             e = jp_userns_enter(fail.message, sizeof(fail.message));

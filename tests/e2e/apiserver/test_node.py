@@ -366,9 +366,27 @@ class Node(NodeCase):
 
         ns = "readlink /proc/self/ns/net; "
         run("first", ns + "hostname")
-        out = run("second", ns + "hostname; cat /proc/sys/kernel/hostname")[1].split()
-        self.assertIn(uid("first"), holder("second", out[0]), "the second pod got the first one's sandbox")
-        self.assertEqual(out[1:], ["second", "second"])  # under a hostname of its own
+        out = run("second", ns + "hostname; cat /proc/sys/kernel/hostname; readlink /proc/self/ns/mnt;"
+                  " grep -c -w second /etc/hosts; grep -c -w first /etc/hosts;"
+                  " (echo x > /proc/sys/kernel/hostname) 2>/dev/null || echo read-only")[1].split()
+        pid, line = holder_of("second", out[0])
+        self.assertIn(uid("first"), line, "the second pod got the first one's sandbox")
+        self.assertEqual(out[1:3], ["second", "second"])  # under a hostname of its own
+        # in the sandbox's mount namespace, made once: /etc/hosts now names this pod, not the
+        # first, and /proc/sys is read-only
+        self.assertEqual(out[3], os.readlink("/proc/%d/ns/mnt" % pid))
+        self.assertNotEqual(out[3], os.readlink("/proc/self/ns/mnt"))
+        self.assertEqual(out[4:], ["1", "0", "read-only"], out)
+        # a container with mounts of its own makes its namespace (with the same /etc/hosts)
+        m = pod("mounter", ["sh", "-c", ns + "readlink /proc/self/ns/mnt; grep -c -w mounter /etc/hosts;"
+                                            " grep -c -w second /etc/hosts || true"])
+        m["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+        m["spec"]["containers"][0]["volumeMounts"] = [{"name": "scratch", "mountPath": "/scratch"}]
+        self.create(m)
+        self.wait_phase("mounter", ("Succeeded",))
+        out = self.k("logs", "mounter").out.split()
+        self.assertNotEqual(out[1], os.readlink("/proc/%d/ns/mnt" % holder_of("mounter", out[0])[0]))
+        self.assertEqual(out[2:], ["1", "0"], out)
         # a pod that could change its namespace (NET_ADMIN) leaves it to no one
         out = run("changer", ns + "ip addr add 10.99.0.1/32 dev lo && echo changed",
                   securityContext={"capabilities": {"add": ["NET_ADMIN"]}})[1].split()
