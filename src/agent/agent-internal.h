@@ -211,7 +211,7 @@ void pool__stop(struct jp_agent *a); /* kills the idle sandboxes */
 /* A finished pod's sandbox kept for another (p loses it); false if it may not be. */
 bool pool__put(struct pod *p);
 /* An idle sandbox for p, with its hostname set; false if none is. */
-bool pool__take(struct pod *p, const char *hostname);
+bool pool__take(struct pod *p);
 /* network/net.c: the pod network (a node namespace with a bridge; a veth and an address per pod) */
 int net__start(struct jp_agent *a, const char *data_dir, struct jp_err **err);
 void net__stop(struct jp_agent *a, bool release); /* release: tear the node namespace down */

@@ -24,10 +24,11 @@ struct jp_shim_spec {
     char *path;  /* what to execute instead of argv[0] (a built-in image's binary), or NULL */
     char **env;  /* "K=V" */
     char *cwd;
-    char *netns; /* a path to join (e.g. /proc/PID/ns/net), or NULL */
-    char *hosts; /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
-    char *mntns; /* instead: the sandbox's mount namespace to join (jp_shim_sandbox_mounts made
-                    it, with the pod's /etc/hosts), e.g. /proc/PID/ns/mnt; NULL: none */
+    char *netns;    /* a path to join (e.g. /proc/PID/ns/net), or NULL */
+    char *hostname; /* with netns: the name its UTS namespace (next to it) gets, or NULL */
+    char *hosts;    /* a file to bind over /etc/hosts in a mount namespace of its own, or NULL */
+    char *mntns;    /* instead: the sandbox's mount namespace to join (jp_shim_sandbox_mounts made
+                       it, with the pod's /etc/hosts), e.g. /proc/PID/ns/mnt; NULL: none */
     const json_t *mounts; /* volumes: [{source, target, readOnly}] (jp_mounts_apply) */
     char *rootfs;     /* a stored image's root filesystem to run in (jp_rootfs_enter), or NULL */
     int64_t uid, gid; /* -1: keep */

@@ -7,9 +7,9 @@
  * lost), no container held a capability beyond the default set (NET_ADMIN, SYS_ADMIN,
  * SYS_PTRACE on the holder...; /proc/sys is read-only to them), the pod set no sysctls, and no
  * socket is left (a TIME_WAIT one would keep the next pod from binding its port). The next pod
- * gets the namespace, its address and a hostname of its own. Idle ones are killed after
- * POOL_IDLE_MS; their records wait in RUN/sandboxes/PID.json, so a server killed meanwhile
- * kills them on its next start. */
+ * gets the namespace and its address; its containers give the UTS namespace the pod's hostname.
+ * Idle ones are killed after POOL_IDLE_MS; their records wait in RUN/sandboxes/PID.json, so a
+ * server killed meanwhile kills them on its next start. */
 #include "agent/agent-internal.h"
 #include "agent/shim.h"
 #include "api/object.h"
@@ -42,7 +42,6 @@ struct sandbox_pool {
     struct idle_sandbox *v; /* oldest first */
     size_t n, cap;
     char *dir;
-    int home_uts; /* the loop thread's own UTS namespace */
     uv_timer_t expiry;
 };
 
@@ -93,11 +92,9 @@ void pool__start(struct jp_agent *a, const char *data_dir)
     struct sandbox_pool *pool = jp_xcalloc(1, sizeof(*pool));
     pool->dir = jp_xasprintf("%s/sandboxes", data_dir);
     struct jp_err *err = NULL;
-    pool->home_uts = open("/proc/thread-self/ns/uts", O_RDONLY | O_CLOEXEC);
-    if (pool->home_uts < 0 || jp_mkdir_private(pool->dir, &err) < 0) {
-        jp_log(JP_WARN, "agent", "no sandbox reuse: %s", err ? err->msg : strerror(errno));
+    if (jp_mkdir_private(pool->dir, &err) < 0) {
+        jp_log(JP_WARN, "agent", "no sandbox reuse: %s", err->msg);
         jp_err_free(err);
-        if (pool->home_uts >= 0) close(pool->home_uts);
         free(pool->dir);
         free(pool);
         return;
@@ -122,7 +119,6 @@ void pool__stop(struct jp_agent *a)
     if (pool == NULL) return;
     for (size_t i = 0; i < pool->n; i++)
         drop(a, &pool->v[i]);
-    close(pool->home_uts);
     a->pool = NULL;
     pool->expiry.data = pool;
     uv_close((uv_handle_t *)&pool->expiry, pool_closed);
@@ -201,31 +197,7 @@ bool pool__put(struct pod *p)
     return true;
 }
 
-/* The holder's UTS namespace gets the pod's hostname, from the loop thread (setns moves the
- * calling thread alone, and it comes straight back). */
-static int set_hostname(struct sandbox_pool *pool, int pid, uint64_t start, const char *hostname)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/uts", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    /* the pid is still the holder's (not reused since): the namespace opened is its own */
-    if (jp_proc_starttime(pid) != start) {
-        close(fd);
-        return -ESRCH;
-    }
-    int rc = setns(fd, CLONE_NEWUTS) < 0 ? -errno : 0;
-    close(fd);
-    if (rc < 0) return rc;
-    if (sethostname(hostname, strlen(hostname)) < 0) rc = -errno;
-    if (setns(pool->home_uts, CLONE_NEWUTS) < 0) {
-        jp_log(JP_ERROR, "agent", "returning to the server's UTS namespace: %s", strerror(errno));
-        abort(); /* the server would go on under a pod's hostname */
-    }
-    return rc;
-}
-
-bool pool__take(struct pod *p, const char *hostname)
+bool pool__take(struct pod *p)
 {
     struct jp_agent *a = p->agent;
     struct sandbox_pool *pool = a->pool;
@@ -233,9 +205,10 @@ bool pool__take(struct pod *p, const char *hostname)
         struct idle_sandbox s = pool->v[--pool->n]; /* the newest: its memory is warm */
         char *from = record_path(pool, s.pid), *to = jp_xasprintf("%s/netns.json", p->dir);
         struct jp_err *err = NULL;
-        /* set_hostname checks that the holder is still the one recorded */
-        bool ok = jp_mkdir_private(p->dir, &err) == 0 &&
-                  set_hostname(pool, s.pid, s.start, hostname) == 0 && rename(from, to) == 0;
+        /* the holder is still the one recorded (its pid not reused since). The pod's hostname
+         * is set in its UTS namespace by each container as it joins it (the spec's) */
+        bool ok = jp_mkdir_private(p->dir, &err) == 0 && jp_proc_starttime(s.pid) == s.start &&
+                  rename(from, to) == 0;
         jp_err_free(err);
         free(from);
         free(to);

@@ -51,6 +51,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
                             (json_int_t)spec->uid, "gid", (json_int_t)spec->gid, "logMax",
                             (json_int_t)(spec->log_max ? spec->log_max : JP_SHIM_LOG_MAX));
     if (spec->netns) json_object_set_new(doc, "netns", json_string(spec->netns));
+    if (spec->hostname) json_object_set_new(doc, "hostname", json_string(spec->hostname));
     if (spec->hosts) json_object_set_new(doc, "hosts", json_string(spec->hosts));
     if (spec->mntns) json_object_set_new(doc, "mntns", json_string(spec->mntns));
     if (json_array_size(spec->mounts)) json_object_set(doc, "mounts", (json_t *)spec->mounts);
@@ -421,6 +422,11 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
             snprintf(uts, sizeof(uts), "%.*suts", (int)(n - 3), netns);
             int u = open(uts, O_RDONLY | O_CLOEXEC);
             if (u < 0 || setns(u, CLONE_NEWUTS) < 0) e = errno ? errno : EINVAL;
+            /* the pod's name, set by each of its containers: a pooled sandbox still has the
+             * name of the pod it was made for, and renaming it from the server took a setns
+             * there and back on the loop */
+            const char *host = json_string_value(json_object_get(spec, "hostname"));
+            if (e == 0 && host && sethostname(host, strlen(host)) < 0) e = errno;
         }
     }
     /* the pod's hosts file over /etc/hosts and its volumes, seen by this container alone;

@@ -185,6 +185,13 @@ static void start_done(uv_work_t *r, int status)
     pod__unref(p);
 }
 
+/* The pod's hostname: spec.hostname, else its name (cut to a DNS label, as the kubelet). */
+static void pod_hostname(const struct pod *p, char out[64])
+{
+    const char *host = jp_json_str(p->spec, "hostname", NULL);
+    snprintf(out, 64, "%.63s", host && *host ? host : p->name);
+}
+
 int spawn__start(struct container *c, char **argv, const char *path, const struct jp_image *img,
                  struct jp_err **err)
 {
@@ -197,8 +204,9 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         free(argv[i]);
         argv[i] = x;
     }
-    char netns[64], why[512];
+    char netns[64], why[512], hostname[64];
     snprintf(netns, sizeof(netns), "/proc/%d/ns/net", p->netns_pid);
+    pod_hostname(p, hostname);
     const char *wd = jp_json_str(c->spec, "workingDir", NULL);
     /* volume mounts: in the shim's mount namespace, root's or a user namespace's (pod.c has
      * checked that the kernel allows one) */
@@ -227,6 +235,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
                         : run.workdir ? run.workdir
                                       : "/"),
         .netns = p->netns_pid ? netns : NULL,
+        .hostname = p->netns_pid ? hostname : NULL,
         .hosts = hosts,
         .mounts = mounts,
         .rootfs = run.rootfs,
@@ -590,13 +599,11 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
         hosts__write(p);
         return 0;
     }
-    /* the pod's hostname: spec.hostname, else its name (cut to a DNS label, as the kubelet) */
-    const char *host = jp_json_str(p->spec, "hostname", NULL);
     char hostname[64];
-    snprintf(hostname, sizeof(hostname), "%.63s", host && *host ? host : p->name);
+    pod_hostname(p, hostname);
     bool turn = p->sandbox_turn, first = a->nsandbox_queue == 0 || turn;
     p->sandbox_turn = p->sandbox_queued = false;
-    if (first && pool__take(p, hostname)) {
+    if (first && pool__take(p)) {
         hosts__write(p);
         if (a->sandboxes_making < SANDBOXES_AT_ONCE) spawn__sandbox_next(a); /* room left */
         return 0;
