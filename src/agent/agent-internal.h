@@ -73,6 +73,7 @@ struct pod {
     bool wake;            /* must be synced on the next tick */
     bool gone;            /* removed from the store */
     int netns_pid;        /* the pod's network-namespace holder, 0 for none */
+    uint64_t netns_start; /* its start time (jp_proc_starttime), 0 when not known */
     bool sandbox_pending; /* its namespaces are being made on a worker thread */
     bool sandbox_queued;  /* waits for a sandbox: a pooled one, or a turn to make one */
     bool sandbox_turn;    /* woken from the line: goes before the pods still in it */
@@ -191,7 +192,7 @@ void launcher__configure(const char *log_path); /* where shims complain (before 
 int launcher__shim(const char *exe, const char *dir, int *pid, int *pidfd);
 int launcher__holder(const char *exe, const char *dir, const char *host, int ns_flags, int *pid);
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int clone_flags,
-                  uint32_t ip, int *pid, struct jp_err **err);
+                  uint32_t ip, int *pid, uint64_t *started /* or NULL */, struct jp_err **err);
 void spawn__netns_release(struct pod *p);
 /* A sandbox was freed or made: the first pod waiting for one tries again. */
 void spawn__sandbox_next(struct jp_agent *a);

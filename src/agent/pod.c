@@ -120,6 +120,7 @@ static void recover(struct pod *p)
         int64_t t = jp_json_time(p->obj, "status", "startTime", NULL);
         p->start_ns = t ? t : jp_now_ns();
         p->netns_pid = spawn__holder_recorded(p->dir, &p->ip);
+        p->netns_start = 0;
         p->sandbox_mnt = p->netns_pid > 0 && spawn__holder_has_mnt(p->netns_pid);
         p->hosts_apart = true; /* perhaps a pooled one: whose hosts file it bound is unknown */
         net__claim(p->agent, p->ip);

@@ -271,7 +271,7 @@ int net__start(struct jp_agent *a, const char *data_dir, struct jp_err **err)
     uint32_t unused;
     net->holder = spawn__holder_recorded(net->dir, &unused);
     if (net->holder <= 0 &&
-        spawn__holder(a->self_exe, net->dir, "", CLONE_NEWNET, 0, &net->holder, err) < 0)
+        spawn__holder(a->self_exe, net->dir, "", CLONE_NEWNET, 0, &net->holder, NULL, err) < 0)
         goto out;
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/net", net->holder);

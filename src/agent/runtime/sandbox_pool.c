@@ -132,29 +132,33 @@ static bool none_in_use(const char *text)
     return true;
 }
 
+/* The whole of a small file (NUL-terminated) in buf: 0, or -errno. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    ssize_t got = read(fd, buf, size - 1);
+    int e = got < 0 ? -errno : 0;
+    close(fd);
+    buf[got > 0 ? got : 0] = '\0';
+    return e;
+}
+
 /* Whether process pid's network namespace has no socket left: TCP (TIME_WAIT included), UDP,
  * raw, over IPv4 and IPv6. Its sockstat counts them per namespace; /proc/PID/net/tcp would walk
  * the host's whole connection table (a third of all CPU at a hundred pods a second). */
 static bool no_sockets(int pid)
 {
-    char dir[64];
-    snprintf(dir, sizeof(dir), "/proc/%d/net", pid);
-    char *text;
-    size_t len;
-    if (jp_read_file(dir, "sockstat", 4096, &text, &len, NULL) < 0) return false;
+    /* a procfs file read at once into the stack: each is under 1 KB */
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%d/net/sockstat", pid);
+    if (read_small(path, text, sizeof(text)) < 0) return false;
     const char *tw = strstr(text, " tw ");
-    bool none = none_in_use(text) && tw && strtol(tw + 4, NULL, 10) == 0;
-    free(text);
-    if (!none) return false;
-    struct jp_err *err = NULL;
-    if (jp_read_file(dir, "sockstat6", 4096, &text, &len, &err) < 0) {
-        none = err->reason == JP_NOT_FOUND; /* a kernel without IPv6 */
-        jp_err_free(err);
-        return none;
-    }
-    none = none_in_use(text);
-    free(text);
-    return none;
+    if (!none_in_use(text) || !tw || strtol(tw + 4, NULL, 10) != 0) return false;
+    snprintf(path, sizeof(path), "/proc/%d/net/sockstat6", pid);
+    int e = read_small(path, text, sizeof(text));
+    if (e < 0) return e == -ENOENT; /* a kernel without IPv6 */
+    return none_in_use(text);
 }
 
 /* Whether nothing any container of p could have done outlives it in its sandbox. */
@@ -177,7 +181,7 @@ bool pool__put(struct pod *p)
     struct sandbox_pool *pool = a->pool;
     if (pool == NULL || a->stopping || p->netns_pid <= 0 || pool->n >= POOL_MAX || !reusable(p))
         return false;
-    uint64_t start = jp_proc_starttime(p->netns_pid);
+    uint64_t start = p->netns_start ? p->netns_start : jp_proc_starttime(p->netns_pid);
     char *from = jp_xasprintf("%s/netns.json", p->dir), *to = record_path(pool, p->netns_pid);
     int rc = start ? rename(from, to) : -1;
     free(from);
@@ -193,6 +197,7 @@ bool pool__put(struct pod *p)
     if (!uv_is_active((uv_handle_t *)&pool->expiry))
         uv_timer_start(&pool->expiry, expire, POOL_IDLE_MS, POOL_IDLE_MS / 2);
     p->netns_pid = 0;
+    p->netns_start = 0;
     p->ip = 0;
     return true;
 }
@@ -214,6 +219,7 @@ bool pool__take(struct pod *p)
         free(to);
         if (ok) {
             p->netns_pid = s.pid;
+            p->netns_start = s.start;
             p->ip = s.ip;
             p->sandbox_mnt = s.mnt;
             p->hosts_apart = true; /* its /etc/hosts is the first pod's file: hosts__write */

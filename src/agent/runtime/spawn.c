@@ -446,7 +446,7 @@ int spawn__holder_record_read(const char *dir, const char *name, uint32_t *ip)
  * launcher forks it and it makes them (unshare) before it reports. The record (pid, start time,
  * address) lets the next server find the holder again. Any thread may call this. */
 int spawn__holder(const char *self_exe, const char *dir, const char *hostname, int flags,
-                  uint32_t ip, int *out, struct jp_err **err)
+                  uint32_t ip, int *out, uint64_t *started, struct jp_err **err)
 {
     *out = 0;
     if (jp_mkdir_private(dir, err) < 0) return -1;
@@ -465,8 +465,10 @@ int spawn__holder(const char *self_exe, const char *dir, const char *hostname, i
                           strerror(e));
     char rec[128], addr[16] = "";
     if (ip) net__ip_str(ip, addr);
+    uint64_t start = jp_proc_starttime(pid);
+    if (started) *started = start;
     int m = snprintf(rec, sizeof(rec), "{\"pid\":%d,\"start\":%llu,\"ip\":\"%s\"}", pid,
-                     (unsigned long long)jp_proc_starttime(pid), addr);
+                     (unsigned long long)start, addr);
     if (jp_replace_file(dir, NETNS_RECORD, rec, (size_t)m, err) < 0) {
         kill(pid, SIGKILL);
         return -1;
@@ -484,6 +486,7 @@ struct sandbox_job {
     char *self_exe, *dir, *hostname, *what;
     uint32_t ip;
     int pid;
+    uint64_t start;
     struct jp_err *err;
 };
 
@@ -494,7 +497,7 @@ static void sandbox_work(uv_work_t *r)
      * with the sandbox): one per container start (its copy of the host's mounts, three mounts,
      * and its teardown at the container's end) was ~4% of all CPU a Job's pod cost */
     if (spawn__holder(j->self_exe, j->dir, j->hostname, CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS,
-                      j->ip, &j->pid, &j->err) < 0)
+                      j->ip, &j->pid, &j->start, &j->err) < 0)
         return;
     if (j->net && net__connect(j->net, j->pid, j->ip, true, j->what, &j->err) < 0) {
         kill(j->pid, SIGKILL);
@@ -516,6 +519,7 @@ static void sandbox_done(uv_work_t *r, int status)
         spawn__sandbox_next(p->agent);
         if (j->pid > 0) {
             p->netns_pid = j->pid;
+            p->netns_start = j->start;
             p->sandbox_mnt = true;
             p->hosts_apart = false; /* it bound this pod's hosts file */
             hosts__write(p);
@@ -592,6 +596,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
         json_is_true(json_object_get(p->spec, "hostNetwork")))
         return 0;
     if ((p->netns_pid = spawn__holder_recorded(p->dir, &p->ip)) > 0) {
+        p->netns_start = 0; /* pool__put reads it if it comes to that */
         p->sandbox_mnt = spawn__holder_has_mnt(p->netns_pid);
         p->hosts_apart = true; /* perhaps a pooled one: whose hosts file it bound is unknown */
         net__claim(a, p->ip);
@@ -649,6 +654,7 @@ void spawn__netns_release(struct pod *p)
     if (p->netns_pid > 0) {
         kill(p->netns_pid, SIGKILL); /* the launcher (or init, for an older one) reaps it */
         p->netns_pid = 0;
+        p->netns_start = 0;
     }
     p->sandbox_mnt = false;
     net__free_ip(p->agent, p->ip);
