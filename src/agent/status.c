@@ -240,7 +240,8 @@ void status__write(struct pod *p)
                                .kind = &jp_kinds[a->kind_pods],
                                .ns = p->ns,
                                .subresource = "status",
-                               .fv = JP_FV_IGNORE};
+                               .fv = JP_FV_IGNORE,
+                               .keep_view = p->finished && !pod__running(p)};
     struct jp_write_result res = {0};
     struct jp_status *st = NULL;
     if (jp_api_replace(&ctx, cur, obj, &res, &st) < 0) {

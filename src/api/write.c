@@ -33,24 +33,30 @@ static void view_free(void *tree)
     json_decref(tree);
 }
 
-json_t *jp_api_view(const struct jp_obj *o)
+/* tree (taken) becomes o's view, in the ring's next place */
+static void view_keep(const struct jp_obj *o, json_t *tree)
 {
     struct jp_obj *m = (struct jp_obj *)o; /* the cache is not part of the stored version */
-    if (m->view == NULL) {
+    struct jp_obj *old = view_ring[view_next];
+    if (old) {
+        json_decref(old->view);
+        old->view = NULL;
+        jp_obj_unref(old);
+    }
+    m->view = tree;
+    m->view_free = view_free;
+    view_ring[view_next] = jp_obj_ref(o);
+    view_next = (view_next + 1) % VIEW_CACHE;
+}
+
+json_t *jp_api_view(const struct jp_obj *o)
+{
+    if (o->view == NULL) {
         json_t *tree = json_loadb(o->json, o->len, 0, NULL);
         if (tree == NULL) return NULL;
-        struct jp_obj *old = view_ring[view_next];
-        if (old) {
-            json_decref(old->view);
-            old->view = NULL;
-            jp_obj_unref(old);
-        }
-        m->view = tree;
-        m->view_free = view_free;
-        view_ring[view_next] = jp_obj_ref(o);
-        view_next = (view_next + 1) % VIEW_CACHE;
+        view_keep(o, tree);
     }
-    return json_incref(m->view);
+    return json_incref(o->view);
 }
 
 void jp_write_ctx_free(struct jp_write_ctx *c)
@@ -313,6 +319,10 @@ int jp_api__update_object(struct jp_write_ctx *c, const struct jp_obj *cur, json
     }
     out->obj = c->dry_run ? unstored(k, obj) : jp_api_store_put(c->store, k, obj);
     out->changed = !c->dry_run;
+    if (c->keep_view && !c->dry_run && out->obj->view == NULL) {
+        view_keep(out->obj, obj); /* the tree the text was made from, resourceVersion and all */
+        obj = NULL;
+    }
     rc = 0;
 out:
     json_decref(old);

@@ -21,6 +21,10 @@ struct jp_write_ctx {
     bool dry_run;
     enum jp_field_validation fv;
     struct jp_warnings warnings;
+    /* an update's written tree stays as the new version's parsed view (jp_api_view): for a
+     * write whose object another component reads at once (a pod's final status, which its
+     * Job counts next) - one parse less */
+    bool keep_view;
 };
 
 /* The result of a write: the object now stored (or that would be, for a dry run), referenced
