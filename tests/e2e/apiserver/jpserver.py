@@ -246,9 +246,17 @@ class Server:
 
     def kill_leftovers(self):
         """Containers outlive the server by design (the next one re-adopts them): a test's end
-        kills what its data dir still runs - containers (by their state.json), then shims and
-        network-namespace holders (their command lines name the data dir). Returns the count."""
+        kills what its data dir still runs - shims and network-namespace holders (their command
+        lines name the data dir), then containers (by their state.json). Shims first: one whose
+        container died first would be on its way out, and a sanitizer's exit-time leak check,
+        killed halfway, complains in shims.log."""
         killed = 0
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
         for root, _dirs, files in [w for pods in self.pods_dirs() for w in os.walk(pods)]:
             if "state.json" in files and "exit.json" not in files:
                 try:
@@ -258,12 +266,6 @@ class Server:
                     killed += 1
                 except (OSError, ValueError, KeyError):
                     pass
-        for pid in self.processes():
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
         return killed
 
     def pods_dirs(self):
