@@ -153,7 +153,8 @@ const char *agent__pod_ip(const struct pod *p, char buf[static 16]);
 void agent__event(const struct pod *p, const struct container *c, const char *type,
                   const char *reason, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* pod.c */
-struct pod *pod__new(struct jp_agent *a, json_t *obj /* taken */);
+/* fresh: bound to the node since the agent started (no records of a server before to adopt) */
+struct pod *pod__new(struct jp_agent *a, json_t *obj /* taken */, bool fresh);
 void pod__update(struct pod *p, json_t *obj /* taken */);
 void pod__sync(struct pod *p);
 void pod__container_exited(struct container *c);

@@ -205,11 +205,11 @@ static bool on_node(const struct jp_agent *a, const struct jp_obj *o)
     return o && strcmp(jp_pod_node_name(o), a->node) == 0;
 }
 
-static void add(struct jp_agent *a, const struct jp_obj *o)
+static void add(struct jp_agent *a, const struct jp_obj *o, bool fresh)
 {
     /* the agent's own copy (it edits it), of the version its first status write reads too */
     json_t *view = jp_api_view(o);
-    struct pod *p = pod__new(a, json_deep_copy(view));
+    struct pod *p = pod__new(a, json_deep_copy(view), fresh);
     json_decref(view);
     p->next = a->pods;
     if (a->pods) a->pods->prev = p;
@@ -236,7 +236,7 @@ static void on_event(const struct jp_event *ev, void *arg)
         return;
     }
     if (p == NULL) {
-        add(a, ev->obj);
+        add(a, ev->obj, true); /* bound since the start: the start's scan saw every pod before */
         return;
     }
     /* a settled pod's versions (its tracking finalizer gone, its labels edited) matter to the
@@ -260,7 +260,7 @@ static void on_event(const struct jp_event *ev, void *arg)
 static bool scan_pod(const struct jp_obj *o, void *arg)
 {
     struct jp_agent *a = arg;
-    if (on_node(a, o)) add(a, o);
+    if (on_node(a, o)) add(a, o, false);
     return true;
 }
 
