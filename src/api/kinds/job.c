@@ -272,15 +272,18 @@ static void validate_update(const json_t *obj, const json_t *old, struct jp_ferr
     const json_t *spec = json_object_get(obj, "spec"), *ospec = json_object_get(old, "spec");
     bool relaxed = json_is_true(json_object_get(ospec, "suspend")) &&
                    !jp_json_str(old, "status", "startTime", NULL);
-    json_t *a = template_for_compare(json_object_get(spec, "template"), relaxed);
-    json_t *b = template_for_compare(json_object_get(ospec, "template"), relaxed);
-    if (!json_equal(a, b)) {
-        char *dump = jp_go_dump("core.PodTemplateSpec", json_object_get(spec, "template"));
-        jp_ferrs_add(fe, JP_FERR_INVALID, "spec.template", dump, "field is immutable");
-        free(dump);
+    /* an unchanged template (every status write) needs no copies to compare */
+    if (!json_equal(json_object_get(spec, "template"), json_object_get(ospec, "template"))) {
+        json_t *a = template_for_compare(json_object_get(spec, "template"), relaxed);
+        json_t *b = template_for_compare(json_object_get(ospec, "template"), relaxed);
+        if (!json_equal(a, b)) {
+            char *dump = jp_go_dump("core.PodTemplateSpec", json_object_get(spec, "template"));
+            jp_ferrs_add(fe, JP_FERR_INVALID, "spec.template", dump, "field is immutable");
+            free(dump);
+        }
+        json_decref(a);
+        json_decref(b);
     }
-    json_decref(a);
-    json_decref(b);
     const char *mode = jp_json_str(spec, "completionMode", NULL);
     bool indexed = mode && strcmp(mode, "Indexed") == 0;
     json_t *comp = json_object_get(spec, "completions"),

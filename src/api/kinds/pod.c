@@ -82,7 +82,9 @@ static void validate(const json_t *obj, const json_t *old, struct jp_ferrs *fe)
     jp_validate_object_meta(json_object_get(obj, "metadata"), JP_NAME_SUBDOMAIN, true, "metadata",
                             fe);
     jp_podspec_validate(json_object_get(obj, "spec"), "spec", fe);
-    if (old) {
+    /* an unchanged spec (every status write, a finalizer's removal) changes nothing immutable:
+     * no copies to strip and compare */
+    if (old && !json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec"))) {
         json_t *a = mutable_stripped(json_object_get(obj, "spec"));
         json_t *b = mutable_stripped(json_object_get(old, "spec"));
         /* the scheduler's binding sets nodeName once */
