@@ -186,8 +186,9 @@ int spawn__container_pid(const struct container *c);
 int spawn__sandbox(struct pod *p, struct jp_err **err);
 /* A live namespace holder recorded in dir (or 0), and the address recorded with it (0: none). */
 int spawn__holder_recorded(const char *dir, uint32_t *ip);
-/* Whether holder pid has a mount namespace of its own (one made by jp_shim_sandbox_mounts). */
-bool spawn__holder_has_mnt(int pid);
+/* p takes the holder a server before recorded for it (after a restart), with its address:
+ * netns_pid and ip (0: none), and what is known of the sandbox. Returns netns_pid. */
+int spawn__holder_adopt(struct pod *p);
 /* The launcher (runtime/launcher.c) forks them; 0 or an errno. Any thread. */
 void launcher__configure(const char *log_path); /* where shims complain (before any launch) */
 int launcher__shim(const char *exe, const char *dir, int *pid, int *pidfd);

@@ -119,10 +119,7 @@ static void recover(struct pod *p)
     if (p->started) {
         int64_t t = jp_json_time(p->obj, "status", "startTime", NULL);
         p->start_ns = t ? t : jp_now_ns();
-        p->netns_pid = spawn__holder_recorded(p->dir, &p->ip);
-        p->netns_start = 0;
-        p->sandbox_mnt = p->netns_pid > 0 && spawn__holder_has_mnt(p->netns_pid);
-        p->hosts_apart = true; /* perhaps a pooled one: whose hosts file it bound is unknown */
+        spawn__holder_adopt(p);
         net__claim(p->agent, p->ip);
         struct jp_err *err = NULL;
         if (p->netns_pid > 0 && net__attach(p, &err) < 0) {

@@ -17,6 +17,8 @@
 #define JP_SHIM_EXIT    "exit.json"
 #define JP_SHIM_LOG     "log"
 #define JP_SHIM_LOG_MAX (10u << 20) /* per file; one rotated file is kept */
+/* The pod's hosts file in its run directory: hosts.c writes it, over /etc/hosts it goes */
+#define JP_POD_HOSTS "hosts"
 
 /* What the agent asks for. */
 struct jp_shim_spec {

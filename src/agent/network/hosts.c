@@ -5,6 +5,7 @@
  * or in a container's own. The file is rewritten in place when Services come and go: a bind
  * mount follows the inode, not the name. */
 #include "agent/agent-internal.h"
+#include "agent/shim.h"
 #include "api/kinds.h"
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -61,7 +62,7 @@ static void sandbox_hosts(const struct pod *p, const struct jp_buf *b)
 
 char *hosts__path(const struct pod *p)
 {
-    return jp_xasprintf("%s/hosts", p->dir);
+    return jp_xasprintf("%s/%s", p->dir, JP_POD_HOSTS);
 }
 
 void hosts__write(struct pod *p)

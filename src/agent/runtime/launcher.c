@@ -107,7 +107,7 @@ run_holder(const char *exe, const struct launch_req *r, int ready)
     if (e == 0 && r->host[0] && sethostname(r->host, strlen(r->host)) < 0) e = errno;
     if (e == 0 && (r->ns_flags & CLONE_NEWNS)) { /* the pod's containers join it */
         char hosts[PATH_MAX + 8];
-        snprintf(hosts, sizeof(hosts), "%s/hosts", r->dir);
+        snprintf(hosts, sizeof(hosts), "%s/%s", r->dir, JP_POD_HOSTS);
         e = jp_shim_sandbox_mounts(hosts);
     }
     set_title((const char *const[]){exe, "shim", "--hold", r->dir, r->host, NULL});

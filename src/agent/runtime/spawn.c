@@ -416,13 +416,23 @@ int spawn__holder_recorded(const char *dir, uint32_t *ip)
     return spawn__holder_record_read(dir, NETNS_RECORD, ip);
 }
 
-bool spawn__holder_has_mnt(int pid)
+/* Whether holder pid has a mount namespace of its own (one made by jp_shim_sandbox_mounts). */
+static bool holder_has_mnt(int pid)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
     struct stat theirs, ours;
     return stat(path, &theirs) == 0 && stat("/proc/self/ns/mnt", &ours) == 0 &&
            theirs.st_ino != ours.st_ino;
+}
+
+int spawn__holder_adopt(struct pod *p)
+{
+    p->netns_pid = spawn__holder_recorded(p->dir, &p->ip);
+    p->netns_start = 0; /* pool__put reads it if it comes to that */
+    p->sandbox_mnt = p->netns_pid > 0 && holder_has_mnt(p->netns_pid);
+    p->hosts_apart = true; /* perhaps a pooled one: whose hosts file it bound is unknown */
+    return p->netns_pid;
 }
 
 int spawn__holder_record_read(const char *dir, const char *name, uint32_t *ip)
@@ -451,11 +461,11 @@ int spawn__holder(const char *self_exe, const char *dir, const char *hostname, i
     *out = 0;
     if (jp_mkdir_private(dir, err) < 0) return -1;
     if (flags & CLONE_NEWNS) { /* bound over /etc/hosts there: it must exist (hosts__write) */
-        char *hosts = jp_xasprintf("%s/hosts", dir);
+        char *hosts = jp_xasprintf("%s/%s", dir, JP_POD_HOSTS);
         int fd = open(hosts, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         free(hosts);
         if (fd < 0)
-            return jp_err_set(err, JP_INTERNAL, errno, "creating %s/hosts: %s", dir,
+            return jp_err_set(err, JP_INTERNAL, errno, "creating %s/%s: %s", dir, JP_POD_HOSTS,
                               strerror(errno));
         close(fd);
     }
@@ -595,10 +605,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
     if (!a->netns || p->netns_pid || p->sandbox_pending ||
         json_is_true(json_object_get(p->spec, "hostNetwork")))
         return 0;
-    if ((p->netns_pid = spawn__holder_recorded(p->dir, &p->ip)) > 0) {
-        p->netns_start = 0; /* pool__put reads it if it comes to that */
-        p->sandbox_mnt = spawn__holder_has_mnt(p->netns_pid);
-        p->hosts_apart = true; /* perhaps a pooled one: whose hosts file it bound is unknown */
+    if (spawn__holder_adopt(p) > 0) {
         net__claim(a, p->ip);
         if (net__attach(p, err) < 0) return -1;
         hosts__write(p);
