@@ -240,6 +240,9 @@ class PortForwardTests:
             self.assertEqual(item["body"], "work-item-%d" % i)
         stats = json.loads(self.curl(base + "/stats"))
         self.assertEqual([(q["name"], q["depth"], q["enqueued"]) for q in stats["queues"]], [("keygen", 10, 10)])
+        # kubectl prints a line per connection as it takes it; the thread reading its output
+        # may not have the last one yet when curl returns
+        bg.wait_for(r"^Handling connection for %d$" % port, 10, count=12)
         self.assertGreaterEqual(sum(1 for l in bg.out if l == "Handling connection for %d" % port), 12)
         self.assertTrue(bg.proc.poll() is None, "kubectl exited: %s" % bg.err)
 
