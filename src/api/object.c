@@ -1,6 +1,7 @@
 /* Serialization in Kubernetes' top-level order, projections, Table cells and JSON path helpers.
  * The projection is built from the same DOM that is serialized, once per write. */
 #include "api/object.h"
+#include "api/emit.h"
 #include "api/kinds.h"
 #include "base/alloc.h"
 #include "base/jsonstr.h"
@@ -296,13 +297,6 @@ void jp_proj_free(void *arg)
     free(p);
 }
 
-static int dump_into(const char *text, size_t n, void *buf)
-{
-    return jp_buf_append(buf, text, n);
-}
-
-/* Appends "key":value, dumping value compactly straight into b (every write serializes its
- * object: no string per member to allocate, measure and copy). */
 static void member(struct jp_buf *b, bool *first, const char *key, const json_t *value,
                    size_t *value_off, size_t *value_len)
 {
@@ -311,7 +305,7 @@ static void member(struct jp_buf *b, bool *first, const char *key, const json_t 
     jp_json_quote(b, key, strlen(key), 0);
     jp_buf_appendc(b, ':');
     size_t at = b->len;
-    json_dump_callback(value, dump_into, b, JSON_COMPACT | JSON_ENCODE_ANY);
+    jp_json_emit(b, value); /* cannot fail: no cap, and parsed trees are never too deep */
     if (value_off) *value_off = at;
     if (value_len) *value_len = b->len - at;
 }
