@@ -278,20 +278,24 @@ int jp_api__update_object(struct jp_write_ctx *c, const struct jp_obj *cur, json
     json_t *old = jp_api_view(cur);
     int rc = -1;
     if (c->subresource && strcmp(c->subresource, "status") == 0) {
-        /* status writes change status only */
+        /* status writes change status only: the rest is the stored object's, copied (not the
+         * old status, which the new one replaces - a pod's is a third of it) */
         json_t *status = json_incref(json_object_get(obj, "status"));
         json_decref(obj);
-        obj = json_deep_copy(old);
-        if (status)
-            json_object_set_new(obj, "status", status);
-        else
-            json_object_del(obj, "status");
+        obj = json_object();
+        const char *key;
+        json_t *v;
+        json_object_foreach(old, key, v)
+        {
+            if (strcmp(key, "status") != 0) json_object_set_new(obj, key, json_deep_copy(v));
+        }
+        if (status) json_object_set_new(obj, "status", status);
     } else if (k->has_status) {
         json_t *status = json_object_get(old, "status");
-        if (status)
-            json_object_set_new(obj, "status", json_deep_copy(status));
-        else
+        if (status == NULL)
             json_object_del(obj, "status");
+        else if (!json_equal(json_object_get(obj, "status"), status)) /* else obj's is the same */
+            json_object_set_new(obj, "status", json_deep_copy(status));
     }
     json_t *meta = jp_json_ensure(obj, "metadata", NULL);
     keep_system_meta(meta, json_object_get(old, "metadata"), k->generation);
