@@ -98,7 +98,12 @@ void jp_cells_str(struct jp_cells *c, const char *fmt, ...)
     cell->type = JP_CELL_STRING;
     va_list ap;
     va_start(ap, fmt);
-    cell->text = jp_xvasprintf(fmt, ap);
+    if (strcmp(fmt, "%s") == 0) { /* most cells: every stored version builds its row */
+        const char *v = va_arg(ap, const char *);
+        cell->text = jp_xstrdup(v ? v : "(null)"); /* as printf has it */
+    } else {
+        cell->text = jp_xvasprintf(fmt, ap);
+    }
     va_end(ap);
 }
 

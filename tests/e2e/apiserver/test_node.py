@@ -168,6 +168,23 @@ class Node(NodeCase):
         self.assertRegex(lines[1], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z tick 5$")
         self.expect_out(self.k("logs", "ticker", "--limit-bytes=9"), "tick 1\nti")
 
+    def test_a_command_is_the_first_executable_of_its_name_in_the_containers_path(self):
+        # a file of that name that cannot be executed is passed over, as execvp does
+        for d, mode, text in (("a", 0o644, "echo wrong\n"), ("b", 0o755, "#!/bin/sh\necho right\n")):
+            os.makedirs(os.path.join(self.s.tmp, d), exist_ok=True)
+            f = os.path.join(self.s.tmp, d, "jp-hello")
+            with open(f, "w") as out:
+                out.write(text)
+            os.chmod(f, mode)
+        path = "%s/a:%s/b:/usr/bin:/bin" % (self.s.tmp, self.s.tmp)
+        self.create(pod("lookup", ["jp-hello"], env=[{"name": "PATH", "value": path}]))
+        self.wait_phase("lookup", ("Succeeded",))
+        self.assertEqual(self.k("logs", "lookup").out, "right\n")
+        self.create(pod("nowhere", ["jp-no-such-command"], env=[{"name": "PATH", "value": path}]))
+        self.wait_phase("nowhere", ("Failed",))
+        term = self.main_status("nowhere")["state"]["terminated"]
+        self.assertEqual((term["exitCode"], term["reason"]), (127, "StartError"), term)
+
     def test_command_not_found_ends_the_container_instead_of_pending(self):
         self.create(pod("nocmd", ["/no/such/program"]))
         self.wait_phase("nocmd", ("Failed",))
