@@ -67,6 +67,7 @@ struct pod {
     bool entered;         /* something ran in its namespaces outside the shims (exec, exec probes, a
                              shim lost with its container): its sandbox is never reused */
     bool frozen;          /* found settled at startup: the stored status stands as it is */
+    bool fresh;           /* bound while this agent runs: no records of a server before */
     bool terminating;     /* being deleted (or past its deadline): containers are being stopped */
     bool delete_sent;     /* the final delete was requested */
     bool dirty;           /* status must be written */

@@ -175,6 +175,7 @@ struct pod *pod__new(struct jp_agent *a, json_t *obj, bool fresh)
     }
     /* a pod bound to the node while this agent runs has nothing on disk to find: its records
      * are named by its uid, new to every server (looking was 2% of the loop's time in a Job) */
+    p->fresh = fresh;
     if (!fresh) recover(p);
     json_object_del(p->obj, "status");
     if (!p->finished) {

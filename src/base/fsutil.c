@@ -30,17 +30,17 @@ static void mkdir_parents(const char *dir)
 
 int jp_mkdir_private(const char *dir, struct jp_err **err)
 {
-    if (mkdir(dir, 0700) < 0) {
-        int e = errno;
-        if (e == ENOENT) {
-            mkdir_parents(dir);
-            e = mkdir(dir, 0700) < 0 ? errno : 0;
-        }
-        if (e != 0 && e != EEXIST) {
-            errno = e;
-            return jp_err_sys(err, "mkdir %s", dir);
-        }
+    if (mkdir(dir, 0700) == 0) return 0; /* made here: a directory, not a link */
+    int e = errno;
+    if (e == ENOENT) {
+        mkdir_parents(dir);
+        e = mkdir(dir, 0700) < 0 ? errno : 0;
     }
+    if (e != 0 && e != EEXIST) {
+        errno = e;
+        return jp_err_sys(err, "mkdir %s", dir);
+    }
+    /* there already (or made after its parents): what is there must be a directory */
     struct stat st;
     if (lstat(dir, &st) < 0) return jp_err_sys(err, "stat %s", dir);
     if (!S_ISDIR(st.st_mode))

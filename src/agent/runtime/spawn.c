@@ -605,7 +605,7 @@ int spawn__sandbox(struct pod *p, struct jp_err **err)
     if (!a->netns || p->netns_pid || p->sandbox_pending ||
         json_is_true(json_object_get(p->spec, "hostNetwork")))
         return 0;
-    if (spawn__holder_adopt(p) > 0) {
+    if (!p->fresh && spawn__holder_adopt(p) > 0) { /* a fresh pod has no record to find */
         net__claim(a, p->ip);
         if (net__attach(p, err) < 0) return -1;
         hosts__write(p);
