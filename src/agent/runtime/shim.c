@@ -396,8 +396,9 @@ void jp_shim_signals_ignore(void)
  * command: a failed execve is not cheap, as the kernel builds the new image's argument pages
  * before it looks for the file (three of them for `true` in /usr/bin under Kubernetes' default
  * PATH). The first entry access() finds executable is exec'd; anything unusual (a script
- * without #!, a noexec mount) falls back to execvpe's own search, errors and all. Stack only:
- * this runs in a child sharing the shim's memory. */
+ * without #!, a noexec mount) falls back to execvpe's own search, errors and all. It runs in a
+ * child sharing the shim's memory, which allocates nothing here beyond what setenv already did
+ * (snprintf would only for a PATH entry over ~1,000 bytes). */
 static void exec_searching(const char *file, char **argv, char **env)
 {
     const char *path = getenv("PATH"); /* execvpe's: unset, it uses confstr's default */
