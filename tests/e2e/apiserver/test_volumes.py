@@ -265,7 +265,7 @@ class Volumes(VolumeCase):
         main = ("stat -f -c %T /m; stat -f -c '%b %S' /m; stat -c %a /m; echo shared > /m/note; "
                 "dd if=/dev/zero of=/m/big bs=4096 count=1024 2>&1 | grep -o 'No space left on device'; "
                 "while [ ! -e /ctl/go ]; do sleep 0.05; done")
-        second = "while [ ! -e /m/note ]; do sleep 0.05; done; cat /m/note; stat -f -c %T /m"
+        second = "while [ ! -s /m/note ]; do sleep 0.05; done; cat /m/note; stat -f -c %T /m"
         m = [{"name": "m", "mountPath": "/m"}]
         self.create(pod_of("mem", [container("main", main, m + [{"name": "ctl", "mountPath": "/ctl"}]),
                                    container("second", second, m)],
@@ -452,7 +452,8 @@ class Unprivileged(AsNobody):
                 "cat /locked/k; (echo x > /locked/new) 2>&1 | grep -o 'Read-only file system'; "
                 "echo x > /jp-volume-test-top && echo x > /etc/jp-volume-test-file && echo made-in-layers; "
                 "(echo x >> /etc/passwd) 2>&1 | grep -o 'Permission denied'; ls /etc/passwd")
-        second = "while [ ! -e /s/note ]; do sleep 0.05; done; cat /s/note; id -u"
+        # -s, not -e: the file exists (empty) before main's echo has written to it
+        second = "while [ ! -s /s/note ]; do sleep 0.05; done; cat /s/note; id -u"
         mounts = [{"name": "scratch", "mountPath": "/jp-volume-test-data"},
                   {"name": "scratch", "mountPath": "/sub", "subPath": "sub/dir"},
                   {"name": "cfg", "mountPath": "/etc/jp-volume-test-config", "readOnly": True},
@@ -481,7 +482,7 @@ class Unprivileged(AsNobody):
     def test_memory_empty_dir_is_a_shared_directory(self):
         self.create(pod_of("mem", [container("main", "stat -f -c %T /m | grep -vx tmpfs; echo shared > /m/note", [
                                        {"name": "m", "mountPath": "/m"}]),
-                                   container("second", "while [ ! -e /m/note ]; do sleep 0.05; done; cat /m/note",
+                                   container("second", "while [ ! -s /m/note ]; do sleep 0.05; done; cat /m/note",
                                              [{"name": "m", "mountPath": "/m"}])],
                            [{"name": "m", "emptyDir": {"medium": "Memory"}}]))
         phase, _ = self.finish("mem")
