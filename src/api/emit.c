@@ -8,16 +8,6 @@
 /* jansson's parser refuses documents nested deeper (JSON_PARSER_MAX_DEPTH) */
 #define EMIT_DEPTH_MAX 2048
 
-static int put(struct jp_buf *b, char c)
-{
-    if (b->len + 1 < b->alloc && b->len < b->limit) { /* room for c and the NUL */
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return jp_buf_appendc(b, c);
-}
-
 static int put_integer(struct jp_buf *b, json_int_t v)
 {
     char digits[24];
@@ -46,25 +36,26 @@ static int emit(struct jp_buf *b, const json_t *v, int depth)
     if (depth > EMIT_DEPTH_MAX) return -1;
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
-        if (put(b, '{') < 0) return -1;
+        if (jp_buf_appendc(b, '{') < 0) return -1;
         bool first = true;
         for (void *it = json_object_iter((json_t *)v); it;
              it = json_object_iter_next((json_t *)v, it)) {
-            if (!first && put(b, ',') < 0) return -1;
+            if (!first && jp_buf_appendc(b, ',') < 0) return -1;
             first = false;
             if (jp_json_quote(b, json_object_iter_key(it), json_object_iter_key_len(it), 0) < 0 ||
-                put(b, ':') < 0 || emit(b, json_object_iter_value(it), depth + 1) < 0)
+                jp_buf_appendc(b, ':') < 0 || emit(b, json_object_iter_value(it), depth + 1) < 0)
                 return -1;
         }
-        return put(b, '}');
+        return jp_buf_appendc(b, '}');
     }
     case JSON_ARRAY: {
-        if (put(b, '[') < 0) return -1;
+        if (jp_buf_appendc(b, '[') < 0) return -1;
         size_t n = json_array_size(v);
         for (size_t i = 0; i < n; i++)
-            if ((i > 0 && put(b, ',') < 0) || emit(b, json_array_get(v, i), depth + 1) < 0)
+            if ((i > 0 && jp_buf_appendc(b, ',') < 0) ||
+                emit(b, json_array_get(v, i), depth + 1) < 0)
                 return -1;
-        return put(b, ']');
+        return jp_buf_appendc(b, ']');
     }
     case JSON_STRING:
         return jp_json_quote(b, json_string_value(v), json_string_length(v), 0);

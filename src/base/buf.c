@@ -39,6 +39,13 @@ int jp_buf_append(struct jp_buf *b, const void *data, size_t n)
 
 int jp_buf_appendc(struct jp_buf *b, char c)
 {
+    /* the common case, room for c and the NUL (serializers call this for every brace, comma
+     * and quote): no reserve, no memcpy */
+    if (b->len + 1 < b->alloc && b->len < b->limit) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
+    }
     return jp_buf_append(b, &c, 1);
 }
 
