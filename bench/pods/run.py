@@ -3,9 +3,12 @@
 
     python3 bench/pods/run.py            (after `make`); markdown tables on stdout, progress on stderr
 
-One run, one machine, three measurements:
+One run, one machine, four measurements:
   1. baseline - the machine's raw spawn rate: posix_spawn + waitpid of /bin/true, sequentially
      and from as many threads as there are CPUs (the best of the two is the baseline);
+  1b. the monitor ceiling - the same starts, each under a bare per-container monitor process
+     (monitor_floor.c, built here with cc into a temp dir): what the process model alone leaves
+     of the baseline before any API work. Context for the goal, not a new baseline;
   2. pod start latency - one Pod at a time: POST the Pod, then the time until a watch on pods
      shows its container started (state running or terminated: a `true` container may finish
      before its Running status is written, since status writes are batched);
@@ -19,8 +22,11 @@ Everything runs on 127.0.0.1; the temp dir and every process started are removed
 """
 import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -62,6 +68,10 @@ class Watcher(threading.Thread):
 
     def run(self):
         for line in self.resp:
+            # only a pod with a container status can show a start; decoding every other event
+            # would spend the CPUs the server under test needs on this harness
+            if b'"containerStatuses"' not in line:
+                continue
             ev = json.loads(line)
             obj = ev["object"]
             name = obj["metadata"]["name"]
@@ -112,11 +122,33 @@ def delete_all(s):
     conn.close()
 
 
+def monitor_ceiling(n):
+    """Starts/s of /bin/true each under a bare monitor process (monitor_floor.c); None without cc."""
+    tmp = tempfile.mkdtemp(prefix="jp-floor-")
+    try:
+        exe = os.path.join(tmp, "monitor_floor")
+        cc = os.environ.get("CC", "cc")
+        try:
+            subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "monitor_floor.c")], check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            say("monitor ceiling skipped: cannot build monitor_floor.c (%s)" % e)
+            return None
+        work = os.path.join(tmp, "c")
+        os.mkdir(work)
+        out = subprocess.run([exe, work, str(n), str(os.cpu_count() or 1)], check=True,
+                             capture_output=True, text=True).stdout
+        return float(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     say("baseline: raw spawn rate of /bin/true")
     raw_seq = spawn_rate(1000, 1)
     raw_par = spawn_rate(2000, os.cpu_count() or 1)
     raw = max(raw_seq, raw_par)
+    say("ceiling: /bin/true under a bare per-container monitor")
+    ceiling = monitor_ceiling(2000)
     say("starting jobplane server")
     s = Server(extra_args=("--sync", "normal") + tuple(os.environ.get("SERVER_ARGS", "").split()))
     fs_type = filesystem(s.data_dir)
@@ -170,6 +202,9 @@ def main():
     print("|---|---|---|")
     print("| raw spawn rate, /bin/true (1 thread / %d threads) | %.0f/s / %.0f/s | baseline |"
           % (os.cpu_count() or 1, raw_seq, raw_par))
+    if ceiling is not None:
+        print("| ceiling: /bin/true under a bare monitor process, no API (%d workers) | %.0f/s (%.2fx) | context |"
+              % (os.cpu_count() or 1, ceiling, ceiling / raw))
     print("| start latency, one pod at a time: p50 / p99 (ms) | %s / %s | <= 5 / <= 50 |"
           % (ms(statistics.median(lat)), ms(pct(lat, 99))))
     print("| %d pods from %d connections: pods/s | %.0f/s | |" % (PODS, CREATORS, rate))
