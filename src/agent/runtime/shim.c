@@ -392,35 +392,6 @@ void jp_shim_signals_ignore(void)
         signal(shim_ignores[i], SIG_IGN);
 }
 
-/* execvpe, with one execve where it made one per PATH entry before the one holding the
- * command: a failed execve is not cheap, as the kernel builds the new image's argument pages
- * before it looks for the file (three of them for `true` in /usr/bin under Kubernetes' default
- * PATH). The first entry access() finds executable is exec'd; anything unusual (a script
- * without #!, a noexec mount) falls back to execvpe's own search, errors and all. It runs in a
- * child sharing the shim's memory, which allocates nothing here beyond what setenv already did
- * (snprintf would only for a PATH entry over ~1,000 bytes). */
-static void exec_searching(const char *file, char **argv, char **env)
-{
-    const char *path = getenv("PATH"); /* execvpe's: unset, it uses confstr's default */
-    if (path && *file && !strchr(file, '/')) {
-        char cand[PATH_MAX];
-        for (const char *p = path;;) {
-            const char *end = strchrnul(p, ':');
-            int n = (int)(end - p);
-            /* an empty entry is the working directory, as for execvpe */
-            int len = n ? snprintf(cand, sizeof(cand), "%.*s/%s", n, p, file)
-                        : snprintf(cand, sizeof(cand), "%s", file);
-            if (len > 0 && (size_t)len < sizeof(cand) && access(cand, X_OK) == 0) {
-                execve(cand, argv, env);
-                break;
-            }
-            if (*end == '\0') break;
-            p = end + 1;
-        }
-    }
-    execvpe(file, argv, env);
-}
-
 /* In the child: everything between fork and exec. Never returns. */
 static void __attribute__((noreturn))
 exec_container(const char *dir, const char *disk, json_t *spec, int out, int errfd, int status)
@@ -522,7 +493,7 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
         /* PATH lookup uses the container's PATH, not the shim's */
         for (char **p = env; *p; p++)
             if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
-        exec_searching(path ? path : argv[0], argv, env);
+        jp_shim_exec_file(path ? path : argv[0], argv, env);
         e = errno;
     }
     if (e == 0) e = ENOENT;

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,19 @@ static int look_path(const char *name, char *out, size_t n)
         if (end == NULL) return -1;
         p = end;
     }
+}
+
+void jp_shim_exec_file(const char *file, char **argv, char **env)
+{
+    char path[PATH_MAX];
+    if (strchr(file, '/') == NULL) {
+        if (look_path(file, path, sizeof(path)) < 0) {
+            errno = ENOENT;
+            return;
+        }
+        file = path;
+    }
+    execve(file, argv, env);
 }
 
 /* kubectl exec's way: the runtime's (runc's) words when the command cannot start, on the
@@ -178,7 +192,7 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     }
     if (flags & JP_SHIM_EXEC_TTY) add_term(env);
     if (flags) return exec_reported(argv, env);
-    execvpe(argv[0], argv, env);
+    jp_shim_exec_file(argv[0], argv, env);
     int e = errno;
     fprintf(stderr, "exec: \"%s\": %s\n", argv[0], strerror(e));
     return e == ENOENT ? 127 : 126;

@@ -33,9 +33,11 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+static char *container_path = "PATH=/usr/bin:/bin"; /* the container's PATH in run() */
+
 static void run(char **argv, size_t log_max, struct jp_shim_exit *ex)
 {
-    char *env[] = {"PATH=/usr/bin:/bin", NULL};
+    char *env[] = {container_path, NULL};
     struct jp_shim_spec spec = {.argv = argv, .env = env, .uid = -1, .gid = -1, .log_max = log_max};
     struct jp_err *err = NULL;
     assert_int_equal(jp_shim_spec_write(dir, &spec, &err), 0);
@@ -115,6 +117,20 @@ static void test_start_failures(void **state)
     run((char *[]){path, NULL}, 0, &ex);
     assert_int_equal(ex.exit_code, 126);
     assert_non_null(strstr(ex.message, "permission denied"));
+    /* executable but without #!: runc fails it, so no /bin/sh may run it (it would print hi) */
+    chmod(path, 0755);
+    run((char *[]){path, NULL}, 0, &ex);
+    assert_int_equal(ex.exit_code, 126);
+    assert_string_equal(ex.reason, "StartError");
+    assert_non_null(strstr(ex.message, "exec format error"));
+    /* found through PATH the same way */
+    char *with_dir = jp_xasprintf("PATH=/usr/bin:%s:/bin", dir);
+    container_path = with_dir;
+    run((char *[]){"plain", NULL}, 0, &ex);
+    container_path = "PATH=/usr/bin:/bin";
+    free(with_dir);
+    assert_int_equal(ex.exit_code, 126);
+    assert_non_null(strstr(ex.message, "exec format error"));
 }
 
 static void test_long_lines_are_split_and_rejoined(void **state)
