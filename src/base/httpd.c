@@ -80,6 +80,10 @@ static void drive(struct jp_httpd *h)
     uv_timer_start(&h->timer, timer_cb, timeout, 0);
 }
 
+/* The last thing MHD logged in this thread: while a daemon starts (no thread of its own yet), why
+ * it failed - the one place MHD says "address already in use". */
+static _Thread_local char last_log[256];
+
 __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -88,6 +92,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
+    snprintf(last_log, sizeof(last_log), "%s", msg);
     jp_log(JP_DEBUG, "httpd", "%s", msg); /* client hang-ups are routine, not warnings */
 }
 
@@ -138,6 +143,7 @@ int jp_httpd_start(uv_loop_t *loop, const struct jp_httpd_opts *o, struct jp_htt
     static const struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
     struct jp_httpd *h = jp_xcalloc(1, sizeof(*h));
     h->loop = loop;
+    last_log[0] = '\0';
     h->daemon = MHD_start_daemon(
         flags, o->port, NULL, NULL, o->handler, o->handler_cls, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_NOTIFY_COMPLETED, o->completed, o->completed_cls, MHD_OPTION_CONNECTION_LIMIT,
@@ -146,9 +152,9 @@ int jp_httpd_start(uv_loop_t *loop, const struct jp_httpd_opts *o, struct jp_htt
         NULL, MHD_OPTION_ARRAY, o->extra_options ? o->extra_options : none, MHD_OPTION_END);
     if (h->daemon == NULL) {
         free(h);
-        /* MHD reports the reason (e.g. address in use) only through the logger. */
-        return jp_err_set(err, JP_INTERNAL, 0, "listen on %s:%u: cannot start HTTP server",
-                          any ? "" : o->host, (unsigned)o->port);
+        /* MHD reports the reason (e.g. address in use) only through the logger */
+        return jp_err_set(err, JP_INTERNAL, 0, "listen on %s:%u: cannot start HTTP server%s%s",
+                          any ? "" : o->host, (unsigned)o->port, last_log[0] ? ": " : "", last_log);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : o->port;

@@ -100,7 +100,14 @@ int main(int argc, char **argv)
     if (kuard_server_start(&k.loop, &k.app, cfg.address, &k.server, &err) < 0) {
         jp_log(JP_ERROR, "kuard", "%s", err->msg);
         jp_err_free(err);
-        on_exit_requested(1, &k);
+        /* The original exits here. In a pod of its own network that only happens when --address
+         * is bad; pods that share one network (jobplane without root, hostNetwork) all want
+         * :8080, and the chapter's parallel Job runs five keygen kuards at once. Their work
+         * does not need the HTTP server, so it goes on without it. */
+        if (cfg.keygen.enable)
+            jp_log(JP_INFO, "kuard", "keygen runs on without the HTTP server");
+        else
+            on_exit_requested(1, &k);
     } else {
         if (cfg.tls_dir && tls_files_present(cfg.tls_dir))
             jp_log(JP_INFO, "kuard",

@@ -309,6 +309,7 @@ static void port_in_use_is_an_error(void **state)
     o.port = jp_httpd_port(a);
     assert_int_equal(jp_httpd_start(&loop, &o, &b, &err), -1);
     assert_non_null(strstr(err->msg, "cannot start HTTP server"));
+    assert_non_null(strstr(err->msg, "in use")); /* MHD's reason, which only its logger gives */
     jp_err_free(err);
     err = NULL;
     o.host = "no such host.invalid";

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -272,6 +273,37 @@ class RunImages(unittest.TestCase):
                            timeout=120, env=env, cwd="/")
         self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
         self.assertRegex(p.stdout, r"\[pod/marked-\w+/main\] image says %s\n" % MARKER)
+        self.assertEqual(os.listdir(runs), [], "the run's temporary state was left behind")
+
+
+@unittest.skipIf(unprivileged_unavailable(NOBODY), unprivileged_unavailable(NOBODY))
+class RunWithoutRoot(unittest.TestCase):
+    """Without root, pods share the host's network: the chapter's five parallel kuards all ask
+    for one port. Their keygen work must finish anyway, as on a cluster."""
+
+    def test_chapter_parallel_job_completes_on_a_shared_network(self):
+        tmp = tempfile.mkdtemp(prefix="jp-run-nonroot-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        os.chmod(tmp, 0o755)
+        runs = os.path.join(tmp, "runs")
+        os.makedirs(runs)
+        os.chown(runs, NOBODY, NOBODY)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        # one 4096-bit key per pod (a second or so) keeps the five running at once; the port is
+        # a free loopback one rather than the chapter's :8080 on every address
+        text = read_file(chapter("job-parallel.yaml")).replace("num-to-gen=10", "num-to-gen=1")
+        text = text.replace('- "--keygen-enable"', '- "--keygen-enable"\n        - "--address=127.0.0.1:%d"' % port)
+        manifest = os.path.join(tmp, "job.yaml")
+        with open(manifest, "w") as f:
+            f.write(text)
+        p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "run", manifest], capture_output=True, text=True,
+                           timeout=180, env=dict(os.environ, HOME=tmp, TMPDIR=runs), cwd="/")
+        self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
+        self.assertEqual(len(re.findall(r"\(ID 0 1/1\) Item done: SHA256:", p.stdout)), 10, p.stdout)
+        self.assertIn("cannot start HTTP server", p.stdout)  # they did share one port
         self.assertEqual(os.listdir(runs), [], "the run's temporary state was left behind")
 
 
