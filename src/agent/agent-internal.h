@@ -124,6 +124,7 @@ struct jp_agent {
     size_t ndeferred, deferred_cap;
     size_t live_pods;           /* pods not finished (agent.c: busy) */
     bool netns;                 /* pods get their own network namespace (needs root) */
+    bool loopback_names;        /* not root: hosts files name every Service 127.0.0.1 (hosts.c) */
     struct agent_net *net;      /* the pod network, NULL without one */
     struct sandbox_pool *pool;  /* finished pods' sandboxes for the next ones (NULL: none) */
     unsigned sandboxes_making;  /* namespaces being made now (spawn.c: SANDBOXES_AT_ONCE) */
@@ -240,6 +241,7 @@ void probe__stop(struct container *c);  /* it stopped, or the pod goes */
 int agent__probe_socket(const struct pod *p, uint16_t port, struct sockaddr_in *to);
 /* network/hosts.c: the pod's /etc/hosts naming Services */
 char *hosts__path(const struct pod *p);
+bool hosts__wanted(const struct pod *p); /* whether its containers get its hosts file */
 void hosts__write(struct pod *p);
 void hosts__refresh(struct jp_agent *a); /* every pod's, after Services changed */
 /* network/proxy.c: Services' ClusterIP:port forwarded to their endpoints */

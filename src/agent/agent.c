@@ -3,6 +3,7 @@
  * every changed status once per loop turn, so a burst of exits becomes one batch of writes and
  * no write ever happens inside the store's event dispatch. */
 #include "agent/agent-internal.h"
+#include "agent/shim.h"
 #include "api/kinds.h"
 #include "api/write.h"
 #include "base/alloc.h"
@@ -297,6 +298,8 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->opts.kuard_exe = a->kuard_exe;
     if (a->opts.backoff_scale <= 0) a->opts.backoff_scale = 1.0;
     a->netns = geteuid() == 0;
+    char refused[160];
+    a->loopback_names = !a->netns && !jp_userns_refused(refused, sizeof(refused));
     a->by_uid = json_object();
     a->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
     a->kind_services = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "services"));
@@ -324,15 +327,20 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     jp_log(JP_INFO, "agent", "node %s: process runtime, %s, images: built-in kuard%s", a->node,
            a->net     ? "a pod network (10.244.0.0/16, Services on 10.96.0.0/12)"
            : a->netns ? "a network namespace per pod"
-                      : "pods share the host network (not root)",
+           : a->loopback_names
+               ? "pods share the host network (not root), Service names on 127.0.0.1"
+               : "pods share the host network (not root)",
            a->opts.host_fallback ? ", others run on the host filesystem" : "");
     *out = a;
     return 0;
 }
 
-bool jp_agent_pod_network(const struct jp_agent *a)
+enum jp_agent_services jp_agent_services(const struct jp_agent *a)
 {
-    return a && a->net;
+    return a == NULL           ? JP_SERVICES_UNREACHABLE
+           : a->net            ? JP_SERVICES_PROXIED
+           : a->loopback_names ? JP_SERVICES_ON_LOOPBACK
+                               : JP_SERVICES_UNREACHABLE;
 }
 
 static void tick_closed(uv_handle_t *h)

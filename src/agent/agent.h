@@ -32,8 +32,15 @@ struct jp_agent;
 int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
                    struct jp_agent **out, struct jp_err **err);
 void jp_agent_stop(struct jp_agent *a);
-/* Whether pods get addresses and reach Services (root, and no --no-pod-network). */
-bool jp_agent_pod_network(const struct jp_agent *a);
+/* How pods reach Services by name. */
+enum jp_agent_services {
+    JP_SERVICES_UNREACHABLE, /* root with --no-pod-network, or user namespaces refused */
+    JP_SERVICES_ON_LOOPBACK, /* not root: pods share the host network, and each container's
+                                /etc/hosts (in a user namespace) names every Service 127.0.0.1:
+                                no proxy, so a Service's port must be the one its pods listen on */
+    JP_SERVICES_PROXIED,     /* root: the pod network, ClusterIPs proxied to the pods */
+};
+enum jp_agent_services jp_agent_services(const struct jp_agent *a);
 
 /* pods/NAME/portforward: a new TCP socket (non-blocking, close-on-exec, not yet connected) in
  * the pod's network namespace, and the address to connect it to (its 127.0.0.1:port, as the

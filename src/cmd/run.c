@@ -231,7 +231,7 @@ static int run(struct run_config *c, char **files, size_t nfiles)
     s.run = jp_run_start(&loop, jp_engine_store(s.engine), jp_engine_agent(s.engine), &ro, finished,
                          &s);
     if (jp_manifests_apply(jp_engine_store(s.engine), &m,
-                           jp_agent_pod_network(jp_engine_agent(s.engine)), s.created, stdout,
+                           jp_agent_services(jp_engine_agent(s.engine)), s.created, stdout,
                            stderr) < 0) {
         rc = 2;
         jp_run_stop(s.run);

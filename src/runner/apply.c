@@ -240,23 +240,52 @@ static int create_one(struct jp_store *store, const struct jp_manifests *m, size
     return rc;
 }
 
-int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, bool pod_network,
-                       json_t *created, FILE *out, FILE *err)
+/* Said once, up front, for each Service pods cannot use as on a cluster: pods that wait for
+ * one would otherwise just retry. */
+static void warn_services(const struct jp_manifests *m, enum jp_agent_services reach, FILE *err)
+{
+    for (size_t i = 0; i < m->n && reach != JP_SERVICES_PROXIED; i++) {
+        const json_t *o = m->v[i].obj;
+        const char *kind = jp_json_str(o, "kind", NULL),
+                   *name = jp_json_str(o, "metadata", "name", NULL);
+        if (kind == NULL || strcmp(kind, "Service") != 0 || name == NULL) continue;
+        if (reach == JP_SERVICES_UNREACHABLE) {
+            fprintf(err,
+                    "jobplane run: warning: service/%s was created, but pods have no pod network "
+                    "(it needs root, or user namespaces): they cannot reach it by name "
+                    "(docs/run.md)\n",
+                    name);
+            continue;
+        }
+        /* on loopback, a name leads straight to the pods' port: only port = targetPort works */
+        size_t j;
+        json_t *port;
+        json_array_foreach(jp_json_path(o, "spec", "ports", NULL), j, port)
+        {
+            json_int_t n = json_integer_value(json_object_get(port, "port"));
+            const json_t *to = json_object_get(port, "targetPort");
+            if (to == NULL || (json_is_integer(to) && json_integer_value(to) == n)) continue;
+            char target[80];
+            if (json_is_integer(to))
+                snprintf(target, sizeof(target), "%lld", (long long)json_integer_value(to));
+            else
+                snprintf(target, sizeof(target), "\"%.64s\"", json_string_value(to) ?: "");
+            fprintf(err,
+                    "jobplane run: warning: service/%s: without root, pods reach it by name at "
+                    "127.0.0.1 with nothing in between: port %lld leads nowhere, its pods listen "
+                    "on %s (docs/run.md)\n",
+                    name, (long long)n, target);
+        }
+    }
+}
+
+int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m,
+                       enum jp_agent_services reach, json_t *created, FILE *out, FILE *err)
 {
     for (int dry = 1; dry >= 0; dry--)
         for (size_t i = 0; i < m->n; i++)
             if (create_one(store, m, i, dry, created, out, err) < 0) return -1;
     fflush(out);
-    /* said once, up front: pods that wait for a Service would otherwise just retry */
-    size_t i;
-    json_t *c;
-    json_array_foreach(created, i, c)
-    {
-        if (pod_network || strcmp(jp_json_str(c, "kind", NULL), "Service") != 0) continue;
-        fprintf(err,
-                "jobplane run: warning: service/%s was created, but pods have no pod network "
-                "(it needs root): they cannot reach it by name (docs/run.md)\n",
-                jp_json_str(c, "name", NULL));
-    }
+    warn_services(m, reach, err);
     return 0;
 }

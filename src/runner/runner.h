@@ -31,8 +31,8 @@ void jp_manifests_free(struct jp_manifests *m);
  * unless everything is valid. Prints "job.batch/x created" lines to OUT; on an error prints what
  * kubectl would to ERR and returns -1. CREATED receives [{"kind", "group", "version", "plural",
  * "ns", "name"}]. */
-int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m, bool pod_network,
-                       json_t *created, FILE *out, FILE *err);
+int jp_manifests_apply(struct jp_store *store, const struct jp_manifests *m,
+                       enum jp_agent_services reach, json_t *created, FILE *out, FILE *err);
 
 struct jp_run_opts {
     bool logs; /* stream pod logs, each line prefixed [pod/NAME/CONTAINER] */

@@ -224,7 +224,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         json_decref(mounts);
         return -1;
     }
-    char *hosts = p->ip ? hosts__path(p) : NULL;
+    char *hosts = hosts__wanted(p) ? hosts__path(p) : NULL;
     char *log_root = pod__records_apart(p) ? jp_xasprintf("%s/%s", p->disk_dir, c->name) : NULL;
     struct jp_shim_spec spec = {
         .log_root = log_root,
@@ -602,8 +602,11 @@ void spawn__sandbox_queue_free(struct jp_agent *a)
 int spawn__sandbox(struct pod *p, struct jp_err **err)
 {
     struct jp_agent *a = p->agent;
-    if (!a->netns || p->netns_pid || p->sandbox_pending ||
-        json_is_true(json_object_get(p->spec, "hostNetwork")))
+    if (!a->netns) { /* the host network; Service names on 127.0.0.1 (hosts.c) */
+        hosts__write(p);
+        return 0;
+    }
+    if (p->netns_pid || p->sandbox_pending || json_is_true(json_object_get(p->spec, "hostNetwork")))
         return 0;
     if (!p->fresh && spawn__holder_adopt(p) > 0) { /* a fresh pod has no record to find */
         net__claim(a, p->ip);
