@@ -112,8 +112,8 @@ void jp_shim_signals_ignore(void);
  * latter named HOSTNAME), doing nothing else; the agent starts it inside the new namespaces and
  * kills it when the pod's sandbox goes. */
 /* `shim --exec PID [--split-stderr] [--tty] -- CMD...`: runs CMD inside the namespaces (network,
- * UTS, mount) and the working directory of process PID, with its environment, stderr joined to
- * stdout: how exec probes run in a container. kubectl exec asks for stderr kept apart
+ * UTS, mount) and the working directory of process PID, with its environment and user, stderr
+ * joined to stdout: how exec probes run in a container. kubectl exec asks for stderr kept apart
  * (JP_SHIM_EXEC_SPLIT) or for stdin, a terminal in a session of its own, to become the
  * controlling terminal (JP_SHIM_EXEC_TTY; TERM=xterm unless the environment says otherwise).
  * Returns only on failure (exit code 126/127 as a shell's). */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +105,54 @@ static int exec_reported(char **argv, char **env)
     return 126;
 }
 
+/* Who a command exec'd into the container runs as: its main process's effective uid and gid
+ * and its groups. runc runs it as the container's configured user, which is the same unless the
+ * process gave up root by itself - then this grants less, never more. */
+struct ids {
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; /* OUT of ids_of: the caller frees */
+    int ngroups;
+    bool known;
+};
+
+/* From /proc/PID/status, read before any namespace changes (ids as the host sees them). */
+static void ids_of(int dirfd, struct ids *out)
+{
+    *out = (struct ids){0};
+    int fd = openat(dirfd, "status", O_RDONLY | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (f == NULL) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned real, eff;
+    int have = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (sscanf(line, "Uid:\t%u\t%u", &real, &eff) == 2) {
+            out->uid = eff;
+            have |= 1;
+        } else if (sscanf(line, "Gid:\t%u\t%u", &real, &eff) == 2) {
+            out->gid = eff;
+            have |= 2;
+        } else if (strncmp(line, "Groups:", 7) == 0) {
+            size_t n = 0;
+            for (char *s = line + 7; *s; s++)
+                n += isdigit((unsigned char)*s) && !isdigit((unsigned char)s[1]);
+            out->groups = jp_xcalloc(n + 1, sizeof(gid_t));
+            char *s = line + 7, *end;
+            for (unsigned long g; out->ngroups < (int)n && (g = strtoul(s, &end, 10), end != s);
+                 s = end)
+                out->groups[out->ngroups++] = (gid_t)g;
+        }
+    }
+    out->known = have == 3;
+    free(line);
+    fclose(f);
+}
+
 /* Adds TERM=xterm to env (room for one more entry) when it has no TERM, as containerd does for
  * a TTY. */
 static void add_term(char **env)
@@ -143,6 +192,9 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     }
     _cleanup_free_ char *text = NULL;
     _cleanup_free_ char **env = environ_of(dir, &text);
+    struct ids who;
+    ids_of(dir, &who);
+    _cleanup_free_ gid_t *groups = who.groups;
     int cwd = openat(dir, "cwd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     uint64_t bounding = jp_caps_bounding_of(atoi(pid));
     int root = openat(dir, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -188,6 +240,14 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     /* a process exec'd into a container holds no more than the container may */
     if (geteuid() == 0 && jp_caps_limit(bounding) != 0) {
         fprintf(stderr, "jobplane shim --exec: limiting capabilities: %s\n", strerror(errno));
+        return 126;
+    }
+    /* then the container's user (without root, our own: its user namespace maps us to us) */
+    if (geteuid() == 0 && who.known &&
+        (setgroups((size_t)who.ngroups, who.groups) < 0 || setgid(who.gid) < 0 ||
+         setuid(who.uid) < 0)) {
+        fprintf(stderr, "jobplane shim --exec: becoming uid %u gid %u: %s\n", (unsigned)who.uid,
+                (unsigned)who.gid, strerror(errno));
         return 126;
     }
     if (flags & JP_SHIM_EXEC_TTY) add_term(env);

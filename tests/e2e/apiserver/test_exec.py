@@ -106,6 +106,17 @@ class ExecTests:
             self.expect_rc(r)
             self.assertRegex(r.out, r"(?m)^\S+\s+sleeper$")
 
+    def test_runs_as_the_containers_user(self):
+        """As runc does: the container's user and groups, not the node's root."""
+        if os.geteuid() != 0:
+            self.skipTest("only root can start a container as another user")
+        self.pod("user", [{"name": "main", "image": "busybox", "command": ["sleep", "3600"],
+                           "securityContext": {"runAsUser": 1234, "runAsGroup": 2345}}])
+        self.expect_out(self.k("exec", "user", "--", "sh", "-c", "id -u; id -g; id -G"), "1234\n2345\n2345\n")
+        # nothing of root's is left: a file only root may write stays closed
+        r = self.k("exec", "user", "--", "test", "-w", "/etc/hostname")
+        self.assertEqual(r.rc, 1, r)
+
     def test_container_selection(self):
         self.pod("two", [{"name": "first", "image": "busybox", "command": ["sleep", "3600"],
                           "env": [{"name": "WHO", "value": "first"}]},
