@@ -35,10 +35,12 @@ struct jp_shim_spec {
     char *rootfs;     /* a stored image's root filesystem to run in (jp_rootfs_enter), or NULL */
     int64_t uid, gid; /* -1: keep */
     size_t log_max;
-    char *log_root;  /* the log goes to LOG_ROOT/<attempt>/ (made on the first line); NULL: the
-                        attempt directory itself */
-    int64_t caps;    /* the capabilities a root container may hold (jp_caps_for); -1: all */
-    bool privileged; /* securityContext.privileged: /proc/sys stays writable */
+    char *log_root;       /* the log goes to LOG_ROOT/<attempt>/ (made on the first line); NULL: the
+                             attempt directory itself */
+    int64_t caps;         /* the capabilities a root container may hold (jp_caps_for); -1: all */
+    bool privileged;      /* securityContext.privileged: /proc/sys stays writable */
+    const json_t *groups; /* root: the supplementary groups (fsGroup, supplementalGroups), or
+                             NULL for none beyond what runAsUser/runAsGroup imply */
 };
 
 /* The default capability set of a container (containerd's). */

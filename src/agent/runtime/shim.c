@@ -61,6 +61,7 @@ char *jp_shim_spec_render(const struct jp_shim_spec *spec)
     if (spec->caps >= 0) json_object_set_new(doc, "caps", json_integer(spec->caps));
     if (spec->log_root) json_object_set_new(doc, "logRoot", json_string(spec->log_root));
     if (spec->privileged) json_object_set_new(doc, "privileged", json_true());
+    if (json_array_size(spec->groups)) json_object_set(doc, "groups", (json_t *)spec->groups);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     return text;
@@ -484,7 +485,20 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
         e = jp_caps_limit((uint64_t)json_integer_value(caps));
     json_int_t gid = json_integer_value(json_object_get(spec, "gid"));
     json_int_t uid = json_integer_value(json_object_get(spec, "uid"));
-    if (e == 0 && gid >= 0 && (setgroups(0, NULL) < 0 || setgid((gid_t)gid) < 0)) e = errno;
+    /* a container given a user or groups has those groups and no others (none of the node's
+     * root); on the stack: this child may share the shim's memory */
+    const json_t *groups = json_object_get(spec, "groups");
+    if (e == 0 && geteuid() == 0 && (gid >= 0 || uid >= 0 || groups)) {
+        gid_t list[256];
+        size_t n = 0, i;
+        const json_t *g;
+        json_array_foreach(groups, i, g)
+        {
+            if (n < sizeof(list) / sizeof(list[0])) list[n++] = (gid_t)json_integer_value(g);
+        }
+        if (setgroups(n, list) < 0) e = errno;
+    }
+    if (e == 0 && gid >= 0 && setgid((gid_t)gid) < 0) e = errno;
     if (e == 0 && uid >= 0 && setuid((uid_t)uid) < 0) e = errno;
     char **argv = strings(json_object_get(spec, "argv"));
     char **env = strings(json_object_get(spec, "env"));

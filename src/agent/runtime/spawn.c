@@ -102,6 +102,29 @@ static int64_t security_id(const struct pod *p, const json_t *spec, const char *
     return v;
 }
 
+/* fsGroup and supplementalGroups, the groups a kubelet gives every container of the pod beside
+ * its own gid (root only; NULL when there are none). OUT: the caller frees. The ownership of
+ * volumes that fsGroup also asks for is not changed. */
+static json_t *pod_groups(const struct pod *p)
+{
+    if (geteuid() != 0) return NULL;
+    json_t *out = json_array();
+    int64_t fs = jp_json_int(p->spec, -1, "securityContext", "fsGroup", NULL);
+    if (fs >= 0) json_array_append_new(out, json_integer(fs));
+    size_t i;
+    json_t *g;
+    json_array_foreach(jp_json_path(p->spec, "securityContext", "supplementalGroups", NULL), i, g)
+    {
+        if (json_is_integer(g) && json_integer_value(g) >= 0 && json_integer_value(g) != fs)
+            json_array_append_new(out, json_integer(json_integer_value(g)));
+    }
+    if (json_array_size(out) == 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
 static void write_shim_record(const char *dir, int pid)
 {
     char text[96];
@@ -225,6 +248,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         return -1;
     }
     char *hosts = hosts__wanted(p) ? hosts__path(p) : NULL;
+    json_t *groups = pod_groups(p);
     char *log_root = pod__records_apart(p) ? jp_xasprintf("%s/%s", p->disk_dir, c->name) : NULL;
     struct jp_shim_spec spec = {
         .log_root = log_root,
@@ -244,6 +268,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         .caps =
             geteuid() == 0 ? (int64_t)jp_caps_for(json_object_get(c->spec, "securityContext")) : -1,
         .privileged = json_is_true(jp_json_path(c->spec, "securityContext", "privileged", NULL)),
+        .groups = groups,
     };
     image__user(&run, &spec.uid, &spec.gid);
     /* a plain container joins the sandbox's mount namespace: nothing of its own to mount, and
@@ -258,6 +283,7 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
     struct start_job *j = jp_xcalloc(1, sizeof(*j));
     j->c = c;
     j->spec = jp_shim_spec_render(&spec);
+    json_decref(groups);
     env__free(env);
     free(hosts);
     free(log_root);

@@ -110,9 +110,15 @@ class ExecTests:
         """As runc does: the container's user and groups, not the node's root."""
         if os.geteuid() != 0:
             self.skipTest("only root can start a container as another user")
-        self.pod("user", [{"name": "main", "image": "busybox", "command": ["sleep", "3600"],
-                           "securityContext": {"runAsUser": 1234, "runAsGroup": 2345}}])
-        self.expect_out(self.k("exec", "user", "--", "sh", "-c", "id -u; id -g; id -G"), "1234\n2345\n2345\n")
+        self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "user"},
+                     "spec": {"terminationGracePeriodSeconds": 1,
+                              "securityContext": {"fsGroup": 3000, "supplementalGroups": [4000, 3000, 5000]},
+                              "containers": [{"name": "main", "image": "busybox", "command": ["sleep", "3600"],
+                                              "securityContext": {"runAsUser": 1234, "runAsGroup": 2345}}]}})
+        self.running("user")
+        # the groups are the container's (fsGroup and supplementalGroups), which exec takes too
+        self.expect_out(self.k("exec", "user", "--", "sh", "-c", "id -u; id -g; id -G"),
+                        "1234\n2345\n2345 3000 4000 5000\n")
         # nothing of root's is left: a file only root may write stays closed
         r = self.k("exec", "user", "--", "test", "-w", "/etc/hostname")
         self.assertEqual(r.rc, 1, r)
