@@ -7,6 +7,7 @@
 #include "base/buf.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,34 @@ static void validate_resources(const json_t *res, const char *field, struct jp_f
     }
 }
 
+/* A user or group id of a securityContext (IsValidUserID / IsValidGroupID). */
+static void valid_id(const json_t *v, const char *path, struct jp_ferrs *fe)
+{
+    if (!json_is_integer(v) || (json_integer_value(v) >= 0 && json_integer_value(v) <= INT32_MAX))
+        return;
+    char val[32];
+    snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(v));
+    jp_ferrs_add(fe, JP_FERR_INVALID, path, val, "must be between 0 and 2147483647, inclusive");
+}
+
+/* runAsUser and runAsGroup; at the pod's level also fsGroup and supplementalGroups */
+static void validate_ids(const json_t *sc, const char *field, bool pod, struct jp_ferrs *fe)
+{
+    char path[600];
+    static const char *const ids[] = {"fsGroup", "runAsUser", "runAsGroup"};
+    for (size_t k = pod ? 0 : 1; k < sizeof(ids) / sizeof(ids[0]); k++) {
+        jp_strfmt(path, sizeof(path), "%s.%s", field, ids[k]);
+        valid_id(json_object_get(sc, ids[k]), path, fe);
+    }
+    size_t i;
+    json_t *g;
+    json_array_foreach(pod ? json_object_get(sc, "supplementalGroups") : NULL, i, g)
+    {
+        jp_strfmt(path, sizeof(path), "%s.supplementalGroups[%zu]", field, i);
+        valid_id(g, path, fe);
+    }
+}
+
 static void validate_container(const json_t *c, const char *field, const json_t *volumes,
                                json_t *names, struct jp_ferrs *fe)
 {
@@ -205,6 +234,8 @@ static void validate_container(const json_t *c, const char *field, const json_t 
         jp_strfmt(path, sizeof(path), "%s.volumeMounts[%zu].mountPath", field, i);
         if (mp == NULL || *mp == '\0') jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, NULL);
     }
+    jp_strfmt(path, sizeof(path), "%s.securityContext", field);
+    validate_ids(json_object_get(c, "securityContext"), path, false, fe);
 }
 
 void jp_podspec_validate(const json_t *spec, const char *field, struct jp_ferrs *fe)
@@ -258,6 +289,8 @@ void jp_podspec_validate(const json_t *spec, const char *field, struct jp_ferrs 
     if (dns)
         one_of(fe, path, dns, dnses,
                "\"ClusterFirst\", \"ClusterFirstWithHostNet\", \"Default\", \"None\"");
+    jp_strfmt(path, sizeof(path), "%s.securityContext", field);
+    validate_ids(json_object_get(spec, "securityContext"), path, true, fe);
     json_int_t ads = jp_json_int(spec, 1, "activeDeadlineSeconds", NULL);
     jp_strfmt(path, sizeof(path), "%s.activeDeadlineSeconds", field);
     if (ads < 1) {

@@ -125,6 +125,22 @@ static void create_rules(void **state)
                  "spec.%s: Invalid value: -1: must be greater than or equal to 0", negatives[i]);
         expect(patch, want);
     }
+    /* user and group ids (a pod's template is validated as a pod's spec) */
+    expect("{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"runAsUser\":0,"
+           "\"fsGroup\":2147483647,\"supplementalGroups\":[1,2]}}}}}",
+           NULL);
+    expect("{\"spec\":{\"template\":{\"spec\":{\"securityContext\":{\"runAsUser\":-1,"
+           "\"fsGroup\":2147483648,\"supplementalGroups\":[1,-2]}}}}}",
+           "spec.template.spec.securityContext.fsGroup: Invalid value: 2147483648: must be between "
+           "0 and 2147483647, inclusive | spec.template.spec.securityContext.runAsUser: Invalid "
+           "value: -1: must be between 0 and 2147483647, inclusive | "
+           "spec.template.spec.securityContext.supplementalGroups[1]: Invalid value: -2: must be "
+           "between 0 and 2147483647, inclusive");
+    expect(
+        "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"kuard\",\"image\":"
+        "\"kuard\",\"securityContext\":{\"runAsGroup\":-5}}]}}}}",
+        "spec.template.spec.containers[0].securityContext.runAsGroup: Invalid value: -5: must be "
+        "between 0 and 2147483647, inclusive");
     expect("{\"spec\":{\"completionMode\":\"Indexed\",\"parallelism\":2}}",
            "spec.completions: Required value: when completion mode is Indexed");
     expect("{\"spec\":{\"completionMode\":\"Indexed\",\"completions\":3,\"parallelism\":100001}}",
