@@ -92,7 +92,7 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    snprintf(last_log, sizeof(last_log), "%s", msg);
+    snprintf(last_log, sizeof(last_log), "%.*s", (int)sizeof(last_log) - 1, msg);
     jp_log(JP_DEBUG, "httpd", "%s", msg); /* client hang-ups are routine, not warnings */
 }
 
