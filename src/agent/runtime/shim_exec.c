@@ -244,7 +244,7 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     }
     /* then the container's user (without root, our own: its user namespace maps us to us) */
     if (geteuid() == 0 && who.known &&
-        (setgroups((size_t)who.ngroups, who.groups) < 0 || setgid(who.gid) < 0 ||
+        (setgroups((size_t)who.ngroups, groups) < 0 || setgid(who.gid) < 0 ||
          setuid(who.uid) < 0)) {
         fprintf(stderr, "jobplane shim --exec: becoming uid %u gid %u: %s\n", (unsigned)who.uid,
                 (unsigned)who.gid, strerror(errno));
