@@ -54,6 +54,11 @@ struct jp_kind_ops {
     /* Update-time strategy: carry server-assigned values the client did not send (a service's
      * cluster IP and node ports). May be NULL. */
     void (*prepare_update)(struct jp_write_ctx *ctx, json_t *obj, const json_t *old);
+    /* Admission of a create, after defaults and before validation, as the apiserver's plugins
+     * (a pod's service account must exist). name: the object's, or its generateName. -1 with a
+     * Status to refuse it. May be NULL. */
+    int (*admit)(struct jp_write_ctx *ctx, const json_t *obj, const char *name,
+                 struct jp_status **st);
     /* Validation for create (old == NULL) and update; appends field errors. */
     void (*validate)(const json_t *obj, const json_t *old, struct jp_ferrs *errs);
     /* Extra rules for writes through the status subresource. May be NULL. */

@@ -207,6 +207,8 @@ int jp_api_create(struct jp_write_ctx *c, json_t *body, struct jp_write_result *
     if (jp_api__namespace_ready(c, st) < 0) goto out;
     const char *gen = jp_json_str(meta, "generateName", NULL);
     const char *name = jp_json_str(meta, "name", NULL);
+    /* admission runs before a name is generated: its errors name the prefix */
+    char *named = jp_xstrdup(name && *name ? name : gen ? gen : "");
     if ((name == NULL || *name == '\0') && gen && *gen) {
         /* apiserver appends 5 random characters; the prefix is cut to keep names <= 63 */
         for (int attempt = 0; attempt < 8; attempt++) {
@@ -232,7 +234,9 @@ int jp_api_create(struct jp_write_ctx *c, json_t *body, struct jp_write_result *
     if (k->has_status) json_object_del(body, "status");
     k->ops->defaults(body);
     if (k->ops->prepare_create) k->ops->prepare_create(c, body);
-    if (validate(c, body, NULL, st) < 0) goto out;
+    int refused = k->ops->admit && !c->no_admission ? k->ops->admit(c, body, named, st) : 0;
+    free(named);
+    if (refused < 0 || validate(c, body, NULL, st) < 0) goto out;
     name = jp_json_str(meta, "name", NULL);
     if (jp_store_get(c->store, (uint16_t)jp_kind_index(k), c->ns, name)) {
         *st = jp_status_new(JP_ALREADY_EXISTS, "%s \"%s\" already exists", k->resource, name);

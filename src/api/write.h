@@ -25,6 +25,9 @@ struct jp_write_ctx {
      * write whose object another component reads at once (a pod's final status, which its
      * Job counts next) - one parse less */
     bool keep_view;
+    /* admission's lookups of other objects (a pod's service account) are skipped: the dry run
+     * of files whose earlier objects create them */
+    bool no_admission;
 };
 
 /* The result of a write: the object now stored (or that would be, for a dry run), referenced

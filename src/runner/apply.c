@@ -181,13 +181,18 @@ static void print_status(const struct jp_status *st, const char *source, FILE *e
             jp_reason_name(st->reason), source, st->message);
 }
 
-static bool listed_namespace(const struct jp_manifests *m, size_t before, const char *ns)
+/* Whether an object before the one at `before` creates KIND ns/name (ns NULL: any or none). */
+static bool listed(const struct jp_manifests *m, size_t before, const char *kind, const char *ns,
+                   const char *name)
 {
     for (size_t i = 0; i < before; i++) {
         const json_t *o = m->v[i].obj;
         const char *k = json_string_value(json_object_get(o, "kind"));
-        const char *n = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
-        if (k && n && !strcmp(k, "Namespace") && !strcmp(n, ns)) return true;
+        const char *n = jp_json_str(o, "metadata", "name", NULL);
+        const char *s = jp_json_str(o, "metadata", "namespace", NULL);
+        if (k && n && !strcmp(k, kind) && !strcmp(n, name) &&
+            (ns == NULL || !strcmp(s && *s ? s : "default", ns)))
+            return true;
     }
     return false;
 }
@@ -213,9 +218,15 @@ static int create_one(struct jp_store *store, const struct jp_manifests *m, size
     }
     if (!k->namespaced) ns = "";
     /* a namespace the same files create earlier does not exist during the dry run */
-    if (dry && *ns && listed_namespace(m, i, ns)) return 0;
-    struct jp_write_ctx c = {
-        .store = store, .kind = k, .ns = ns, .dry_run = dry, .fv = JP_FV_STRICT};
+    if (dry && *ns && listed(m, i, "Namespace", NULL, ns)) return 0;
+    /* nor does a service account they create for a pod */
+    const char *sa = jp_json_str(mf->obj, "spec", "serviceAccountName", NULL);
+    struct jp_write_ctx c = {.store = store,
+                             .kind = k,
+                             .ns = ns,
+                             .dry_run = dry,
+                             .fv = JP_FV_STRICT,
+                             .no_admission = dry && sa && listed(m, i, "ServiceAccount", ns, sa)};
     struct jp_write_result res = {0};
     struct jp_status *st = NULL;
     json_t *obj = json_deep_copy(mf->obj);

@@ -13,7 +13,7 @@ struct jp_run {
     struct jp_agent *agent;
     struct jp_run_opts opts;
     struct jp_store_sub *sub;
-    uint16_t kind_jobs, kind_pods;
+    uint16_t kind_jobs, kind_pods, kind_events;
     json_t *jobs; /* [{"ns":..,"name":..,"line":last progress line}] */
     json_t *pods; /* "ns/name" -> true: pods created during the run, whose logs we show */
     int64_t start_ns;

@@ -158,10 +158,49 @@ static void on_tick(uv_timer_t *t)
     r->finished(r->arg);
 }
 
+static bool tracked_job(const struct jp_run *r, const char *ns, const char *name)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(r->jobs, i, e)
+    {
+        if (!strcmp(jp_json_str(e, "ns", NULL), ns) && !strcmp(jp_json_str(e, "name", NULL), name))
+            return true;
+    }
+    return false;
+}
+
+/* A Warning event about one of the run's Jobs or pods, printed as it is first recorded (a
+ * repeat only counts up): why a Job makes no pods, why a container cannot start - what the
+ * run would otherwise only show as a Job that never moves. A Job's own warnings beyond
+ * FailedCreate/FailedDelete say how it failed, which its progress line says already. */
+static void print_warning(struct jp_run *r, const struct jp_obj *o)
+{
+    json_t *ev = jp_api_parse(o);
+    const char *kind = jp_json_str(ev, "involvedObject", "kind", NULL);
+    const char *ns = jp_json_str(ev, "involvedObject", "namespace", NULL) ?: "default";
+    const char *name = jp_json_str(ev, "involvedObject", "name", NULL);
+    const char *type = jp_json_str(ev, "type", NULL);
+    const char *reason = jp_json_str(ev, "reason", NULL) ?: "";
+    bool job = kind && !strcmp(kind, "Job") && !strncmp(reason, "Failed", 6);
+    bool pod = kind && !strcmp(kind, "Pod");
+    char *key = jp_xasprintf("%s/%s", ns, name ? name : "");
+    if (type && !strcmp(type, "Warning") && name &&
+        ((job && tracked_job(r, ns, name)) || (pod && json_object_get(r->pods, key)))) {
+        char *line = jp_xasprintf("%s/%s: Warning %s: %s\n", job ? "job.batch" : "pod", name,
+                                  reason, jp_json_str(ev, "message", NULL) ?: "");
+        run__print(r, line, strlen(line));
+        free(line);
+    }
+    free(key);
+    json_decref(ev);
+}
+
 static void on_event(const struct jp_event *ev, void *arg)
 {
     struct jp_run *r = arg;
     const struct jp_obj *o = ev->obj;
+    if (o->kind == r->kind_events && ev->type == JP_EV_ADDED && !r->stopped) print_warning(r, o);
     if (o->kind != r->kind_pods || ev->type == JP_EV_DELETED) return;
     char *key = jp_xasprintf("%s/%s", o->ns, o->name);
     if (ev->type == JP_EV_ADDED) json_object_set_new(r->pods, key, json_true());
@@ -179,6 +218,7 @@ struct jp_run *jp_run_start(uv_loop_t *loop, struct jp_store *store, struct jp_a
     r->opts = *o;
     r->kind_jobs = (uint16_t)jp_kind_index(jp_kind_by_plural("batch", "v1", "jobs"));
     r->kind_pods = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "pods"));
+    r->kind_events = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "events"));
     r->jobs = json_array();
     r->pods = json_object();
     r->start_ns = jp_now_ns();

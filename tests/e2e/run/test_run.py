@@ -159,6 +159,30 @@ class Run(unittest.TestCase):
                            r'\[pod/j-\w{5}/main\] \{"kind":"stats","queues":\[\]\}', r"job\.batch/j completed"])
         self.assertNotIn("warning", p.stderr)
 
+    def test_service_accounts(self):
+        """A pod's service account must exist (admission): one the same files create is fine; a
+        missing one stops the Job's pods, and the run says why instead of just waiting."""
+        sa = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}}
+        job = shjob("sa", "echo as robot")
+        job["spec"]["template"]["spec"]["serviceAccountName"] = "robot"
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "lone"},
+               "spec": {"serviceAccountName": "robot", "restartPolicy": "Never",
+                        "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}
+        p = self.run_jp(self.write("ok.json", [sa, pod, job]))
+        self.expect(p, 0, [r"serviceaccount/robot created", r"pod/lone created", r"job\.batch/sa created",
+                           r"\[pod/sa-\w{5}/main\] as robot", r"job\.batch/sa completed"])
+        p = self.run_jp(self.write("pod.json", [pod]))
+        self.expect(p, 2, err='Error from server (Forbidden): error when creating "%s": pods "lone" is '
+                    'forbidden: error looking up service account default/robot: serviceaccount "robot" '
+                    'not found\n' % os.path.join(self.tmp, "pod.json"))
+        job["spec"]["activeDeadlineSeconds"] = 2
+        p = self.run_jp(self.write("job.json", [job]))
+        self.expect(p, 1, [r"job\.batch/sa created",
+                           r'job\.batch/sa: Warning FailedCreate: Error creating: pods "sa-" is forbidden: '
+                           r'error looking up service account default/robot: serviceaccount "robot" not found',
+                           r"job\.batch/sa failed"])
+        self.assertEqual(p.stdout.count("Warning FailedCreate"), 1, p.stdout)
+
     def test_no_logs(self):
         p = self.run_jp("--no-logs", self.write("j.json", [shjob("q", "echo secret-output")]))
         self.expect(p, 0, [r"job\.batch/q created", r"job\.batch/q completed"])
