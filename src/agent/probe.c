@@ -7,6 +7,9 @@
  * the grace period) and restarted as its restartPolicy says. Every failure is a Warning
  * "Unhealthy" event, as the kubelet records them (the recorder counts repeats).
  *
+ * An HTTPS check speaks TLS over the same connection and, as the kubelet's prober, checks no
+ * certificate (InsecureSkipVerify): GnuTLS on memory, driven by the loop's reads.
+ *
  * HTTP and TCP checks connect from the node's network namespace to the pod's IP, as the kubelet
  * does from the host; a pod without an address is checked on 127.0.0.1 inside its own
  * namespace (or the server's, on the host network). Every handle of a probe is counted, and the
@@ -18,6 +21,8 @@
 #include "base/log.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 
 #define RESPONSE_MAX    4096
 #define EXEC_OUTPUT_MAX 10240
+#define TLS_IN_MAX      (40 * 1024) /* received, not yet decrypted: over two TLS records */
 
 enum probe_kind { PROBE_STARTUP, PROBE_LIVENESS, PROBE_READINESS };
 static const char *const kind_field[] = {"startupProbe", "livenessProbe", "readinessProbe"};
@@ -50,8 +56,13 @@ struct probe {
     char *request;
     char reply[EXEC_OUTPUT_MAX + 1]; /* the response's start, or the command's output */
     size_t len;
-    char addr[32]; /* "10.244.0.5:8080" */
-    char url[320]; /* "10.244.0.5:8080/ready" */
+    char addr[32];        /* "10.244.0.5:8080" */
+    char url[320];        /* "10.244.0.5:8080/ready" */
+    const char *scheme;   /* "http" or "https", for messages */
+    gnutls_session_t tls; /* an HTTPS check's session, NULL otherwise */
+    char *tls_in;         /* what arrived and the session has not read yet: [tls_in_off, _len) */
+    size_t tls_in_off, tls_in_len;
+    bool tls_eof, tls_ready;
     uv_process_t proc;
     bool proc_open, proc_running; /* running: spawned, its exit not seen yet */
     uv_pipe_t out;
@@ -64,6 +75,8 @@ static void closed(uv_handle_t *h)
     if (--pr->handles > 0) return;
     struct pod *p = pr->c->pod;
     free(pr->request);
+    free(pr->tls_in);
+    if (pr->tls) gnutls_deinit(pr->tls);
     free(pr);
     pod__unref(p);
 }
@@ -91,6 +104,12 @@ static void end_check(struct probe *pr)
     close_handle(pr, (uv_handle_t *)&pr->out, &pr->out_open);
     free(pr->request);
     pr->request = NULL;
+    if (pr->tls) gnutls_deinit(pr->tls);
+    pr->tls = NULL;
+    free(pr->tls_in);
+    pr->tls_in = NULL;
+    pr->tls_in_off = pr->tls_in_len = 0;
+    pr->tls_eof = pr->tls_ready = false;
 }
 
 static struct probe **slot(struct container *c, enum probe_kind k)
@@ -172,9 +191,9 @@ static void timed_out(uv_timer_t *t)
                  (long long)(pr->timeout_ms / 1000));
     else if (json_object_get(pr->spec, "httpGet"))
         snprintf(why, sizeof(why),
-                 "Get \"http://%s\": context deadline exceeded (Client.Timeout exceeded while "
+                 "Get \"%s://%s\": context deadline exceeded (Client.Timeout exceeded while "
                  "awaiting headers)",
-                 pr->url);
+                 pr->scheme, pr->url);
     else
         snprintf(why, sizeof(why), "dial tcp %s: i/o timeout", pr->addr);
     result(pr, false, why);
@@ -190,23 +209,159 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     buf->len = RESPONSE_MAX - pr->len;
 }
 
+/* The status line, once it is in (or the response ended without one): true once decided. */
+static bool check_reply(struct probe *pr, bool ended)
+{
+    pr->reply[pr->len] = '\0';
+    const char *eol = strstr(pr->reply, "\r\n");
+    if (eol == NULL && !ended && pr->len < RESPONSE_MAX) return false;
+    int code = 0;
+    char why[400];
+    if (eol == NULL || sscanf(pr->reply, "HTTP/%*d.%*d %d", &code) != 1) {
+        snprintf(why, sizeof(why), "Get \"%s://%s\": malformed HTTP response", pr->scheme, pr->url);
+        result(pr, false, why);
+        return true;
+    }
+    snprintf(why, sizeof(why), "HTTP probe failed with statuscode: %d", code);
+    result(pr, code >= 200 && code < 400, why);
+    return true;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     (void)buf;
     struct probe *pr = s->data;
     if (n > 0) pr->len += (size_t)n;
-    pr->reply[pr->len] = '\0';
-    const char *eol = strstr(pr->reply, "\r\n");
-    if (eol == NULL && n >= 0 && pr->len < RESPONSE_MAX) return;
-    int code = 0;
-    char why[400];
-    if (eol == NULL || sscanf(pr->reply, "HTTP/%*d.%*d %d", &code) != 1) {
-        snprintf(why, sizeof(why), "Get \"http://%s\": malformed HTTP response", pr->url);
-        result(pr, false, why);
+    check_reply(pr, n < 0);
+}
+
+/* ---- HTTPS ---- */
+
+static gnutls_certificate_credentials_t tls_cred; /* none to trust: nothing is verified */
+
+struct tls_write {
+    uv_write_t req;
+    char data[];
+};
+
+static void tls_written(uv_write_t *w, int status)
+{
+    (void)status; /* a failed write ends the read too: the read side reports */
+    free(w);
+}
+
+/* GnuTLS's output goes straight to the socket; the write owns its copy */
+static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t n)
+{
+    struct probe *pr = ptr;
+    struct tls_write *w = jp_xmalloc(sizeof(*w) + n);
+    memcpy(w->data, data, n);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+    if (uv_write(&w->req, (uv_stream_t *)&pr->tcp, &b, 1, tls_written) < 0) {
+        free(w);
+        gnutls_transport_set_errno(pr->tls, EPIPE);
+        return -1;
+    }
+    return (ssize_t)n;
+}
+
+/* and its input is what the loop has read */
+static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t n)
+{
+    struct probe *pr = ptr;
+    size_t have = pr->tls_in_len - pr->tls_in_off;
+    if (have == 0) {
+        if (pr->tls_eof) return 0;
+        gnutls_transport_set_errno(pr->tls, EAGAIN);
+        return -1;
+    }
+    if (n > have) n = have;
+    memcpy(data, pr->tls_in + pr->tls_in_off, n);
+    pr->tls_in_off += n;
+    return (ssize_t)n;
+}
+
+static void tls_failed(struct probe *pr, int error)
+{
+    char why[480];
+    snprintf(why, sizeof(why), "Get \"https://%s\": %s", pr->url, gnutls_strerror(error));
+    result(pr, false, why);
+}
+
+/* Takes the session as far as what arrived allows: the handshake, the request, the reply. */
+static void tls_step(struct probe *pr)
+{
+    int r;
+    if (!pr->tls_ready) {
+        r = gnutls_handshake(pr->tls);
+        if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+            if (pr->tls_eof) tls_failed(pr, GNUTLS_E_PREMATURE_TERMINATION);
+            return;
+        }
+        if (r < 0) {
+            tls_failed(pr, r);
+            return;
+        }
+        pr->tls_ready = true;
+        ssize_t sent = gnutls_record_send(pr->tls, pr->request, strlen(pr->request));
+        if (sent < 0) {
+            tls_failed(pr, (int)sent);
+            return;
+        }
+    }
+    for (;;) {
+        ssize_t got = gnutls_record_recv(pr->tls, pr->reply + pr->len, RESPONSE_MAX - pr->len);
+        if (got > 0) {
+            pr->len += (size_t)got;
+            if (check_reply(pr, false)) return;
+        } else if ((got == GNUTLS_E_AGAIN || got == GNUTLS_E_INTERRUPTED) && !pr->tls_eof) {
+            return;
+        } else { /* closed, cleanly or not: what came is the answer */
+            check_reply(pr, true);
+            return;
+        }
+    }
+}
+
+static void tls_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)hint;
+    struct probe *pr = h->data;
+    memmove(pr->tls_in, pr->tls_in + pr->tls_in_off, pr->tls_in_len - pr->tls_in_off);
+    pr->tls_in_len -= pr->tls_in_off;
+    pr->tls_in_off = 0;
+    buf->base = pr->tls_in + pr->tls_in_len;
+    buf->len = TLS_IN_MAX - pr->tls_in_len;
+}
+
+static void tls_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    (void)buf;
+    struct probe *pr = s->data;
+    if (n > 0) pr->tls_in_len += (size_t)n;
+    if (n < 0) pr->tls_eof = true;
+    if (n != 0) tls_step(pr);
+}
+
+static void tls_start(struct probe *pr)
+{
+    int r = tls_cred ? 0 : gnutls_certificate_allocate_credentials(&tls_cred);
+    if (r == 0) r = gnutls_init(&pr->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+    if (r == 0) r = gnutls_set_default_priority(pr->tls);
+    if (r == 0) r = gnutls_credentials_set(pr->tls, GNUTLS_CRD_CERTIFICATE, tls_cred);
+    if (r < 0) {
+        tls_failed(pr, r);
         return;
     }
-    snprintf(why, sizeof(why), "HTTP probe failed with statuscode: %d", code);
-    result(pr, code >= 200 && code < 400, why);
+    gnutls_transport_set_ptr(pr->tls, pr);
+    gnutls_transport_set_push_function(pr->tls, tls_push);
+    gnutls_transport_set_pull_function(pr->tls, tls_pull);
+    pr->tls_in = jp_xmalloc(TLS_IN_MAX);
+    if (uv_read_start((uv_stream_t *)&pr->tcp, tls_alloc, tls_read) < 0) {
+        result(pr, false, "reading the response failed");
+        return;
+    }
+    tls_step(pr);
 }
 
 static void on_written(uv_write_t *w, int status)
@@ -222,13 +377,18 @@ static void on_connect(uv_connect_t *req, int status)
     const json_t *http = json_object_get(pr->spec, "httpGet");
     if (status < 0) {
         char why[480];
-        snprintf(why, sizeof(why), "%s%s%sdial tcp %s: connect: %s", http ? "Get \"http://" : "",
-                 http ? pr->url : "", http ? "\": " : "", pr->addr, uv_strerror(status));
+        snprintf(why, sizeof(why), "%s%s%s%s%sdial tcp %s: connect: %s", http ? "Get \"" : "",
+                 http ? pr->scheme : "", http ? "://" : "", http ? pr->url : "", http ? "\": " : "",
+                 pr->addr, uv_strerror(status));
         result(pr, false, why);
         return;
     }
     if (http == NULL) {
         result(pr, true, NULL);
+        return;
+    }
+    if (!strcmp(pr->scheme, "https")) {
+        tls_start(pr);
         return;
     }
     uv_buf_t b = uv_buf_init(pr->request, (unsigned)strlen(pr->request));
@@ -263,6 +423,8 @@ static void check_socket(struct probe *pr, const json_t *action, bool http)
     inet_ntop(AF_INET, &to.sin_addr, ip, sizeof(ip));
     snprintf(pr->addr, sizeof(pr->addr), "%s:%d", ip, port);
     const char *path = jp_json_str(action, "path", NULL) ?: "/";
+    const char *scheme = jp_json_str(action, "scheme", NULL);
+    pr->scheme = http && scheme && !strcasecmp(scheme, "HTTPS") ? "https" : "http";
     snprintf(pr->url, sizeof(pr->url), "%s%s%.256s", pr->addr, *path == '/' ? "" : "/", path);
     if (fd < 0) {
         result(pr, false, port > 0 ? "no socket to probe with" : "the probe names no valid port");

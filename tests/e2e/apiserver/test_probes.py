@@ -82,6 +82,34 @@ class Probes(NodeCase):
         self.expect_lines(self.k("get", "pod", "web"), [r"NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE",
                                                         r"web\s+1/1\s+Running\s+0\s+\S+"])
 
+    def test_https_probes_check_no_certificate(self):
+        """scheme HTTPS: TLS to a self-signed server, as the kubelet (it verifies nothing)."""
+        serve = ("cd /certs && openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=probe -keyout k.pem "
+                 "-out c.pem -days 1 2>/dev/null && exec python3 -c '%s'" % "\n".join([
+                     "import http.server, ssl",
+                     "class H(http.server.BaseHTTPRequestHandler):",
+                     "    def do_GET(self):",
+                     "        self.send_response(200 if self.path == \"/ok\" else 404)",
+                     "        self.end_headers()",
+                     "    def log_message(self, *a): pass",
+                     "s = http.server.HTTPServer((\"\", 8443), H)",
+                     "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)",
+                     "c.load_cert_chain(\"c.pem\", \"k.pem\")",
+                     "s.socket = c.wrap_socket(s.socket, server_side=True)",
+                     "s.serve_forever()"]))
+        tls = {"name": "tls", "image": "busybox", "command": ["sh", "-c", serve],
+               "volumeMounts": [{"name": "certs", "mountPath": "/certs"}],
+               "readinessProbe": {"httpGet": {"path": "/ok", "port": 8443, "scheme": "HTTPS"}, "periodSeconds": 1},
+               "livenessProbe": {"httpGet": {"path": "/missing", "port": 8443, "scheme": "HTTPS"},
+                                 "periodSeconds": 1, "failureThreshold": 1000}}
+        spec = pod("tls", tls)
+        spec["spec"]["volumes"] = [{"name": "certs", "emptyDir": {}}]
+        self.create(spec)
+        wait_until(lambda: self.condition("tls", "Ready").get("status") == "True", 30,
+                   "the pod to become Ready over HTTPS (events %s)" % self.events("tls"))
+        wait_until(lambda: "Unhealthy|Liveness probe failed: HTTP probe failed with statuscode: 404"
+                   in self.events("tls"), 10, "a 404 read over HTTPS (events %s)" % self.events("tls"))
+
     def test_tcp_readiness_on_a_closed_port(self):
         c = {"name": "c", "image": "busybox", "command": ["sleep", "300"],
              "readinessProbe": {"tcpSocket": {"port": 9999}, "periodSeconds": 1, "failureThreshold": 1}}
