@@ -133,23 +133,22 @@ def records_dir():
 
 def monitor_ceiling(n):
     """Starts/s of /bin/true each under a bare monitor process (monitor_floor.c), its records where
-    the server keeps its own; None without cc."""
-    tmp = tempfile.mkdtemp(prefix="jp-floor-", dir=records_dir())
+    the server keeps its own; None when it cannot be built or run (the reason goes to stderr)."""
+    tmp = tempfile.mkdtemp(prefix="jp-floor-")  # the program: /dev/shm may be noexec
+    work = tempfile.mkdtemp(prefix="jp-floor-records-", dir=records_dir())
     try:
         exe = os.path.join(tmp, "monitor_floor")
         cc = os.environ.get("CC", "cc")
-        try:
-            subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "monitor_floor.c")], check=True)
-        except (OSError, subprocess.CalledProcessError) as e:
-            say("monitor ceiling skipped: cannot build monitor_floor.c (%s)" % e)
-            return None
-        work = os.path.join(tmp, "c")
-        os.mkdir(work)
+        subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "monitor_floor.c")], check=True)
         out = subprocess.run([exe, work, str(n), str(os.cpu_count() or 1)], check=True,
                              capture_output=True, text=True).stdout
         return float(out)
+    except (OSError, ValueError, subprocess.CalledProcessError) as e:
+        say("monitor ceiling skipped: %s" % e)
+        return None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():

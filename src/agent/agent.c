@@ -164,10 +164,10 @@ static void defer_status(struct jp_agent *a, struct pod *p)
 static void tick(uv_timer_t *t)
 {
     struct jp_agent *a = t->data;
-    if (a->services_changed && a->net) {
+    if (a->services_changed && (a->net || a->loopback_names)) {
         a->services_changed = false;
         hosts__refresh(a);
-        proxy__sync(a);
+        if (a->net) proxy__sync(a);
     }
     /* this tick's pods; what they wake meanwhile goes to the next tick's queue */
     struct pod **q = a->queue;

@@ -50,7 +50,7 @@ struct probe {
     bool closing, in_flight, killing;
     /* the check under way */
     uv_tcp_t tcp;
-    bool tcp_open;
+    bool tcp_open, tcp_closing; /* closing: its memory is libuv's until closed() */
     uv_connect_t connect;
     uv_write_t write;
     char *request;
@@ -62,7 +62,8 @@ struct probe {
     gnutls_session_t tls; /* an HTTPS check's session, NULL otherwise */
     char *tls_in;         /* what arrived and the session has not read yet: [tls_in_off, _len) */
     size_t tls_in_off, tls_in_len;
-    bool tls_eof, tls_ready;
+    size_t tls_sent; /* bytes of the request sent */
+    bool tls_eof, tls_ready, tls_starved;
     uv_process_t proc;
     bool proc_open, proc_running; /* running: spawned, its exit not seen yet */
     uv_pipe_t out;
@@ -72,6 +73,7 @@ struct probe {
 static void closed(uv_handle_t *h)
 {
     struct probe *pr = h->data;
+    if (h == (uv_handle_t *)&pr->tcp) pr->tcp_closing = false;
     if (--pr->handles > 0) return;
     struct pod *p = pr->c->pod;
     free(pr->request);
@@ -94,6 +96,7 @@ static void end_check(struct probe *pr)
 {
     pr->in_flight = false;
     if (!pr->killing) uv_timer_stop(&pr->timeout);
+    pr->tcp_closing |= pr->tcp_open;
     close_handle(pr, (uv_handle_t *)&pr->tcp, &pr->tcp_open);
     /* a command still running is killed; its handle closes once its exit is seen, or the
      * child would stay a zombie (libuv reaps only what a handle watches) */
@@ -108,7 +111,7 @@ static void end_check(struct probe *pr)
     pr->tls = NULL;
     free(pr->tls_in);
     pr->tls_in = NULL;
-    pr->tls_in_off = pr->tls_in_len = 0;
+    pr->tls_in_off = pr->tls_in_len = pr->tls_sent = 0;
     pr->tls_eof = pr->tls_ready = false;
 }
 
@@ -272,6 +275,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t n)
     size_t have = pr->tls_in_len - pr->tls_in_off;
     if (have == 0) {
         if (pr->tls_eof) return 0;
+        pr->tls_starved = true;
         gnutls_transport_set_errno(pr->tls, EAGAIN);
         return -1;
     }
@@ -288,36 +292,49 @@ static void tls_failed(struct probe *pr, int error)
     result(pr, false, why);
 }
 
-/* Takes the session as far as what arrived allows: the handshake, the request, the reply. */
+/* Takes the session as far as what arrived allows: the handshake, the request, the reply. A
+ * call that returns AGAIN without having asked for input (tls_starved unset) consumed something
+ * of its own - a TLS 1.3 session ticket or key update - and is simply made again. */
 static void tls_step(struct probe *pr)
 {
-    int r;
-    if (!pr->tls_ready) {
-        r = gnutls_handshake(pr->tls);
-        if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+    for (int turns = 0;; turns++) {
+        if (turns == 10000) { /* no progress: a session that only ever says "again" */
+            tls_failed(pr, GNUTLS_E_INTERNAL_ERROR);
+            return;
+        }
+        pr->tls_starved = false;
+        ssize_t r;
+        if (!pr->tls_ready) {
+            r = gnutls_handshake(pr->tls);
+            if (r == 0) {
+                pr->tls_ready = true;
+                continue;
+            }
+        } else if (pr->tls_sent < strlen(pr->request)) {
+            r = gnutls_record_send(pr->tls, pr->request + pr->tls_sent,
+                                   strlen(pr->request) - pr->tls_sent);
+            if (r > 0) {
+                pr->tls_sent += (size_t)r;
+                continue;
+            }
+        } else {
+            r = gnutls_record_recv(pr->tls, pr->reply + pr->len, RESPONSE_MAX - pr->len);
+            if (r > 0) {
+                pr->len += (size_t)r;
+                if (check_reply(pr, false)) return;
+                continue;
+            }
+            if (r == 0 || (r < 0 && gnutls_error_is_fatal((int)r))) { /* closed, cleanly or not */
+                check_reply(pr, true);
+                return;
+            }
+        }
+        if (r == GNUTLS_E_AGAIN && pr->tls_starved) {
             if (pr->tls_eof) tls_failed(pr, GNUTLS_E_PREMATURE_TERMINATION);
-            return;
+            return; /* until more arrives */
         }
-        if (r < 0) {
-            tls_failed(pr, r);
-            return;
-        }
-        pr->tls_ready = true;
-        ssize_t sent = gnutls_record_send(pr->tls, pr->request, strlen(pr->request));
-        if (sent < 0) {
-            tls_failed(pr, (int)sent);
-            return;
-        }
-    }
-    for (;;) {
-        ssize_t got = gnutls_record_recv(pr->tls, pr->reply + pr->len, RESPONSE_MAX - pr->len);
-        if (got > 0) {
-            pr->len += (size_t)got;
-            if (check_reply(pr, false)) return;
-        } else if ((got == GNUTLS_E_AGAIN || got == GNUTLS_E_INTERRUPTED) && !pr->tls_eof) {
-            return;
-        } else { /* closed, cleanly or not: what came is the answer */
-            check_reply(pr, true);
+        if (r < 0 && gnutls_error_is_fatal((int)r)) {
+            tls_failed(pr, (int)r);
             return;
         }
     }
@@ -338,6 +355,10 @@ static void tls_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     (void)buf;
     struct probe *pr = s->data;
+    if (n == UV_ENOBUFS) { /* 40 KB the session would not read: no HTTP status line is that */
+        tls_failed(pr, GNUTLS_E_RECORD_OVERFLOW);
+        return;
+    }
     if (n > 0) pr->tls_in_len += (size_t)n;
     if (n < 0) pr->tls_eof = true;
     if (n != 0) tls_step(pr);
@@ -567,8 +588,10 @@ static void check_exec(struct probe *pr, const json_t *action)
 static void tick(uv_timer_t *t)
 {
     struct probe *pr = t->data;
-    /* (a killed command not yet reaped still holds its handle: this period is skipped) */
-    if (pr->closing || pr->in_flight || pr->killing || pr->proc_open || pr->c->state != C_RUNNING)
+    /* (a killed command not yet reaped still holds its handle, as a connection being closed
+     * does its own: this period is skipped) */
+    if (pr->closing || pr->in_flight || pr->killing || pr->proc_open || pr->tcp_closing ||
+        pr->c->state != C_RUNNING)
         return;
     pr->in_flight = true;
     uv_timer_start(&pr->timeout, timed_out, (uint64_t)pr->timeout_ms, 0);

@@ -182,7 +182,8 @@ static void print_warning(struct jp_run *r, const struct jp_obj *o)
     const char *name = jp_json_str(ev, "involvedObject", "name", NULL);
     const char *type = jp_json_str(ev, "type", NULL);
     const char *reason = jp_json_str(ev, "reason", NULL) ?: "";
-    bool job = kind && !strcmp(kind, "Job") && !strncmp(reason, "Failed", 6);
+    bool job = kind && !strcmp(kind, "Job") &&
+               (!strcmp(reason, "FailedCreate") || !strcmp(reason, "FailedDelete"));
     bool pod = kind && !strcmp(kind, "Pod");
     char *key = jp_xasprintf("%s/%s", ns, name ? name : "");
     if (type && !strcmp(type, "Warning") && name &&

@@ -489,14 +489,16 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
      * root); on the stack: this child may share the shim's memory */
     const json_t *groups = json_object_get(spec, "groups");
     if (e == 0 && geteuid() == 0 && (gid >= 0 || uid >= 0 || groups)) {
-        gid_t list[256];
+        gid_t list[1024];
         size_t n = 0, i;
         const json_t *g;
         json_array_foreach(groups, i, g)
         {
             if (n < sizeof(list) / sizeof(list[0])) list[n++] = (gid_t)json_integer_value(g);
         }
-        if (setgroups(n, list) < 0) e = errno;
+        if (json_array_size(groups) > n)
+            snprintf(fail.message, sizeof(fail.message), "more than %zu supplementary groups", n);
+        e = json_array_size(groups) > n ? E2BIG : setgroups(n, list) < 0 ? errno : 0;
     }
     if (e == 0 && gid >= 0 && setgid((gid_t)gid) < 0) e = errno;
     if (e == 0 && uid >= 0 && setuid((uid_t)uid) < 0) e = errno;
@@ -504,7 +506,8 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
     char **env = strings(json_object_get(spec, "env"));
     const char *path = json_string_value(json_object_get(spec, "path"));
     if (e == 0 && argv[0]) {
-        /* PATH lookup uses the container's PATH, not the shim's */
+        /* PATH lookup uses the container's PATH (runc's default without one), not the shim's */
+        unsetenv("PATH");
         for (char **p = env; *p; p++)
             if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
         jp_shim_exec_file(path ? path : argv[0], argv, env);

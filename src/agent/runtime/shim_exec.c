@@ -47,6 +47,7 @@ static int look_path(const char *name, char *out, size_t n)
 {
     const char *path = getenv("PATH");
     if (path == NULL) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    if (*path == '\0') return -1; /* Go's SplitList("") is no directory at all */
     for (const char *p = path;; p++) {
         const char *end = strchr(p, ':');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -234,6 +235,7 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     if (cwd >= 0 && fchdir(cwd) < 0) {
         if (chdir("/") < 0) return 126;
     }
+    unsetenv("PATH"); /* the container's, or runc's default: never ours */
     for (char **p = env; *p; p++)
         if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -242,10 +244,14 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
         fprintf(stderr, "jobplane shim --exec: limiting capabilities: %s\n", strerror(errno));
         return 126;
     }
-    /* then the container's user (without root, our own: its user namespace maps us to us) */
-    if (geteuid() == 0 && who.known &&
-        (setgroups((size_t)who.ngroups, groups) < 0 || setgid(who.gid) < 0 ||
-         setuid(who.uid) < 0)) {
+    /* then the container's user (without root, our own: its user namespace maps us to us); a
+     * user we cannot tell is no reason to run as root */
+    if (geteuid() == 0 && !who.known) {
+        fprintf(stderr, "jobplane shim --exec: the user of process %s is unknown\n", pid);
+        return 126;
+    }
+    if (geteuid() == 0 && (setgroups((size_t)who.ngroups, groups) < 0 || setgid(who.gid) < 0 ||
+                           setuid(who.uid) < 0)) {
         fprintf(stderr, "jobplane shim --exec: becoming uid %u gid %u: %s\n", (unsigned)who.uid,
                 (unsigned)who.gid, strerror(errno));
         return 126;

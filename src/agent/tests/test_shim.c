@@ -131,6 +131,18 @@ static void test_start_failures(void **state)
     free(with_dir);
     assert_int_equal(ex.exit_code, 126);
     assert_non_null(strstr(ex.message, "exec format error"));
+    /* no PATH: runc's default, never the shim's own; an empty one: nowhere, as Go's LookPath */
+    container_path = "NO_PATH=1";
+    char *own = jp_xstrdup(getenv("PATH") ? getenv("PATH") : "");
+    setenv("PATH", "/nonexistent", 1);
+    run((char *[]){"true", NULL}, 0, &ex);
+    assert_int_equal(ex.exit_code, 0);
+    container_path = "PATH=";
+    run((char *[]){"true", NULL}, 0, &ex);
+    assert_int_equal(ex.exit_code, 127);
+    container_path = "PATH=/usr/bin:/bin";
+    setenv("PATH", own, 1);
+    free(own);
 }
 
 static void test_long_lines_are_split_and_rejoined(void **state)

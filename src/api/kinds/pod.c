@@ -16,7 +16,12 @@ static void defaults(json_t *obj)
 {
     json_t *spec = jp_json_ensure(obj, "spec", NULL);
     jp_podspec_defaults(spec);
-    if (!json_is_string(json_object_get(spec, "serviceAccountName")))
+    /* the deprecated serviceAccount names the account when serviceAccountName does not */
+    const char *old = jp_json_str(spec, "serviceAccount", NULL);
+    const char *name = jp_json_str(spec, "serviceAccountName", NULL);
+    if ((name == NULL || *name == '\0') && old && *old)
+        json_object_set_new(spec, "serviceAccountName", json_string(old));
+    else if (name == NULL)
         json_object_set_new(spec, "serviceAccountName", json_string("default"));
     if (!json_is_string(json_object_get(spec, "serviceAccount")))
         json_object_set_new(spec, "serviceAccount",

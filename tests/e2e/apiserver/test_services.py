@@ -10,7 +10,7 @@ import re
 import subprocess
 import unittest
 
-from jpserver import VERSIONS, chapter, have_kubectl, wait_until
+from jpserver import VERSIONS, chapter, have_kubectl, unprivileged_unavailable, wait_until
 from test_node import NodeCase
 from test_portforward import FORWARDING, free_port
 
@@ -174,6 +174,34 @@ class Services(NodeCase):
         # the finished pod never shows, and a pod being deleted leaves at once
         self.ok("delete", "pod", "long", "--wait=false")
         wait_until(lambda: self.addresses("batch") == [], 30, "the deleted pod to leave the endpoints")
+
+
+NOBODY = 65534
+
+
+@unittest.skipIf(KV is None, "no kubectl found")
+class OnLoopback(NodeCase):
+    """The server as nobody: no pod network, so each container's /etc/hosts names every Service
+    127.0.0.1 - kept current as Services come and go, like the pod network's."""
+    V = KV
+    server_user = NOBODY
+
+    @classmethod
+    def setUpClass(cls):
+        why = unprivileged_unavailable(NOBODY)
+        if why:
+            raise unittest.SkipTest(why)
+
+    def test_a_service_made_after_the_pod_is_named(self):
+        script = "until grep -q '^127.0.0.1.*late.default.svc.cluster.local' /etc/hosts; do sleep 0.1; done"
+        self.create(shell_pod("early", script))
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/early")[1]
+                   .get("status", {}).get("phase") == "Running", 30, "the pod to run")
+        self.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "late"},
+                     "spec": {"selector": {"app": "none"}, "ports": [{"port": 8080}]}})
+        wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/early")[1]
+                   .get("status", {}).get("phase") == "Succeeded", 20,
+                   "the pod to see the Service's name in its /etc/hosts")
 
 
 if __name__ == "__main__":
