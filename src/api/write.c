@@ -409,6 +409,19 @@ int jp_api_update(struct jp_write_ctx *c, const char *name, json_t *body,
         json_decref(body);
         return -1;
     }
+    /* as on create: a body without a namespace takes the request's; another one is refused */
+    json_t *meta = jp_json_ensure(body, "metadata", NULL);
+    const char *bns = jp_json_str(meta, "namespace", NULL);
+    if (k->namespaced && bns && *bns && strcmp(bns, c->ns) != 0) {
+        *st = jp_status_new(JP_BAD_REQUEST, "the namespace of the provided object does not match "
+                                            "the namespace sent on the request");
+        json_decref(body);
+        return -1;
+    }
+    if (k->namespaced)
+        json_object_set_new(meta, "namespace", json_string(c->ns));
+    else
+        json_object_del(meta, "namespace");
     return jp_api__update_object(c, cur, body, out, st);
 }
 

@@ -190,18 +190,34 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
     *out = e;
     e->lock_fd = -1;
     e->metrics = jp_metrics_new();
+    int rc;
     if (jp_mkdir_private(o->data_dir, err) < 0) return -1;
     /* two engines on one data directory would each run, adopt and write the same pods */
     if ((e->lock_fd = jp_lock_dir(o->data_dir, err)) < 0) return -1;
     if (o->serve) {
-        if (jp_pki_ensure(o->data_dir, o->sans, &e->pki, err) < 0) return -1;
+        /* pods reach the API as the kubernetes Service (jp_bootstrap_api_service): its names */
+        static const char *const cluster[] = {"10.96.0.1", "kubernetes", "kubernetes.default",
+                                              "kubernetes.default.svc",
+                                              "kubernetes.default.svc.cluster.local"};
+        enum { NCLUSTER = sizeof(cluster) / sizeof(cluster[0]) };
+        size_t n = 0;
+        while (o->sans && o->sans[n])
+            n++;
+        const char **sans = jp_xcalloc(n + NCLUSTER + 1, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            sans[i] = o->sans[i];
+        for (size_t i = 0; i < NCLUSTER; i++)
+            sans[n + i] = cluster[i];
+        rc = jp_pki_ensure(o->data_dir, sans, &e->pki, err);
+        free(sans);
+        if (rc < 0) return -1;
         e->have_pki = true;
     }
     char *db = jp_xasprintf("%s/state.db", o->data_dir);
     struct jp_store_opts so = {.path = db, .sync_full = o->sync_full};
     struct jp_store_hooks hooks = {jp_nkinds, jp_kinds_store_name, jp_kinds_store_index,
                                    jp_kinds_store_load};
-    int rc = jp_store_open(loop, &so, &hooks, &e->store, err);
+    rc = jp_store_open(loop, &so, &hooks, &e->store, err);
     free(db);
     if (rc < 0) return -1;
     char host[256] = "jobplane";
@@ -223,6 +239,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         e->ttl = jp_ttlctl_start(loop, e->store);
     if (!o->no_node && start_node(loop, e, o, host, err) < 0) return -1;
     if (o->serve && serve(loop, e, o, err) < 0) return -1;
+    jp_bootstrap_api_service(e->boot, o->host, o->serve ? jp_apiserver_port(e->api) : 0);
     return 0;
 }
 

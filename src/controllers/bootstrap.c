@@ -1,11 +1,12 @@
-/* System namespaces, default service accounts and the node, written through the api write path
- * like any client's objects. */
+/* System namespaces, default service accounts, the node and the kubernetes Service, written
+ * through the api write path like any client's objects. */
 #include "controllers/bootstrap.h"
 #include "api/write.h"
 #include "base/alloc.h"
 #include "base/log.h"
 #include "base/timefmt.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -126,6 +127,56 @@ int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_
     }
     *out = b;
     return 0;
+}
+
+/* Creates obj, or replaces the one there (a no-op when equal). OUT: obj is taken. */
+static void put(struct jp_store *s, const char *group, const char *plural, json_t *obj)
+{
+    const char *name = jp_json_str(obj, "metadata", "name", NULL);
+    struct jp_write_ctx c = {.store = s,
+                             .kind = jp_kind_by_plural(group, "v1", plural),
+                             .ns = "default",
+                             .fv = JP_FV_STRICT};
+    struct jp_write_result r = {0};
+    struct jp_status *st = NULL;
+    int rc = jp_store_get(s, (uint16_t)jp_kind_index(c.kind), "default", name)
+                 ? jp_api_update(&c, name, obj, &r, &st)
+                 : jp_api_create(&c, obj, &r, &st);
+    if (rc == 0) jp_write_result_free(&r);
+    if (rc < 0) jp_log(JP_WARN, "bootstrap", "%s default/%s: %s", plural, name, st->message);
+    jp_status_free(st);
+    jp_write_ctx_free(&c);
+}
+
+void jp_bootstrap_api_service(struct jp_bootstrap *b, const char *host, int port)
+{
+    int target = port > 0 ? port : 6443;
+    put(b->store, "", "services",
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s}},s:{s:s,s:[s],s:s,s:s,s:[s],s:s,s:s,"
+                  "s:[{s:s,s:i,s:s,s:i}]}}",
+                  "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes", "labels",
+                  "component", "apiserver", "provider", "kubernetes", "spec", "clusterIP",
+                  "10.96.0.1", "clusterIPs", "10.96.0.1", "type", "ClusterIP", "sessionAffinity",
+                  "None", "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack",
+                  "internalTrafficPolicy", "Cluster", "ports", "name", "https", "port", 443,
+                  "protocol", "TCP", "targetPort", target));
+    if (port <= 0) return;
+    /* the address pods are sent to: the one served on, or loopback for a wildcard */
+    struct in_addr a;
+    const char *ip = host && inet_pton(AF_INET, host, &a) == 1 && a.s_addr != htonl(INADDR_ANY)
+                         ? host
+                         : "127.0.0.1";
+    put(b->store, "", "endpoints",
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:[{s:[{s:s}],s:[{s:s,s:i,s:s}]}]}", "apiVersion", "v1",
+                  "kind", "Endpoints", "metadata", "name", "kubernetes", "labels",
+                  "endpointslice.kubernetes.io/skip-mirror", "true", "subsets", "addresses", "ip",
+                  ip, "ports", "name", "https", "port", port, "protocol", "TCP"));
+    put(b->store, "discovery.k8s.io", "endpointslices",
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:s,s:[{s:[s],s:{s:b}}],s:[{s:s,s:i,s:s}]}",
+                  "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata", "name",
+                  "kubernetes", "labels", "kubernetes.io/service-name", "kubernetes", "addressType",
+                  "IPv4", "endpoints", "addresses", ip, "conditions", "ready", 1, "ports", "name",
+                  "https", "port", port, "protocol", "TCP"));
 }
 
 void jp_bootstrap_stop(struct jp_bootstrap *b)

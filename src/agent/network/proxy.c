@@ -242,7 +242,13 @@ static void on_connection(uv_stream_t *server, int status)
     }
     struct sockaddr_in to;
     int fd = -1;
-    if (!pick(l, &to) || (fd = net__socket(l->px->a, SOCK_STREAM)) < 0) {
+    /* a loopback address is the host's - the API's own Service (controllers/bootstrap.c) - and
+     * is reached from the server's namespace; every other one lives on the pod network */
+    if (pick(l, &to))
+        fd = ntohl(to.sin_addr.s_addr) >> 24 == 127
+                 ? socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+                 : net__socket(l->px->a, SOCK_STREAM);
+    if (fd < 0) {
         refuse(&c->s[0].tcp);
         conn_close(c);
         return;

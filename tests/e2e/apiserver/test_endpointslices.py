@@ -163,8 +163,9 @@ class EndpointSlices:
                         "endpointslice.discovery.k8s.io/web-abc12 patched")
         obj = self.get_json("endpointslice", "web-abc12")
         self.assertEqual((obj["metadata"]["generation"], obj["endpoints"]), (2, [{"addresses": ["10.1.0.9"]}]))
+        # beside the API's own (default/kubernetes), only the valid one was made
         self.expect_out(self.k("get", "endpointslices", "-l", SVC_LABEL, "-o", "name"),
-                        "endpointslice.discovery.k8s.io/web-abc12")
+                        "endpointslice.discovery.k8s.io/kubernetes\nendpointslice.discovery.k8s.io/web-abc12")
 
 
 per_version(EndpointSlices, globals())

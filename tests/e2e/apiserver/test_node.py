@@ -227,7 +227,11 @@ class Node(NodeCase):
         for want in ("MY_NAME=envy", "MY_NS=default", "MY_LABEL=batch", "GREETING=hello", "TOKEN=s3cr3t",
                      "COMPOSED=hello-envy-$(MY_NS)", "CM_COLOR=blue", "CM_greeting=hello",
                      "HOSTNAME=envy", "QUEUE_SERVICE_PORT=8080", "QUEUE_SERVICE_PORT_HTTP=8080",
-                     "QUEUE_PORT_8080_TCP_PROTO=tcp", "PWD=/tmp"):
+                     "QUEUE_PORT_8080_TCP_PROTO=tcp", "PWD=/tmp",
+                     # the API's own Service, in every pod as on any cluster
+                     "KUBERNETES_SERVICE_HOST=10.96.0.1", "KUBERNETES_SERVICE_PORT=443",
+                     "KUBERNETES_SERVICE_PORT_HTTPS=443", "KUBERNETES_PORT=tcp://10.96.0.1:443",
+                     "KUBERNETES_PORT_443_TCP_ADDR=10.96.0.1"):
             self.assertIn(want + "\n", out)
         self.assertRegex(out, r"QUEUE_SERVICE_HOST=10\.\d+\.\d+\.\d+\n")
         # nothing of the server's or the launcher's own environment (its LD_BIND_NOW)

@@ -29,6 +29,9 @@ class Restart(Case):
                      "/apis/batch/v1/namespaces/other/jobs"):
             st, lst = self.s.json("GET", path, expect=200)
             for it in lst["items"]:
+                # the API's own Service follows the port it is served on, rewritten at each start
+                if path.endswith("/services") and it["metadata"]["name"] == "kubernetes":
+                    continue
                 out[(path, it["metadata"]["name"])] = it
         return out
 

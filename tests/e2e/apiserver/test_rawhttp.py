@@ -109,6 +109,17 @@ class RawHTTP(Case):
                     code=415, reason="UnsupportedMediaType", what="text/plain body")
         st, _, _ = self.s.http("POST", "/api/v1/namespaces/default/pods", pod("p"))
         self.assertEqual(st, 201)
+        # a PUT without a namespace takes the request's; another namespace is refused
+        cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+        self.s.json("POST", "/api/v1/namespaces/default/configmaps", cm, expect=201)
+        cm["data"]["a"] = "2"
+        _, got = self.s.json("PUT", "/api/v1/namespaces/default/configmaps/c", cm, expect=200)
+        self.assertEqual((got["metadata"]["namespace"], got["data"]), ("default", {"a": "2"}))
+        cm["metadata"]["namespace"] = "other"
+        o = self.status("PUT", "/api/v1/namespaces/default/configmaps/c", cm, code=400, reason="BadRequest",
+                        what="namespace mismatch on update")
+        self.assertEqual(o["message"], "the namespace of the provided object does not match the namespace sent "
+                                       "on the request")
         self.status("PATCH", "/api/v1/namespaces/default/pods/p", '{"metadata":{}}', {"Content-Type": "application/foo"},
                     code=415, reason="UnsupportedMediaType", what="unknown patch type")
         self.status("PATCH", "/api/v1/namespaces/default/pods/p", '{"metadata":', MERGE, code=400, reason="BadRequest",

@@ -121,6 +121,26 @@ class Services(NodeCase):
             done += self.k("logs", p["metadata"]["name"]).out.count("Item done: SHA256:")
         self.assertEqual(done, ITEMS)
 
+    def test_the_api_is_the_kubernetes_service(self):
+        """default/kubernetes, as on any cluster: 10.96.0.1:443 to the API's port, reached from a
+        pod by name with the server's certificate valid for it."""
+        self.expect_lines(self.k("get", "svc", "kubernetes"),
+                          [r"NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE",
+                           r"kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443/TCP\s+\S+"])
+        self.assertEqual(self.addresses("kubernetes"), ["127.0.0.1"])
+        self.assertEqual([s["endpoints"][0]["addresses"] for s in self.slices("kubernetes")], [["127.0.0.1"]])
+        with open(os.path.join(self.s.data_dir, "ca.crt")) as f:
+            ca = f.read()
+        script = ("printf '%%s' '%s' > /tmp/jp-ca-$$$$.crt; "
+                  "curl -sS --cacert /tmp/jp-ca-$$$$.crt https://kubernetes.default.svc/version; rc=$?; "
+                  "rm -f /tmp/jp-ca-$$$$.crt; echo; "
+                  "curl -sS -o /dev/null -w '%%{http_code}' --cacert /dev/null -k "
+                  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api; exit $rc" % ca)
+        code, out = self.run_pod("incluster", script)
+        self.assertEqual(code, 0, out)
+        self.assertIn('"gitVersion":"v1.33.0-jobplane"', out)
+        self.assertTrue(out.rstrip("\n").endswith("401"), out)  # no credentials: the API says so
+
     def test_named_target_port_round_robin_and_no_endpoints(self):
         labels = {"app": "web"}
         self.create(kuard_rs("web", 2, labels))
