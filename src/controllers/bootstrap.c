@@ -160,7 +160,23 @@ void jp_bootstrap_api_service(struct jp_bootstrap *b, const char *host, int port
                   "None", "ipFamilies", "IPv4", "ipFamilyPolicy", "SingleStack",
                   "internalTrafficPolicy", "Cluster", "ports", "name", "https", "port", 443,
                   "protocol", "TCP", "targetPort", target));
-    if (port <= 0) return;
+    if (port <= 0) { /* not served: what an earlier, served start wrote leads nowhere now */
+        static const char *const kinds[][2] = {{"", "endpoints"},
+                                               {"discovery.k8s.io", "endpointslices"}};
+        for (size_t i = 0; i < 2; i++) {
+            struct jp_write_ctx c = {.store = b->store,
+                                     .kind = jp_kind_by_plural(kinds[i][0], "v1", kinds[i][1]),
+                                     .ns = "default"};
+            struct jp_write_result r = {0};
+            struct jp_status *st = NULL;
+            if (jp_store_get(b->store, (uint16_t)jp_kind_index(c.kind), "default", "kubernetes") &&
+                jp_api_delete(&c, "kubernetes", NULL, &r, &st) == 0)
+                jp_write_result_free(&r);
+            jp_status_free(st);
+            jp_write_ctx_free(&c);
+        }
+        return;
+    }
     /* the address pods are sent to: the one served on, or loopback for a wildcard */
     struct in_addr a;
     const char *ip = host && inet_pton(AF_INET, host, &a) == 1 && a.s_addr != htonl(INADDR_ANY)

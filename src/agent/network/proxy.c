@@ -242,10 +242,12 @@ static void on_connection(uv_stream_t *server, int status)
     }
     struct sockaddr_in to;
     int fd = -1;
-    /* a loopback address is the host's - the API's own Service (controllers/bootstrap.c) - and
-     * is reached from the server's namespace; every other one lives on the pod network */
+    /* the API's own Service (controllers/bootstrap.c) leads to the host's loopback, reached from
+     * the server's namespace; every other address is one of the pod network's (a loopback one
+     * written into another Service's Endpoints reaches nothing of the host's) */
+    bool api = !strcmp(l->ns, "default") && !strcmp(l->svc, "kubernetes");
     if (pick(l, &to))
-        fd = ntohl(to.sin_addr.s_addr) >> 24 == 127
+        fd = api && ntohl(to.sin_addr.s_addr) >> 24 == 127
                  ? socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
                  : net__socket(l->px->a, SOCK_STREAM);
     if (fd < 0) {
