@@ -222,7 +222,8 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
     if (rc < 0) return -1;
     char host[256] = "jobplane";
     gethostname(host, sizeof(host) - 1);
-    if (jp_bootstrap_start(e->store, host, &e->boot, err) < 0) return -1;
+    if (jp_bootstrap_start(e->store, host, e->have_pki ? e->pki.ca_crt : NULL, &e->boot, err) < 0)
+        return -1;
     if (controller_on(o->controllers, "garbagecollector") &&
         jp_gc_start(loop, e->store, &e->gc, err) < 0)
         return -1;

@@ -16,6 +16,7 @@
 struct jp_bootstrap {
     struct jp_store *store;
     struct jp_store_sub *sub;
+    char *ca; /* the API's CA (PEM), NULL when it is not served */
 };
 
 static int create(struct jp_store *s, const char *plural, const char *ns, json_t *obj)
@@ -33,6 +34,24 @@ static int create(struct jp_store *s, const char *plural, const char *ns, json_t
     return rc;
 }
 
+/* Creates obj, or replaces the one there (a no-op when equal). OUT: obj is taken. */
+static void put(struct jp_store *s, const char *group, const char *plural, const char *ns,
+                json_t *obj)
+{
+    const char *name = jp_json_str(obj, "metadata", "name", NULL);
+    struct jp_write_ctx c = {
+        .store = s, .kind = jp_kind_by_plural(group, "v1", plural), .ns = ns, .fv = JP_FV_STRICT};
+    struct jp_write_result r = {0};
+    struct jp_status *st = NULL;
+    int rc = jp_store_get(s, (uint16_t)jp_kind_index(c.kind), ns, name)
+                 ? jp_api_update(&c, name, obj, &r, &st)
+                 : jp_api_create(&c, obj, &r, &st);
+    if (rc == 0) jp_write_result_free(&r);
+    if (rc < 0) jp_log(JP_WARN, "bootstrap", "%s %s/%s: %s", plural, ns, name, st->message);
+    jp_status_free(st);
+    jp_write_ctx_free(&c);
+}
+
 static void ensure_service_account(struct jp_store *s, const char *ns)
 {
     const struct jp_kind *sa = jp_kind_by_plural("", "v1", "serviceaccounts");
@@ -42,12 +61,35 @@ static void ensure_service_account(struct jp_store *s, const char *ns)
                      "name", "default"));
 }
 
+/* kube-root-ca.crt, as the root CA publisher keeps it in every namespace: what a pod verifies
+ * the API with at kubernetes.default.svc */
+static void publish_root_ca(struct jp_bootstrap *b, const char *ns)
+{
+    if (b->ca == NULL) return;
+    put(b->store, "", "configmaps", ns,
+        json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s}}", "apiVersion", "v1", "kind", "ConfigMap",
+                  "metadata", "name", "kube-root-ca.crt", "annotations",
+                  "kubernetes.io/description",
+                  "Contains a CA bundle that can be used to verify the kube-apiserver when using "
+                  "internal endpoints such as the internal service IP or kubernetes.default.svc. "
+                  "No other usage is guaranteed across distributions of Kubernetes clusters.",
+                  "data", "ca.crt", b->ca));
+}
+
 static void on_event(const struct jp_event *ev, void *arg)
 {
     struct jp_bootstrap *b = arg;
     static const char *ns_kind = "namespaces";
     if (ev->type != JP_EV_ADDED || strcmp(jp_kinds[ev->obj->kind].plural, ns_kind) != 0) return;
     ensure_service_account(b->store, ev->obj->name);
+    publish_root_ca(b, ev->obj->name);
+}
+
+/* every namespace there already (a data dir from before, or one made while we were down) */
+static bool each_namespace(const struct jp_obj *o, void *arg)
+{
+    if (!jp_proj_of(o)->deleted_ns) publish_root_ca(arg, o->name);
+    return true;
 }
 
 static char *now_rfc3339(void)
@@ -86,12 +128,13 @@ static json_t *node_object(const char *name)
     return node;
 }
 
-int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_bootstrap **out,
-                       struct jp_err **err)
+int jp_bootstrap_start(struct jp_store *store, const char *node_name, const char *ca,
+                       struct jp_bootstrap **out, struct jp_err **err)
 {
     (void)err;
     struct jp_bootstrap *b = jp_xcalloc(1, sizeof(*b));
     b->store = store;
+    b->ca = ca ? jp_xstrdup(ca) : NULL;
     b->sub = jp_store_subscribe(store, on_event, b);
     static const char *const system_ns[] = {"default", "kube-system", "kube-public",
                                             "kube-node-lease"};
@@ -103,6 +146,7 @@ int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_
                              "metadata", "name", system_ns[i]));
         ensure_service_account(store, system_ns[i]);
     }
+    jp_store_scan(store, (uint16_t)jp_kind_index(nsk), NULL, NULL, NULL, each_namespace, b);
     const struct jp_kind *nodek = jp_kind_by_plural("", "v1", "nodes");
     if (!jp_store_get(store, (uint16_t)jp_kind_index(nodek), "", node_name)) {
         /* a create drops status (as for any client): the node reports it through /status */
@@ -129,29 +173,10 @@ int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_
     return 0;
 }
 
-/* Creates obj, or replaces the one there (a no-op when equal). OUT: obj is taken. */
-static void put(struct jp_store *s, const char *group, const char *plural, json_t *obj)
-{
-    const char *name = jp_json_str(obj, "metadata", "name", NULL);
-    struct jp_write_ctx c = {.store = s,
-                             .kind = jp_kind_by_plural(group, "v1", plural),
-                             .ns = "default",
-                             .fv = JP_FV_STRICT};
-    struct jp_write_result r = {0};
-    struct jp_status *st = NULL;
-    int rc = jp_store_get(s, (uint16_t)jp_kind_index(c.kind), "default", name)
-                 ? jp_api_update(&c, name, obj, &r, &st)
-                 : jp_api_create(&c, obj, &r, &st);
-    if (rc == 0) jp_write_result_free(&r);
-    if (rc < 0) jp_log(JP_WARN, "bootstrap", "%s default/%s: %s", plural, name, st->message);
-    jp_status_free(st);
-    jp_write_ctx_free(&c);
-}
-
 void jp_bootstrap_api_service(struct jp_bootstrap *b, const char *host, int port)
 {
     int target = port > 0 ? port : 6443;
-    put(b->store, "", "services",
+    put(b->store, "", "services", "default",
         json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s}},s:{s:s,s:[s],s:s,s:s,s:[s],s:s,s:s,"
                   "s:[{s:s,s:i,s:s,s:i}]}}",
                   "apiVersion", "v1", "kind", "Service", "metadata", "name", "kubernetes", "labels",
@@ -182,12 +207,12 @@ void jp_bootstrap_api_service(struct jp_bootstrap *b, const char *host, int port
     const char *ip = host && inet_pton(AF_INET, host, &a) == 1 && a.s_addr != htonl(INADDR_ANY)
                          ? host
                          : "127.0.0.1";
-    put(b->store, "", "endpoints",
+    put(b->store, "", "endpoints", "default",
         json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:[{s:[{s:s}],s:[{s:s,s:i,s:s}]}]}", "apiVersion", "v1",
                   "kind", "Endpoints", "metadata", "name", "kubernetes", "labels",
                   "endpointslice.kubernetes.io/skip-mirror", "true", "subsets", "addresses", "ip",
                   ip, "ports", "name", "https", "port", port, "protocol", "TCP"));
-    put(b->store, "discovery.k8s.io", "endpointslices",
+    put(b->store, "discovery.k8s.io", "endpointslices", "default",
         json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:s,s:[{s:[s],s:{s:b}}],s:[{s:s,s:i,s:s}]}",
                   "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata", "name",
                   "kubernetes", "labels", "kubernetes.io/service-name", "kubernetes", "addressType",
@@ -199,5 +224,6 @@ void jp_bootstrap_stop(struct jp_bootstrap *b)
 {
     if (b == NULL) return;
     jp_store_unsubscribe(b->store, b->sub);
+    free(b->ca);
     free(b);
 }

@@ -1,6 +1,6 @@
 /* What a fresh cluster has before anyone asks: the four system namespaces, a "default"
- * ServiceAccount in every namespace (kept up as namespaces are created), this machine's Node
- * object and the API's own Service. */
+ * ServiceAccount and the kube-root-ca.crt ConfigMap in every namespace (kept up as namespaces are
+ * created), this machine's Node object and the API's own Service. */
 #ifndef JP_CONTROLLERS_BOOTSTRAP_H
 #define JP_CONTROLLERS_BOOTSTRAP_H
 
@@ -9,8 +9,10 @@
 
 struct jp_bootstrap;
 
-int jp_bootstrap_start(struct jp_store *store, const char *node_name, struct jp_bootstrap **out,
-                       struct jp_err **err);
+/* ca: the API's CA certificate (PEM), published in every namespace as kube-root-ca.crt; NULL
+ * when the API is not served */
+int jp_bootstrap_start(struct jp_store *store, const char *node_name, const char *ca,
+                       struct jp_bootstrap **out, struct jp_err **err);
 void jp_bootstrap_stop(struct jp_bootstrap *b);
 /* The API's own Service, default/kubernetes, as every cluster has it: 10.96.0.1:443 ("https")
  * to the port the API is served on, with Endpoints and an EndpointSlice naming host:port

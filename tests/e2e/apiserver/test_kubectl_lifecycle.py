@@ -5,6 +5,7 @@ There are no controllers yet, so the tests play the job controller themselves: t
 with ownerReferences, write Job status through the status subresource, and create Events.
 """
 import json
+import os
 import re
 import time
 import unittest
@@ -371,6 +372,12 @@ class Namespaces:
         self.expect_err(self.k("create", "-f", p, "-n", "ghost"),
                         'Error from server (NotFound): error when creating "%s": namespaces "ghost" not found' % p)
         self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}, "namespace/other created")
+        # every namespace has the API's CA to verify kubernetes.default.svc with, as on any cluster
+        with open(os.path.join(self.s.data_dir, "ca.crt")) as f:
+            ca = f.read()
+        for ns in ("default", "other"):
+            wait_until(lambda: self.k("get", "cm", "kube-root-ca.crt", "-n", ns, "-o",
+                                      "jsonpath={.data.ca\\.crt}").out == ca, 10, "kube-root-ca.crt in " + ns)
         self.expect_out(self.k("create", "-f", p, "-n", "other"), "job.batch/nsjob created")
         self.create(pod("p", ns="other"), "pod/p created")
         r = self.k("delete", "ns", "other", timeout=30)
