@@ -178,6 +178,25 @@ int jp_api__namespace_ready(struct jp_write_ctx *c, struct jp_status **st)
     return 0;
 }
 
+/* A written body's namespace is the request's: one it leaves out is filled in, another one is
+ * refused; a cluster-scoped kind has none. */
+static int body_namespace(struct jp_write_ctx *c, json_t *body, struct jp_status **st)
+{
+    json_t *meta = jp_json_ensure(body, "metadata", NULL);
+    if (!c->kind->namespaced) {
+        json_object_del(meta, "namespace");
+        return 0;
+    }
+    const char *bns = jp_json_str(meta, "namespace", NULL);
+    if (bns && *bns && strcmp(bns, c->ns) != 0) {
+        *st = jp_status_new(JP_BAD_REQUEST, "the namespace of the provided object does not match "
+                                            "the namespace sent on the request");
+        return -1;
+    }
+    json_object_set_new(meta, "namespace", json_string(c->ns));
+    return 0;
+}
+
 int jp_api_create(struct jp_write_ctx *c, json_t *body, struct jp_write_result *out,
                   struct jp_status **st)
 {
@@ -187,18 +206,8 @@ int jp_api_create(struct jp_write_ctx *c, json_t *body, struct jp_write_result *
     memset(out, 0, sizeof(*out));
     if (jp_api__check_type_meta(k, body, k->kind, jp_kind_api_version(k, av, sizeof(av)), st) < 0)
         goto out;
-    json_t *meta = jp_json_ensure(body, "metadata", NULL);
-    const char *bns = jp_json_str(meta, "namespace", NULL);
-    if (k->namespaced) {
-        if (bns && *bns && strcmp(bns, c->ns) != 0) {
-            *st = jp_status_new(JP_BAD_REQUEST, "the namespace of the provided object does not "
-                                                "match the namespace sent on the request");
-            goto out;
-        }
-        json_object_set_new(meta, "namespace", json_string(c->ns));
-    } else {
-        json_object_del(meta, "namespace");
-    }
+    if (body_namespace(c, body, st) < 0) goto out;
+    json_t *meta = json_object_get(body, "metadata");
     if (jp_json_str(meta, "resourceVersion", NULL) && *jp_json_str(meta, "resourceVersion", NULL)) {
         *st = jp_status_new(JP_BAD_REQUEST,
                             "resourceVersion should not be set on objects to be created");
@@ -409,19 +418,10 @@ int jp_api_update(struct jp_write_ctx *c, const char *name, json_t *body,
         json_decref(body);
         return -1;
     }
-    /* as on create: a body without a namespace takes the request's; another one is refused */
-    json_t *meta = jp_json_ensure(body, "metadata", NULL);
-    const char *bns = jp_json_str(meta, "namespace", NULL);
-    if (k->namespaced && bns && *bns && strcmp(bns, c->ns) != 0) {
-        *st = jp_status_new(JP_BAD_REQUEST, "the namespace of the provided object does not match "
-                                            "the namespace sent on the request");
+    if (body_namespace(c, body, st) < 0) {
         json_decref(body);
         return -1;
     }
-    if (k->namespaced)
-        json_object_set_new(meta, "namespace", json_string(c->ns));
-    else
-        json_object_del(meta, "namespace");
     return jp_api__update_object(c, cur, body, out, st);
 }
 
