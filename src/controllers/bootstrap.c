@@ -19,24 +19,10 @@ struct jp_bootstrap {
     char *ca; /* the API's CA (PEM), NULL when it is not served */
 };
 
-static int create(struct jp_store *s, const char *plural, const char *ns, json_t *obj)
-{
-    struct jp_write_ctx c = {
-        .store = s, .kind = jp_kind_by_plural("", "v1", plural), .ns = ns, .fv = JP_FV_STRICT};
-    struct jp_write_result r;
-    struct jp_status *st = NULL;
-    int rc = jp_api_create(&c, obj, &r, &st);
-    if (rc == 0) jp_write_result_free(&r);
-    if (rc < 0 && st->reason != JP_ALREADY_EXISTS)
-        jp_log(JP_WARN, "bootstrap", "create %s %s: %s", plural, ns, st->message);
-    jp_status_free(st);
-    jp_write_ctx_free(&c);
-    return rc;
-}
-
-/* Creates obj, or replaces the one there (a no-op when equal). OUT: obj is taken. */
-static void put(struct jp_store *s, const char *group, const char *plural, const char *ns,
-                json_t *obj)
+/* Creates obj, or replaces the one there (a no-op when equal). OUT: obj is taken. 0 or -1
+ * (logged). */
+static int put(struct jp_store *s, const char *group, const char *plural, const char *ns,
+               json_t *obj)
 {
     const char *name = jp_json_str(obj, "metadata", "name", NULL);
     struct jp_write_ctx c = {
@@ -50,15 +36,16 @@ static void put(struct jp_store *s, const char *group, const char *plural, const
     if (rc < 0) jp_log(JP_WARN, "bootstrap", "%s %s/%s: %s", plural, ns, name, st->message);
     jp_status_free(st);
     jp_write_ctx_free(&c);
+    return rc;
 }
 
 static void ensure_service_account(struct jp_store *s, const char *ns)
 {
     const struct jp_kind *sa = jp_kind_by_plural("", "v1", "serviceaccounts");
     if (jp_store_get(s, (uint16_t)jp_kind_index(sa), ns, "default")) return;
-    create(s, "serviceaccounts", ns,
-           json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
-                     "name", "default"));
+    put(s, "", "serviceaccounts", ns,
+        json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "ServiceAccount", "metadata",
+                  "name", "default"));
 }
 
 /* kube-root-ca.crt, as the root CA publisher keeps it in every namespace: what a pod verifies
@@ -141,9 +128,9 @@ int jp_bootstrap_start(struct jp_store *store, const char *node_name, const char
     const struct jp_kind *nsk = jp_kind_by_plural("", "v1", "namespaces");
     for (size_t i = 0; i < 4; i++) {
         if (!jp_store_get(store, (uint16_t)jp_kind_index(nsk), "", system_ns[i]))
-            create(store, "namespaces", "",
-                   json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
-                             "metadata", "name", system_ns[i]));
+            put(store, "", "namespaces", "",
+                json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
+                          "name", system_ns[i]));
         ensure_service_account(store, system_ns[i]);
     }
     jp_store_scan(store, (uint16_t)jp_kind_index(nsk), NULL, NULL, NULL, each_namespace, b);
@@ -152,7 +139,7 @@ int jp_bootstrap_start(struct jp_store *store, const char *node_name, const char
         /* a create drops status (as for any client): the node reports it through /status */
         json_t *node = node_object(node_name);
         json_t *status = json_incref(json_object_get(node, "status"));
-        if (create(store, "nodes", "", node) == 0) {
+        if (put(store, "", "nodes", "", node) == 0) {
             struct jp_write_ctx c = {.store = store,
                                      .kind = nodek,
                                      .ns = "",
