@@ -120,13 +120,13 @@ void jp_shim_signals_ignore(void);
  * controlling terminal (JP_SHIM_EXEC_TTY; TERM=xterm unless the environment says otherwise).
  * Returns only on failure (exit code 126/127 as a shell's). */
 enum { JP_SHIM_EXEC_SPLIT = 1, JP_SHIM_EXEC_TTY = 2 };
-/* Executes file as runc starts a container's process: a name without '/' is looked up in the
- * PATH of this process (the container's; runc's default when unset) as Go's exec.LookPath does
- * (the first regular file with an execute bit: one execve, not one per PATH entry), and a file
- * the kernel will not execute - a script without #! among them - fails with the kernel's error
- * (ENOEXEC) instead of being run by /bin/sh as execvp would. Returns only on failure, errno set
- * (ENOENT for a name not found). Safe in a child sharing the caller's memory: it allocates
- * nothing. */
+/* Executes file as runc starts a container's process: a name without '/' is looked up in env's
+ * PATH (the container's; runc's default when it has none), never this process's, as Go's
+ * exec.LookPath does (the first regular file with an execute bit: one execve, not one per PATH
+ * entry), and a file the kernel will not execute - a script without #! among them - fails with
+ * the kernel's error (ENOEXEC) instead of being run by /bin/sh as execvp would. Returns only on
+ * failure, errno set (ENOENT for a name not found). Safe in a child sharing the caller's memory: it
+ * allocates nothing. */
 void jp_shim_exec_file(const char *file, char **argv, char **env);
 int jp_shim_exec_main(const char *pid, unsigned flags, char **argv);
 int jp_shim_hold_main(const char *dir, const char *hostname) __attribute__((noreturn));

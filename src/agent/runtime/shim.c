@@ -506,10 +506,6 @@ exec_container(const char *dir, const char *disk, json_t *spec, int out, int err
     char **env = strings(json_object_get(spec, "env"));
     const char *path = json_string_value(json_object_get(spec, "path"));
     if (e == 0 && argv[0]) {
-        /* PATH lookup uses the container's PATH (runc's default without one), not the shim's */
-        unsetenv("PATH");
-        for (char **p = env; *p; p++)
-            if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
         jp_shim_exec_file(path ? path : argv[0], argv, env);
         e = errno;
     }

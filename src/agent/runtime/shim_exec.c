@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,12 +41,14 @@ static char **environ_of(int dirfd, char **textp)
     return env;
 }
 
-/* Go's exec.LookPath in the container's PATH: the first regular file there with an execute
- * bit, copied to out; -1 when there is none. */
-static int look_path(const char *name, char *out, size_t n)
+/* Go's exec.LookPath in the container's PATH, the last PATH= of env (runc's default without
+ * one): the first regular file there with an execute bit, copied to out; -1 when there is
+ * none. */
+static int look_path(const char *name, char *const *env, char *out, size_t n)
 {
-    const char *path = getenv("PATH");
-    if (path == NULL) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char *const *e = env; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
     if (*path == '\0') return -1; /* Go's SplitList("") is no directory at all */
     for (const char *p = path;; p++) {
         const char *end = strchr(p, ':');
@@ -64,7 +66,7 @@ void jp_shim_exec_file(const char *file, char **argv, char **env)
 {
     char path[PATH_MAX];
     if (strchr(file, '/') == NULL) {
-        if (look_path(file, path, sizeof(path)) < 0) {
+        if (look_path(file, env, path, sizeof(path)) < 0) {
             errno = ENOENT;
             return;
         }
@@ -80,7 +82,7 @@ static int exec_reported(char **argv, char **env)
     char path[4096];
     const char *file = argv[0];
     if (strchr(file, '/') == NULL) {
-        if (look_path(file, path, sizeof(path)) < 0) {
+        if (look_path(file, env, path, sizeof(path)) < 0) {
             fprintf(stderr,
                     "exec failed: unable to start container process: exec: \"%s\": executable "
                     "file not found in $PATH\n",
@@ -235,9 +237,6 @@ int jp_shim_exec_main(const char *pid, unsigned flags, char **argv)
     if (cwd >= 0 && fchdir(cwd) < 0) {
         if (chdir("/") < 0) return 126;
     }
-    unsetenv("PATH"); /* the container's, or runc's default: never ours */
-    for (char **p = env; *p; p++)
-        if (strncmp(*p, "PATH=", 5) == 0) setenv("PATH", *p + 5, 1);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     /* a process exec'd into a container holds no more than the container may */
     if (geteuid() == 0 && jp_caps_limit(bounding) != 0) {
