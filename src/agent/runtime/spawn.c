@@ -107,13 +107,14 @@ static int64_t security_id(const struct pod *p, const json_t *spec, const char *
  * volumes that fsGroup also asks for is not changed. */
 static json_t *pod_groups(const struct pod *p)
 {
-    if (geteuid() != 0) return NULL;
-    json_t *out = json_array();
     int64_t fs = jp_json_int(p->spec, -1, "securityContext", "fsGroup", NULL);
+    const json_t *more = jp_json_path(p->spec, "securityContext", "supplementalGroups", NULL);
+    if (geteuid() != 0 || (fs < 0 && json_array_size(more) == 0)) return NULL; /* most pods */
+    json_t *out = json_array();
     if (fs >= 0) json_array_append_new(out, json_integer(fs));
     size_t i;
     json_t *g;
-    json_array_foreach(jp_json_path(p->spec, "securityContext", "supplementalGroups", NULL), i, g)
+    json_array_foreach(more, i, g)
     {
         if (json_is_integer(g) && json_integer_value(g) >= 0 && json_integer_value(g) != fs)
             json_array_append_new(out, json_integer(json_integer_value(g)));
