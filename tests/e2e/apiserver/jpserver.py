@@ -106,6 +106,9 @@ def as_user(uid):
     return [SETPRIV, "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", "--inh-caps=-all"]
 
 
+NOBODY = 65534
+
+
 def unprivileged_unavailable(uid):
     """Why a server cannot run as uid here (None when it can): switching users takes root and
     setpriv, the user must reach the binaries (not under a 0700 home) and make user namespaces."""
@@ -121,6 +124,19 @@ def unprivileged_unavailable(uid):
     if p.returncode:
         return "uid %d cannot make a user namespace: %s" % (uid, p.stderr.strip())
     return None
+
+
+class NobodyServer:
+    """Mixed into a Case: its server runs as nobody, where this machine can run one (skipped
+    where it cannot, with unprivileged_unavailable's reason)."""
+    server_user = NOBODY
+
+    @classmethod
+    def setUpClass(cls):
+        why = unprivileged_unavailable(NOBODY)
+        if why:
+            raise unittest.SkipTest(why)
+        super().setUpClass()
 
 
 class Server:

@@ -10,7 +10,7 @@ import re
 import subprocess
 import unittest
 
-from jpserver import VERSIONS, chapter, have_kubectl, unprivileged_unavailable, wait_until
+from jpserver import VERSIONS, NobodyServer, chapter, have_kubectl, wait_until
 from test_node import NodeCase
 from test_portforward import FORWARDING, free_port
 
@@ -196,21 +196,11 @@ class Services(NodeCase):
         wait_until(lambda: self.addresses("batch") == [], 30, "the deleted pod to leave the endpoints")
 
 
-NOBODY = 65534
-
-
 @unittest.skipIf(KV is None, "no kubectl found")
-class OnLoopback(NodeCase):
+class OnLoopback(NobodyServer, NodeCase):
     """The server as nobody: no pod network, so each container's /etc/hosts names every Service
     127.0.0.1 - kept current as Services come and go, like the pod network's."""
     V = KV
-    server_user = NOBODY
-
-    @classmethod
-    def setUpClass(cls):
-        why = unprivileged_unavailable(NOBODY)
-        if why:
-            raise unittest.SkipTest(why)
 
     def test_a_service_made_after_the_pod_is_named(self):
         script = "until grep -q '^127.0.0.1.*late.default.svc.cluster.local' /etc/hosts; do sleep 0.1; done"

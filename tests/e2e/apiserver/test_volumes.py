@@ -24,7 +24,7 @@ import tempfile
 import time
 import unittest
 
-from jpserver import JOBPLANE, VERSIONS, as_user, have_kubectl, unprivileged_unavailable, wait_until
+from jpserver import JOBPLANE, NOBODY, VERSIONS, NobodyServer, as_user, have_kubectl, wait_until
 from test_images import MARKER, make_rootfs
 from test_node import NodeCase
 
@@ -390,18 +390,8 @@ class Volumes(VolumeCase):
                            "SizeLimit field must be a valid resource quantity")
 
 
-NOBODY = 65534
-
-
-class AsNobody(VolumeCase):
+class AsNobody(NobodyServer, VolumeCase):
     """A server run as nobody, where this machine can run one."""
-    server_user = NOBODY
-
-    @classmethod
-    def setUpClass(cls):
-        why = unprivileged_unavailable(NOBODY)
-        if why:
-            raise unittest.SkipTest(why)
 
 
 @unittest.skipIf(KV is None, "no kubectl found")

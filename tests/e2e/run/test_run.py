@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,9 +16,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "apiserver"))
-from jpserver import (JOBPLANE, as_user, chapter, have_kubectl, kubectl_path, read_file,  # noqa: E402
-                      unprivileged_unavailable, wait_until)
+from jpserver import (JOBPLANE, NOBODY, as_user, chapter, have_kubectl, kubectl_path,  # noqa: E402
+                      read_file, unprivileged_unavailable, wait_until)
 from test_images import MARKER, make_rootfs  # noqa: E402
+from test_portforward import free_port  # noqa: E402
 
 KV = next((v for v in ("1.33", "1.27") if have_kubectl(v)), None)
 
@@ -265,9 +265,6 @@ class Run(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(data, "state.db")))
 
 
-NOBODY = 65534
-
-
 @unittest.skipIf(unprivileged_unavailable(NOBODY), unprivileged_unavailable(NOBODY))
 class RunImages(unittest.TestCase):
     """`jobplane image import` stores in the default data dir; a run (temporary data dir) uses
@@ -302,47 +299,42 @@ class RunImages(unittest.TestCase):
 @unittest.skipIf(unprivileged_unavailable(NOBODY), unprivileged_unavailable(NOBODY))
 class RunWithoutRoot(unittest.TestCase):
     """Without root, pods share the host's network: the chapter's five parallel kuards all ask
-    for one port. Their keygen work must finish anyway, as on a cluster."""
+    for one port, and Services are names for 127.0.0.1. Each test runs `jobplane run` as nobody,
+    with a free loopback port for its kuards instead of :8080 on every address."""
 
-    def test_chapter_parallel_job_completes_on_a_shared_network(self):
-        tmp = tempfile.mkdtemp(prefix="jp-run-nonroot-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        os.chmod(tmp, 0o755)
-        runs = os.path.join(tmp, "runs")
-        os.makedirs(runs)
-        os.chown(runs, NOBODY, NOBODY)
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-        # one 4096-bit key per pod (a second or so) keeps the five running at once; the port is
-        # a free loopback one rather than the chapter's :8080 on every address
-        text = read_file(chapter("job-parallel.yaml")).replace("num-to-gen=10", "num-to-gen=1")
-        text = text.replace('- "--keygen-enable"', '- "--keygen-enable"\n        - "--address=127.0.0.1:%d"' % port)
-        manifest = os.path.join(tmp, "job.yaml")
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="jp-run-nonroot-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        os.chmod(self.tmp, 0o755)
+        self.runs = os.path.join(self.tmp, "runs")  # the run's TMPDIR: must end empty
+        os.makedirs(self.runs)
+        os.chown(self.runs, NOBODY, NOBODY)
+        self.port = free_port()
+
+    def run_as_nobody(self, text, timeout):
+        manifest = os.path.join(self.tmp, "manifest")
         with open(manifest, "w") as f:
             f.write(text)
         p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "run", manifest], capture_output=True, text=True,
-                           timeout=180, env=dict(os.environ, HOME=tmp, TMPDIR=runs), cwd="/")
-        self.assertEqual(p.returncode, 0, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr))
+                           timeout=timeout, env=dict(os.environ, HOME=self.tmp, TMPDIR=self.runs), cwd="/")
+        self.assertEqual(os.listdir(self.runs), [], "the run's temporary state was left behind")
+        return p, "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr)
+
+    def test_chapter_parallel_job_completes_on_a_shared_network(self):
+        # one 4096-bit key per pod (a second or so) keeps the five running at once
+        text = read_file(chapter("job-parallel.yaml")).replace("num-to-gen=10", "num-to-gen=1")
+        text = text.replace('- "--keygen-enable"', '- "--keygen-enable"\n        - "--address=127.0.0.1:%d"'
+                            % self.port)
+        p, what = self.run_as_nobody(text, 180)
+        self.assertEqual(p.returncode, 0, what)
         self.assertEqual(len(re.findall(r"\(ID 0 1/1\) Item done: SHA256:", p.stdout)), 10, p.stdout)
         self.assertIn("cannot start HTTP server", p.stdout)  # they did share one port
-        self.assertEqual(os.listdir(runs), [], "the run's temporary state was left behind")
 
     def test_service_reached_by_name_on_loopback(self):
-        """Without root, a Service's name is 127.0.0.1 in each container's /etc/hosts: the chapter's
-        consumers find `queue`. Nothing forwards a port, so a Service whose port is not its pods'
-        gets a warning up front."""
-        tmp = tempfile.mkdtemp(prefix="jp-run-nonroot-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        os.chmod(tmp, 0o755)
-        runs = os.path.join(tmp, "runs")
-        os.makedirs(runs)
-        os.chown(runs, NOBODY, NOBODY)
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+        """A Service's name is 127.0.0.1 in each container's /etc/hosts: the chapter's consumers
+        find `queue`. Nothing forwards a port, so a Service whose port is not its pods' gets a
+        warning up front."""
+        port = self.port
         labels = {"app": "q"}
         rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "queue"},
               "spec": {"replicas": 1, "selector": {"matchLabels": labels},
@@ -357,20 +349,14 @@ class RunWithoutRoot(unittest.TestCase):
                  "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": port}]}}
         probe = ("grep -q '^127.0.0.1.*mapped.default.svc.cluster.local' /etc/hosts && "
                  "until curl -sf http://queue:%d/memq/server/stats; do sleep 0.2; done" % port)
-        manifest = os.path.join(tmp, "s.json")
-        with open(manifest, "w") as f:
-            f.write("\n---\n".join(json.dumps(d) for d in (rs, svc, other, shjob("j", probe, activeDeadlineSeconds=30))))
-        p = subprocess.run(as_user(NOBODY) + [JOBPLANE, "run", manifest], capture_output=True, text=True,
-                           timeout=120, env=dict(os.environ, HOME=tmp, TMPDIR=runs), cwd="/")
-        what = "stdout:\n%s\nstderr:\n%s" % (p.stdout, p.stderr)
+        p, what = self.run_as_nobody("\n---\n".join(
+            json.dumps(d) for d in (rs, svc, other, shjob("j", probe, activeDeadlineSeconds=30))), 120)
         self.assertEqual(p.returncode, 0, what)
         self.assertRegex(p.stdout, r'\[pod/j-\w{5}/main\] \{"kind":"stats","queues":\[\]\}', what)
         self.assertEqual(p.stderr.count("warning"), 1, what)
         self.assertIn("jobplane run: warning: service/mapped: without root, pods reach it by name at "
                       "127.0.0.1 with nothing in between: port 80 leads nowhere, its pods listen on %d" % port,
                       p.stderr)
-        self.assertEqual(os.listdir(runs), [], "the run's temporary state was left behind")
-
 
 if __name__ == "__main__":
     unittest.main()
