@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ struct exec_session {
     bool want[S_N], ended[S_N], reset[S_N];
     bool started, exited, finished, stdin_fin, stdin_broken, in_open, in_shut;
     int64_t opened_ms, exit_ms, finished_ms;
+    uint64_t sent[2]; /* bytes of output passed on, stdout and stderr: the end's log line */
     int exit_code;
     uv_process_t proc;
     bool has_proc;
@@ -150,20 +152,43 @@ static void pause_outputs(struct exec_session *e)
         }
 }
 
+static void pass_on(struct exec_session *e, struct output *op, const void *p, size_t n)
+{
+    if (e->id[op->stream] && !e->reset[op->stream]) {
+        spdy_session_data(e->ss, e->id[op->stream], 0, p, n);
+        e->sent[op->stream == S_STDOUT ? 0 : 1] += n;
+    }
+}
+
+/* libuv calls a terminal ended when a read comes up short while the other side has hung up,
+ * but what the last process wrote can still be on its way through the kernel's buffers then:
+ * only the read that fails with EIO has taken it all. (At most the terminal's buffers.) */
+static void drain_terminal(struct exec_session *e, struct output *op)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&op->pipe, &fd) < 0) return;
+    for (;;) {
+        ssize_t n = read(fd, e->buf, OUT_CHUNK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        pass_on(e, op, e->buf, (size_t)n);
+    }
+}
+
 static void out_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     struct output *op = st->data;
     struct exec_session *e = op->e;
     if (nread == 0 || e->finished || e->ss->closing) return;
     if (nread < 0) { /* EOF; EIO from a terminal whose other side every process has closed */
+        if (nread == UV_EOF && e->o.tty) drain_terminal(e, op);
         op->eof = true;
         op->reading = false;
         uv_read_stop(st);
         maybe_finish(e);
         return;
     }
-    if (e->id[op->stream] && !e->reset[op->stream])
-        spdy_session_data(e->ss, e->id[op->stream], 0, buf->base, (size_t)nread);
+    pass_on(e, op, buf->base, (size_t)nread);
     if (spdy_session_output_full(e->ss)) pause_outputs(e);
 }
 
@@ -423,9 +448,11 @@ static void finish(struct exec_session *e, enum jp_exec_end end, const char *mes
             spdy_session_data(ss, e->id[i], JP_SPDY_FLAG_FIN, NULL, 0);
     for (int i = 0; i < S_N; i++)
         e->ended[i] = true;
-    jp_log(JP_DEBUG, "apiserver", "exec %s: %s %d", ss->label,
+    jp_log(JP_DEBUG, "apiserver", "exec %s: %s %d, %" PRIu64 "+%" PRIu64 " bytes out%s", ss->label,
            end == JP_EXEC_INTERNAL ? "failed:" : "exit code",
-           end == JP_EXEC_INTERNAL ? 0 : e->exit_code);
+           end == JP_EXEC_INTERNAL ? 0 : e->exit_code, e->sent[0], e->sent[1],
+           e->exited && !(e->out[0].eof && (!e->out[1].open || e->out[1].eof)) ? " (output left)"
+                                                                               : "");
     if (end == JP_EXEC_INTERNAL) jp_log(JP_INFO, "apiserver", "exec %s: %s", ss->label, message);
 }
 

@@ -178,18 +178,27 @@ class ExecTests:
         self.addCleanup(lambda: p.poll() is None and p.kill())
         seen = bytearray()
 
+        def tail(b):
+            return "%d bytes, ending %r" % (len(b), bytes(b[-200:]))
+
         def read_until(pattern, timeout=20):
             rx = re.compile(pattern)
             deadline = time.monotonic() + timeout
             while not rx.search(seen):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self.fail("no %r in the terminal's output: %r" % (pattern, bytes(seen)))
+                    self.fail("no %r in the terminal's output: %s" % (pattern, tail(seen)))
                 if select.select([master], [], [], left)[0]:
                     try:
                         seen.extend(os.read(master, 4096))
                     except OSError:
-                        self.fail("terminal closed before %r: %r" % (pattern, bytes(seen)))
+                        try:
+                            rc = p.wait(5)
+                        except subprocess.TimeoutExpired:
+                            rc = "still running"
+                        sessions = [l for l in self.s.log(400).splitlines() if "exec default/" in l]
+                        self.fail("terminal closed before %r: %s\n  kubectl exit code: %s\n  %s"
+                                  % (pattern, tail(seen), rc, "\n  ".join(sessions[-6:])))
             m = rx.search(bytes(seen))
             del seen[:m.end()]
             return m
@@ -207,8 +216,12 @@ class ExecTests:
                 break
             time.sleep(0.2)
         self.assertEqual(m.group(1, 2), (b"50", b"120"))
-        os.write(master, b"echo $((6*7)); exit\n")
-        read_until(rb"\b42\r\n")
+        # the last output, written just before the shell exits, arrives whole: the terminal's
+        # other side is hung up by then and the kernel may still hold most of it
+        os.write(master, b"head -c 100000 /dev/zero | tr '\\0' a; echo $((6*7)); exit\n")
+        m = read_until(rb"42\r\n")
+        before = m.string[:m.start()]
+        self.assertEqual(len(before) - len(before.rstrip(b"a")), 100000)
         self.assertEqual(p.wait(20), 0)
         os.close(master)
 
@@ -251,7 +264,9 @@ class ExecTests:
 def per_version():
     for v in VERSIONS:
         name = "Exec_%s" % v.replace(".", "_")
-        cls = type(name, (ExecTests, NodeCase), {"V": v, "__module__": __name__})
+        # -v 1: each session's end (exit code, bytes passed on) is in the log a failure shows
+        cls = type(name, (ExecTests, NodeCase),
+                   {"V": v, "__module__": __name__, "server_args": NodeCase.server_args + ("-v", "1")})
         if not have_kubectl(v):
             cls = unittest.skip("kubectl.%s not found" % v)(cls)
         globals()[name] = cls
