@@ -167,6 +167,14 @@ void jp_validate_annotations(const json_t *annotations, const char *field, struc
                      MAX_ANNOTATIONS_BYTES);
 }
 
+const char *jp_check_path_segment(const char *s)
+{
+    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0) return "may not be '.' or '..'";
+    if (strchr(s, '/')) return "may not contain '/'";
+    if (strchr(s, '%')) return "may not contain '%'";
+    return NULL;
+}
+
 static const char *check_name(const char *name, enum jp_name_rule rule)
 {
     switch (rule) {
@@ -177,10 +185,7 @@ static const char *check_name(const char *name, enum jp_name_rule rule)
     case JP_NAME_DNS1035:
         return jp_check_dns1035_label(name);
     case JP_NAME_PATH_SEGMENT:
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) return "may not be '.' or '..'";
-        if (strchr(name, '/')) return "may not contain '/'";
-        if (strchr(name, '%')) return "may not contain '%'";
-        return NULL;
+        return jp_check_path_segment(name);
     }
     return NULL;
 }

@@ -19,6 +19,8 @@ enum jp_name_rule {
 const char *jp_check_dns1123_subdomain(const char *s);
 const char *jp_check_dns1123_label(const char *s);
 const char *jp_check_dns1035_label(const char *s);
+/* A name that is one segment of a URL path (events, roles and bindings). */
+const char *jp_check_path_segment(const char *s);
 
 void jp_validate_label_key(const char *key, const char *field, struct jp_ferrs *fe);
 void jp_validate_label_value(const char *value, const char *field, struct jp_ferrs *fe);

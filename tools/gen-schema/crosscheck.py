@@ -30,6 +30,7 @@ PACKAGES = {
     "k8s.io/api/apps/v1": ("apps/v1", "api"),
     "k8s.io/api/autoscaling/v1": ("autoscaling/v1", "api"),
     "k8s.io/api/discovery/v1": ("discovery/v1", "api"),
+    "k8s.io/api/rbac/v1": ("rbac/v1", "api"),
     "k8s.io/apimachinery/pkg/apis/meta/v1": ("pkg/apis/meta/v1", "apimachinery"),
 }
 META = "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -239,6 +240,10 @@ GO_ROOTS = {
     "V1ReplicaSet": ("k8s.io/api/apps/v1", "ReplicaSet"),
     "V1Deployment": ("k8s.io/api/apps/v1", "Deployment"),
     "V1Scale": ("k8s.io/api/autoscaling/v1", "Scale"),
+    "V1Role": ("k8s.io/api/rbac/v1", "Role"),
+    "V1RoleBinding": ("k8s.io/api/rbac/v1", "RoleBinding"),
+    "V1ClusterRole": ("k8s.io/api/rbac/v1", "ClusterRole"),
+    "V1ClusterRoleBinding": ("k8s.io/api/rbac/v1", "ClusterRoleBinding"),
     "V1DeleteOptions": (META, "DeleteOptions"),
     "V1Status": (META, "Status"),
 }

@@ -36,6 +36,10 @@ ROOTS = [
     "V1ReplicaSet",
     "V1Deployment",
     "V1Scale",
+    "V1Role",
+    "V1RoleBinding",
+    "V1ClusterRole",
+    "V1ClusterRoleBinding",
     "V1DeleteOptions",
     "V1Status",
 ]

@@ -1,6 +1,7 @@
 /* EndpointSlice through its kind's ops as the write path runs them: port defaults, validation
  * texts, the generation rule and the Table row `kubectl get endpointslices` prints. */
 #include "support/cm.h"
+#include "api/tests/ferrs_text.h"
 #include "api/kinds.h"
 #include "base/alloc.h"
 #include "base/buf.h"
@@ -46,14 +47,7 @@ static char *errors(const json_t *obj, const json_t *old)
 {
     struct jp_ferrs fe = {0};
     slices()->ops->validate(obj, old, &fe);
-    struct jp_buf b;
-    jp_buf_init(&b, 1 << 20);
-    for (size_t i = 0; i < fe.n; i++) {
-        jp_buf_printf(&b, "%s%s: ", i ? " | " : "", fe.items[i].field);
-        jp_ferr_message(&fe.items[i], &b);
-    }
-    jp_ferrs_free(&fe);
-    return jp_buf_steal(&b, NULL);
+    return ferrs_text(&fe);
 }
 
 static void expect(const char *merge, const char *want)

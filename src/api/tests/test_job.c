@@ -1,6 +1,7 @@
 /* Job defaults, selector generation and every validation rule of job-semantics.md §1-3 with the
  * exact texts, run through the kind's ops as the write path runs them. */
 #include "support/cm.h"
+#include "api/tests/ferrs_text.h"
 #include "api/kinds.h"
 #include "base/buf.h"
 
@@ -35,14 +36,7 @@ static char *errors(const json_t *obj, const json_t *old)
 {
     struct jp_ferrs fe = {0};
     jobs()->ops->validate(obj, old, &fe);
-    struct jp_buf b;
-    jp_buf_init(&b, 1 << 20);
-    for (size_t i = 0; i < fe.n; i++) {
-        jp_buf_printf(&b, "%s%s: ", i ? " | " : "", fe.items[i].field);
-        jp_ferr_message(&fe.items[i], &b);
-    }
-    jp_ferrs_free(&fe);
-    return jp_buf_steal(&b, NULL);
+    return ferrs_text(&fe);
 }
 
 static void expect(const char *merge, const char *want)
