@@ -134,7 +134,7 @@ const struct jp_kind jp_kinds[] = {
      true,
      false,
      false,
-     0,
+     JP_SUB_TOKEN,
      JP_T_V1ServiceAccount,
      &jp_serviceaccount_ops},
     {"apps",

@@ -19,7 +19,8 @@ enum {
     JP_SUB_FINALIZE = 1 << 3,    /* namespaces/finalize */
     JP_SUB_PORTFORWARD = 1 << 4, /* pods/portforward */
     JP_SUB_EVICTION = 1 << 5,    /* pods/eviction (policy/v1 Eviction) */
-    JP_SUB_EXEC = 1 << 6         /* pods/exec */
+    JP_SUB_EXEC = 1 << 6,        /* pods/exec */
+    JP_SUB_TOKEN = 1 << 7        /* serviceaccounts/token (authentication.k8s.io/v1 TokenRequest) */
 };
 
 struct jp_column {

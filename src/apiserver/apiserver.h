@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "base/err.h"
 #include "pki/pki.h"
+#include "pki/satoken.h"
 #include "base/metrics.h"
 #include "store/store.h"
 
@@ -20,6 +21,7 @@ struct jp_apiserver_opts {
     const struct jp_pki *pki; /* NULL serves plain HTTP without authentication (tests only) */
     struct jp_agent *agent;   /* the node agent for pods/log; NULL: containers never start */
     const struct jp_metrics *metrics; /* the controllers' series for /metrics; may be NULL */
+    const struct jp_sa_signer *sa;    /* service account tokens (pki/satoken.h); may be NULL */
 };
 
 struct jp_apiserver;

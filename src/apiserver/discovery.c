@@ -31,6 +31,7 @@ static const struct subresource {
     {JP_SUB_EXEC, "exec", NULL, NULL, "PodExecOptions", "[\"create\",\"get\"]"},
     {JP_SUB_EVICTION, "eviction", "policy", "v1", "Eviction", "[\"create\"]"},
     {JP_SUB_FINALIZE, "finalize", NULL, NULL, NULL, "[\"update\"]"},
+    {JP_SUB_TOKEN, "token", "authentication.k8s.io", "v1", "TokenRequest", "[\"create\"]"},
 };
 
 /* Group-versions in first-appearance order of the kind table: "v1", "apps/v1", "batch/v1". */

@@ -22,6 +22,7 @@ struct jp_apiserver {
     struct jp_store *store;
     struct jp_httpd *httpd;
     const struct jp_pki *pki;
+    const struct jp_sa_signer *sa; /* verifies and mints service account tokens; may be NULL */
     char *discovery_api, *discovery_apis;             /* legacy /api and /apis */
     char *discovery_agg_api, *discovery_agg_apis;     /* aggregated v2 */
     char *discovery_agg_api_b, *discovery_agg_apis_b; /* aggregated v2beta1 */
@@ -134,6 +135,9 @@ void serve_portforward(struct apireq *q, const struct route *r);
 void serve_exec(struct apireq *q, const struct route *r);
 /* eviction.c: POST pods/NAME/eviction */
 void serve_eviction(struct apireq *q, const struct route *r);
+/* token.c: POST serviceaccounts/NAME/token; whether a bearer token is a live account's */
+void serve_token_request(struct apireq *q, const struct route *r);
+bool sa_token_authenticates(struct apireq *q, const char *token);
 /* spdysess.c: the request ends without an upgrade; every session ends (before the HTTP server
  * stops: MHD still owns their connections). */
 void spdy_pending_free(struct apireq *q);

@@ -538,6 +538,7 @@ static void object(struct apireq *q, const struct route *r)
                   (!strcmp(sub, "portforward") && (k->subresources & JP_SUB_PORTFORWARD)) ||
                   (!strcmp(sub, "eviction") && (k->subresources & JP_SUB_EVICTION)) ||
                   (!strcmp(sub, "exec") && (k->subresources & JP_SUB_EXEC)) ||
+                  (!strcmp(sub, "token") && (k->subresources & JP_SUB_TOKEN)) ||
                   (!strcmp(sub, "finalize") && (k->subresources & JP_SUB_FINALIZE));
         if (!ok) {
             not_found_path(q);
@@ -550,6 +551,13 @@ static void object(struct apireq *q, const struct route *r)
     }
     if (!strcmp(sub, "exec")) {
         serve_exec(q, r);
+        return;
+    }
+    if (!strcmp(sub, "token")) {
+        if (is(q, "POST") && q->srv->sa)
+            serve_token_request(q, r);
+        else
+            method_not_allowed(q);
         return;
     }
     if (!strcmp(sub, "eviction")) {

@@ -149,7 +149,8 @@ static bool authenticated(struct apireq *q)
     const struct jp_pki *pki = q->srv->pki;
     if (pki == NULL) return true;
     const char *auth = req_header(q, "Authorization");
-    if (auth && strncmp(auth, "Bearer ", 7) == 0 && token_matches(auth + 7, pki->token))
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 &&
+        (token_matches(auth + 7, pki->token) || sa_token_authenticates(q, auth + 7)))
         return true;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -286,6 +287,7 @@ int jp_apiserver_start(uv_loop_t *loop, struct jp_store *store,
     s->loop = loop;
     s->store = store;
     s->pki = opts->pki;
+    s->sa = opts->sa;
     s->agent = opts->agent;
     s->metrics = opts->metrics;
     discovery_build(s);

@@ -15,6 +15,7 @@
 #include "controllers/scheduler.h"
 #include "controllers/ttl.h"
 #include "pki/pki.h"
+#include "pki/satoken.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 struct jp_engine {
     bool have_pki;
     struct jp_pki pki;
+    struct jp_sa_signer *sa; /* service account tokens, with the pki */
     struct jp_store *store;
     struct jp_bootstrap *boot;
     struct jp_gc *gc;
@@ -174,8 +176,12 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
 static int serve(uv_loop_t *loop, struct jp_engine *e, const struct jp_engine_opts *o,
                  struct jp_err **err)
 {
-    struct jp_apiserver_opts ao = {
-        .host = o->host, .port = o->port, .pki = &e->pki, .agent = e->agent, .metrics = e->metrics};
+    struct jp_apiserver_opts ao = {.host = o->host,
+                                   .port = o->port,
+                                   .pki = &e->pki,
+                                   .agent = e->agent,
+                                   .metrics = e->metrics,
+                                   .sa = e->sa};
     if (jp_apiserver_start(loop, e->store, &ao, &e->api, err) < 0) return -1;
     bool v6 = strchr(o->host, ':') != NULL;
     e->url = jp_xasprintf("https://%s%s%s:%u", v6 ? "[" : "", o->host, v6 ? "]" : "",
@@ -212,6 +218,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         free(sans);
         if (rc < 0) return -1;
         e->have_pki = true;
+        if (jp_sa_signer_new(e->pki.sa_key, &e->sa, err) < 0) return -1;
     }
     char *db = jp_xasprintf("%s/state.db", o->data_dir);
     struct jp_store_opts so = {.path = db, .sync_full = o->sync_full};
@@ -271,6 +278,7 @@ void jp_engine_stop(struct jp_engine *e)
     jp_gc_stop(e->gc);
     jp_bootstrap_stop(e->boot);
     jp_store_close(e->store);
+    jp_sa_signer_free(e->sa);
     if (e->have_pki) jp_pki_free(&e->pki);
     free(e->url);
     jp_metrics_free(e->metrics);

@@ -260,6 +260,27 @@ static int save(const char *dir, const char *name, const char *pem, struct jp_er
 }
 
 /* A fresh P-256 key and its certificate, as PEM (the key as unencrypted PKCS#8). */
+/* A key of its own, no certificate: what signs service account tokens. */
+static int ensure_key(const char *dir, const char *name, char **pem, struct jp_err **err)
+{
+    if (load_or_null(dir, name, pem, err) < 0) return -1;
+    if (*pem) return 0;
+    _cleanup_key_ gnutls_x509_privkey_t key = NULL;
+    _cleanup_datum_ gnutls_datum_t kd = {NULL, 0};
+    int rc = gnutls_x509_privkey_init(&key);
+    if (rc >= 0)
+        rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+                                          GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+    if (rc >= 0)
+        rc = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
+                                               &kd);
+    if (rc < 0)
+        return jp_err_set(err, JP_INTERNAL, 0, "pki: cannot make %s: %s", name,
+                          gnutls_strerror(rc));
+    *pem = dup_datum(&kd);
+    return save(dir, name, *pem, err);
+}
+
 static int make_pair(const struct cert_spec *s, const struct issuer *iss,
                      const char *const *extra_sans, char **crt_pem, char **key_pem)
 {
@@ -352,7 +373,8 @@ int jp_pki_ensure(const char *dir, const char *const *extra_sans, struct jp_pki 
     int fresh_ca = ensure_pair(dir, "ca.crt", "ca.key", &ca_spec, NULL, NULL, false, &out->ca_crt,
                                &out->ca_key, err);
     if (fresh_ca < 0 || ensure_leaves(dir, extra_sans, fresh_ca == 1, out, err) < 0 ||
-        ensure_token(dir, &out->token, err) < 0) {
+        ensure_token(dir, &out->token, err) < 0 ||
+        ensure_key(dir, "sa.key", &out->sa_key, err) < 0) {
         jp_pki_free(out);
         return -1;
     }
@@ -368,6 +390,7 @@ void jp_pki_free(struct jp_pki *p)
     free(p->admin_crt);
     free(p->admin_key);
     free(p->token);
+    free(p->sa_key);
     memset(p, 0, sizeof(*p));
 }
 

@@ -1,5 +1,6 @@
-/* The server's credentials: a private CA, a serving certificate, an admin client certificate and
- * a bearer token, all kept as 0600 files in the data directory and created on first start. */
+/* The server's credentials: a private CA, a serving certificate, an admin client certificate, a
+ * bearer token and the service account token key, all kept as 0600 files in the data directory
+ * and created on first start. */
 #ifndef JP_PKI_H
 #define JP_PKI_H
 
@@ -12,6 +13,7 @@ struct jp_pki {
     char *server_crt, *server_key; /* PEM; SANs: localhost, 127.0.0.1, ::1 + extra */
     char *admin_crt, *admin_key;   /* PEM; CN=admin, O=system:masters, clientAuth */
     char *token;                   /* 64 hex characters */
+    char *sa_key;                  /* PEM; signs service account tokens (pki/satoken.h) */
 };
 
 /* Loads the credentials from dir, creating what is missing. The serving certificate is

@@ -31,6 +31,7 @@ PACKAGES = {
     "k8s.io/api/autoscaling/v1": ("autoscaling/v1", "api"),
     "k8s.io/api/discovery/v1": ("discovery/v1", "api"),
     "k8s.io/api/rbac/v1": ("rbac/v1", "api"),
+    "k8s.io/api/authentication/v1": ("authentication/v1", "api"),
     "k8s.io/apimachinery/pkg/apis/meta/v1": ("pkg/apis/meta/v1", "apimachinery"),
 }
 META = "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -244,6 +245,7 @@ GO_ROOTS = {
     "V1RoleBinding": ("k8s.io/api/rbac/v1", "RoleBinding"),
     "V1ClusterRole": ("k8s.io/api/rbac/v1", "ClusterRole"),
     "V1ClusterRoleBinding": ("k8s.io/api/rbac/v1", "ClusterRoleBinding"),
+    "AuthenticationV1TokenRequest": ("k8s.io/api/authentication/v1", "TokenRequest"),
     "V1DeleteOptions": (META, "DeleteOptions"),
     "V1Status": (META, "Status"),
 }

@@ -40,6 +40,7 @@ ROOTS = [
     "V1RoleBinding",
     "V1ClusterRole",
     "V1ClusterRoleBinding",
+    "AuthenticationV1TokenRequest",
     "V1DeleteOptions",
     "V1Status",
 ]

@@ -2,6 +2,7 @@
 Status body except /healthz, /livez, /readyz and /version; the client certificate and the bearer
 token in DATA/token both work; kubectl with a wrong token prints the Unauthorized message.
 """
+import base64
 import http.client
 import json
 import os
@@ -12,7 +13,7 @@ import unittest
 
 import yaml
 
-from jpserver import Case, per_version
+from jpserver import Case, per_version, wait_until
 
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": "Unauthorized",
                 "reason": "Unauthorized", "code": 401}
@@ -137,6 +138,86 @@ class KubectlAuth:
 
 
 per_version(KubectlAuth, globals())
+
+
+def jwt_claims(token):
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+class ServiceAccountTokens:
+    """kubectl create token (TokenRequest), and the API taking such a token while its account (and
+    the pod it is bound to) lives, as kube-apiserver's service account authenticator does."""
+    kubeconfig_with_user = KubectlAuth.kubeconfig_with_user
+
+    def token(self, *args):
+        r = self.k("create", "token", *args)
+        self.expect_rc(r, 0)
+        return r.out.strip()
+
+    def status(self, token, path="/api/v1/namespaces/default/serviceaccounts"):
+        return self.s.http("GET", path, headers={"Authorization": "Bearer " + token}, auth=None)[0]
+
+    def test_create_token_and_use_it(self):
+        self.assertEqual(os.stat(os.path.join(self.s.data_dir, "sa.key")).st_mode & 0o777, 0o600)
+        self.ok("create", "serviceaccount", "robot")
+        token = self.token("robot")
+        c = jwt_claims(token)
+        self.assertEqual((c["iss"], c["aud"], c["sub"]), (
+            "https://kubernetes.default.svc.cluster.local", ["https://kubernetes.default.svc.cluster.local"],
+            "system:serviceaccount:default:robot"))
+        self.assertEqual(c["exp"] - c["iat"], 3600)
+        self.assertEqual(c["kubernetes.io"]["serviceaccount"]["uid"], self.uid("sa", "robot"))
+        self.assertEqual(self.status(token), 200)
+        kc = self.kubeconfig_with_user({"token": token})
+        self.expect_out(self.s.kubectl(self.V, "get", "sa", "robot", "-o", "name", kubeconfig=kc),
+                        "serviceaccount/robot")
+        # one changed character, or a token for another audience, is nobody's
+        tampered = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
+        self.assertEqual(self.status(tampered), 401)
+        self.assertEqual(self.status(self.token("robot", "--audience=vault")), 401)
+        # the account gone - or gone and made again, with another uid - takes its tokens along
+        self.ok("delete", "serviceaccount", "robot")
+        self.assertEqual(self.status(token), 401)
+        self.ok("create", "serviceaccount", "robot")
+        self.assertEqual(self.status(token), 401)
+        c = jwt_claims(self.token("robot", "--duration=2h"))
+        self.assertEqual(c["exp"] - c["iat"], 7200)
+
+    def test_a_pod_bound_token_lives_with_its_pod(self):
+        self.ok("create", "serviceaccount", "robot")
+        self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                     "spec": {"serviceAccountName": "robot",
+                              "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}})
+        token = self.token("robot", "--bound-object-kind=Pod", "--bound-object-name=p")
+        pod = jwt_claims(token)["kubernetes.io"]["pod"]
+        self.assertEqual(pod, {"name": "p", "uid": self.uid("pod", "p")})
+        self.assertEqual(self.status(token), 200)
+        self.ok("delete", "pod", "p", "--grace-period=0", "--force")
+        wait_until(lambda: self.status(token) == 401, 20, "the pod's token to stop working")
+
+    def test_refusals(self):
+        self.ok("create", "serviceaccount", "robot")
+        self.expect_err(self.k("create", "token", "robot", "--duration=10s"),
+                        'error: failed to create token: TokenRequest.authentication.k8s.io "robot" is invalid: '
+                        'spec.expirationSeconds: Invalid value: 10: may not specify a duration less than 10 minutes')
+        self.expect_err(self.k("create", "token", "nobody"),
+                        'error: failed to create token: serviceaccounts "nobody" not found')
+        self.expect_err(self.k("create", "token", "robot", "--bound-object-kind=Pod", "--bound-object-name=p"),
+                        'error: failed to create token: pods "p" not found')
+        self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                     "spec": {"containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}})
+        self.expect_err(self.k("create", "token", "robot", "--bound-object-kind=Pod", "--bound-object-name=p"),
+                        'error: failed to create token: cannot bind token for serviceaccount "robot" to pod '
+                        'running with different serviceaccount name.')
+        st, body = self.s.json("GET", "/api/v1")
+        token_sub = [r for r in body["resources"] if r["name"] == "serviceaccounts/token"]
+        self.assertEqual(token_sub, [{"name": "serviceaccounts/token", "singularName": "", "namespaced": True,
+                                      "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest",
+                                      "verbs": ["create"]}])
+
+
+per_version(ServiceAccountTokens, globals())
 
 if __name__ == "__main__":
     unittest.main()
