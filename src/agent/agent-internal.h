@@ -61,8 +61,9 @@ struct pod {
     char phase[16];
     char reason[64], message[256];
     int64_t start_ns;
-    bool started;  /* the pod has been accepted and its containers are being run */
-    bool finished; /* a terminal phase was reached (or found stored): nothing starts again */
+    bool no_token_mounts; /* the kernel refuses mounts without root: run without the token */
+    bool started;         /* the pod has been accepted and its containers are being run */
+    bool finished;        /* a terminal phase was reached (or found stored): nothing starts again */
     bool records_released; /* its runtime directory goes once its final status is stored */
     bool entered;         /* something ran in its namespaces outside the shims (exec, exec probes, a
                              shim lost with its container): its sandbox is never reused */
@@ -134,7 +135,8 @@ struct jp_agent {
     struct agent_proxy *proxy;
     bool services_changed; /* hosts files and proxy listeners to bring up to date */
     bool stopping;
-    uint16_t kind_pods, kind_services, kind_secrets, kind_configmaps, kind_endpoints;
+    uint16_t kind_pods, kind_services, kind_secrets, kind_configmaps, kind_endpoints,
+        kind_serviceaccounts;
 };
 
 /* agent.c */
@@ -234,6 +236,8 @@ uint32_t net__node_ip(void);
 /* volumes.c: the pod's volumes under DIR/volumes, and each container's mounts of them */
 int volumes__prepare(struct pod *p, char *why, size_t n); /* 0, or -1 with why (FailedMount) */
 json_t *volumes__mounts(struct pod *p, const struct container *c, char *why, size_t n);
+/* A volumeMount of the account token admission added (api/kinds/pod_admission.c). */
+bool volumes__is_token_mount(const json_t *volume_mount);
 /* probe.c */
 void probe__start(struct container *c); /* the container is running */
 void probe__stop(struct container *c);  /* it stopped, or the pod goes */

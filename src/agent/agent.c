@@ -305,6 +305,8 @@ int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agen
     a->kind_services = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "services"));
     a->kind_secrets = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "secrets"));
     a->kind_configmaps = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "configmaps"));
+    a->kind_serviceaccounts =
+        (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "serviceaccounts"));
     a->kind_endpoints = (uint16_t)jp_kind_index(jp_kind_by_plural("", "v1", "endpoints"));
     if (a->netns && opts->pod_network) {
         struct jp_err *e = NULL;

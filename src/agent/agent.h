@@ -25,9 +25,12 @@ struct jp_agent_opts {
     bool host_fallback;      /* run unknown images' commands on the host filesystem */
     bool pod_network;        /* as root: pods get addresses on a network of the node's own */
     bool release_network;    /* stopping takes that network down even under running pods */
+    const struct jp_sa_signer
+        *sa; /* mints the tokens of serviceAccountToken volumes; may be NULL */
 };
 
 struct jp_agent;
+struct jp_sa_signer; /* pki/satoken.h */
 
 int jp_agent_start(uv_loop_t *loop, struct jp_store *store, const struct jp_agent_opts *opts,
                    struct jp_agent **out, struct jp_err **err);

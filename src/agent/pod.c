@@ -264,16 +264,37 @@ static void backoff_start(struct container *c, int64_t delay_ns)
     uv_timer_start(&c->backoff, backoff_fired, scaled < 1 ? 1 : (uint64_t)scaled, 0);
 }
 
+/* Whether the container mounts volumes of its own, and the account token. */
+static void mounts_of(const struct container *c, bool *mounts, bool *tokens)
+{
+    *mounts = *tokens = false;
+    size_t i;
+    json_t *vm;
+    json_array_foreach(json_object_get(c->spec, "volumeMounts"), i, vm)
+    {
+        bool t = volumes__is_token_mount(vm);
+        *tokens |= t;
+        *mounts |= !t;
+    }
+}
+
 static void start(struct container *c)
 {
     struct pod *p = c->pod;
     struct jp_agent *a = p->agent;
     char **argv = NULL, *path = NULL, why[512];
     bool fallback;
-    bool mounts = json_array_size(json_object_get(c->spec, "volumeMounts")) > 0;
-    /* not root, a container mounts in a user namespace of its own: unless the kernel refuses */
+    /* not root, a container mounts in a user namespace of its own: unless the kernel refuses.
+     * Then the token admission mounts everywhere is left out, as before there were tokens:
+     * only the user's own volumes are worth a FailedMount */
+    bool mounts, tokens;
+    mounts_of(c, &mounts, &tokens);
     char cause[160];
-    bool refused = mounts && !a->netns && jp_userns_refused(cause, sizeof(cause));
+    bool refused = (mounts || tokens) && !a->netns && jp_userns_refused(cause, sizeof(cause));
+    if (refused && !mounts) {
+        refused = false;
+        p->no_token_mounts = true;
+    }
     if (refused)
         snprintf(why, sizeof(why),
                  "MountVolume.SetUp failed: volumes need jobplane to run as root or in a user "

@@ -56,10 +56,9 @@ struct jp_kind_ops {
      * cluster IP and node ports). May be NULL. */
     void (*prepare_update)(struct jp_write_ctx *ctx, json_t *obj, const json_t *old);
     /* Admission of a create, after defaults and before validation, as the apiserver's plugins
-     * (a pod's service account must exist). name: the object's, or its generateName. -1 with a
-     * Status to refuse it. May be NULL. */
-    int (*admit)(struct jp_write_ctx *ctx, const json_t *obj, const char *name,
-                 struct jp_status **st);
+     * (a pod's service account must exist, its token is mounted). name: the object's, or its
+     * generateName. May change obj; -1 with a Status to refuse it. May be NULL. */
+    int (*admit)(struct jp_write_ctx *ctx, json_t *obj, const char *name, struct jp_status **st);
     /* Validation for create (old == NULL) and update; appends field errors. */
     void (*validate)(const json_t *obj, const json_t *old, struct jp_ferrs *errs);
     /* Extra rules for writes through the status subresource. May be NULL. */
@@ -93,6 +92,14 @@ struct jp_kind {
 };
 
 extern const struct jp_kind jp_kinds[];
+
+/* The ServiceAccount admission plugin for pods (kinds/pod_admission.c). */
+int jp_pod_admit(struct jp_write_ctx *ctx, json_t *pod, const char *name, struct jp_status **st);
+/* Whether pods get their account's token mounted: only when there is an API for it to open
+ * (the engine turns it on when it serves one). Off by default. */
+void jp_pod_admission_mount_tokens(bool on);
+#define JP_SA_TOKEN_MOUNT_PATH "/var/run/secrets/kubernetes.io/serviceaccount"
+#define JP_SA_TOKEN_VOLUME     "kube-api-access-"
 
 /* Typed accessors of the pod projection, for the scheduler and the node agent. */
 const char *jp_pod_node_name(const struct jp_obj *pod); /* "" while unbound */

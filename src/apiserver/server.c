@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Bodies larger than the cap are read and dropped up to this size so the client can read the
  * 413; beyond it the server answers at once and closes. */
@@ -149,7 +150,9 @@ static bool authenticated(struct apireq *q)
     const struct jp_pki *pki = q->srv->pki;
     if (pki == NULL) return true;
     const char *auth = req_header(q, "Authorization");
-    if (auth && strncmp(auth, "Bearer ", 7) == 0 &&
+    /* the scheme in any case, as RFC 7235 and kube-apiserver take it: the Python client's
+     * in-cluster configuration sends "bearer" */
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
         (token_matches(auth + 7, pki->token) || sa_token_authenticates(q, auth + 7)))
         return true;
     const union MHD_ConnectionInfo *ci =

@@ -166,7 +166,8 @@ static int start_node(uv_loop_t *loop, struct jp_engine *e, const struct jp_engi
                                .backoff_scale = f->backoff_scale > 0 ? f->backoff_scale : 1.0,
                                .host_fallback = !f->no_host_fallback,
                                .pod_network = !f->no_pod_network,
-                               .release_network = o->temporary};
+                               .release_network = o->temporary,
+                               .sa = e->sa};
     int rc = jp_agent_start(loop, e->store, &go, &e->agent, err);
     free(self);
     free(kuard);
@@ -219,6 +220,7 @@ int jp_engine_start(uv_loop_t *loop, const struct jp_engine_opts *o, struct jp_e
         if (rc < 0) return -1;
         e->have_pki = true;
         if (jp_sa_signer_new(e->pki.sa_key, &e->sa, err) < 0) return -1;
+        jp_pod_admission_mount_tokens(true); /* pods can reach this API: give them its token */
     }
     char *db = jp_xasprintf("%s/state.db", o->data_dir);
     struct jp_store_opts so = {.path = db, .sync_full = o->sync_full};

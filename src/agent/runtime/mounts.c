@@ -167,6 +167,52 @@ static int make_target(struct cow *w, const char *path, bool is_file)
     return 0;
 }
 
+/* Where a mount target really is inside the container's root, as runc resolves one: links on
+ * the way are followed (an absolute one from the root), ".." stops at the root. A host's
+ * /var/run is a link to /run, and /var/run/secrets/... must mount in /run, not fail on the
+ * link. Everything this makes stays in the container's own mount namespace. */
+static int resolve_target(struct cow *w, const char *path, char out[PATH_MAX])
+{
+    char rest[PATH_MAX], next[PATH_MAX], cand[PATH_MAX], link[PATH_MAX];
+    int links = 0;
+    out[0] = '\0'; /* the resolved part: "" is the root */
+    if (!fmt(rest, sizeof(rest), "%s", path)) return fail(w, ENAMETOOLONG, "%s: too long", path);
+    const char *p = rest;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        size_t len = strcspn(p, "/");
+        if (len == 0) break;
+        const char *name = p;
+        p += len;
+        if (len == 1 && name[0] == '.') continue;
+        if (len == 2 && name[0] == '.' && name[1] == '.') {
+            char *slash = strrchr(out, '/');
+            if (slash) *slash = '\0';
+            continue;
+        }
+        if (!fmt(cand, sizeof(cand), "%s/%.*s", out, (int)len, name))
+            return fail(w, ENAMETOOLONG, "%s: too long", path);
+        struct stat st;
+        if (lstat(cand, &st) == 0 && S_ISLNK(st.st_mode)) {
+            ssize_t k = readlink(cand, link, sizeof(link) - 1);
+            if (k < 0 || ++links > 40)
+                return fail(w, k < 0 ? errno : ELOOP, "resolving %s: %s", path,
+                            strerror(k < 0 ? errno : ELOOP));
+            link[k] = '\0';
+            if (!fmt(next, sizeof(next), "%s/%s", link, p))
+                return fail(w, ENAMETOOLONG, "%s: too long", path);
+            memcpy(rest, next, sizeof(rest));
+            p = rest;
+            if (link[0] == '/') out[0] = '\0'; /* else on from the link's own directory */
+            continue;
+        }
+        memcpy(out, cand, sizeof(cand));
+    }
+    if (out[0] == '\0') memcpy(out, "/", 2);
+    return 0;
+}
+
 int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, size_t n)
 {
     struct cow w = {.attempt_dir = attempt_dir};
@@ -176,13 +222,15 @@ int jp_mounts_apply(const json_t *mounts, const char *attempt_dir, char *msg, si
     json_array_foreach(mounts, i, m)
     {
         const char *src = json_string_value(json_object_get(m, "source"));
-        const char *dst = json_string_value(json_object_get(m, "target"));
+        const char *target = json_string_value(json_object_get(m, "target"));
         bool ro = json_is_true(json_object_get(m, "readOnly"));
         struct stat st;
-        if (src == NULL || dst == NULL || dst[0] != '/') {
+        char dst[PATH_MAX];
+        if (src == NULL || target == NULL || target[0] != '/') {
             rc = fail(&w, EINVAL, "a volume mount without a source or an absolute target");
             break;
         }
+        if ((rc = resolve_target(&w, target, dst))) break;
         if (stat(src, &st) < 0) {
             rc = fail(&w, errno, "volume source %s: %s", src, strerror(errno));
             break;

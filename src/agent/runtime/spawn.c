@@ -241,6 +241,10 @@ int spawn__start(struct container *c, char **argv, const char *path, const struc
         env__free(env);
         return jp_err_set(err, JP_INVALID, 0, "%s", why);
     }
+    if (mounts && json_array_size(mounts) == 0) { /* the token's alone, left out (pod.c) */
+        json_decref(mounts);
+        mounts = NULL;
+    }
     /* a stored image: its root filesystem, and its environment, working directory and user */
     struct image_run run;
     if (image__prepare(img, c->spec, &env, &run, err) < 0) {

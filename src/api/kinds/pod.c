@@ -32,22 +32,6 @@ static void defaults(json_t *obj)
         json_object_set_new(spec, "priority", json_integer(0));
 }
 
-/* The ServiceAccount plugin's lookup: a pod may only name an account that exists. The default
- * one is ours to make with each namespace (controllers/bootstrap.c), never the user's fault. */
-static int admit(struct jp_write_ctx *c, const json_t *obj, const char *name, struct jp_status **st)
-{
-    const char *sa = jp_json_str(obj, "spec", "serviceAccountName", NULL);
-    if (sa == NULL || *sa == '\0' || strcmp(sa, "default") == 0) return 0;
-    const struct jp_kind *accounts = jp_kind_by_plural("", "v1", "serviceaccounts");
-    if (jp_store_get(c->store, (uint16_t)jp_kind_index(accounts), c->ns, sa)) return 0;
-    *st = jp_status_new(JP_FORBIDDEN,
-                        "pods \"%s\" is forbidden: error looking up service account %s/%s: "
-                        "serviceaccount \"%s\" not found",
-                        name, c->ns, sa, sa);
-    jp_status_details(*st, name, "", "pods");
-    return -1;
-}
-
 /* Guaranteed: every container limits cpu and memory with requests equal to them; BestEffort: no
  * requests or limits anywhere; Burstable otherwise (a simplification of GetPodQOS that agrees on
  * all common specs). */
@@ -343,7 +327,7 @@ static void facts(const json_t *obj, int64_t *f)
 const struct jp_kind_ops jp_pod_ops = {
     .defaults = defaults,
     .prepare_create = prepare_create,
-    .admit = admit,
+    .admit = jp_pod_admit,
     .validate = validate,
     .row = row,
     .columns = columns,

@@ -1,6 +1,7 @@
 /* Writes through the api layer against a real store: a status update that keeps its written
  * tree leaves exactly the parse of the stored text as the new version's view. */
 #include "support/cm.h"
+#include "api/tests/test_store.h"
 #include "api/kinds.h"
 #include "api/write.h"
 #include "base/alloc.h"
@@ -16,18 +17,7 @@ static char dir[64];
 
 static struct jp_store *open_store(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/jp-test-write-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char *path = jp_xasprintf("%s/state.db", dir);
-    struct jp_store_opts o = {.path = path};
-    struct jp_store_hooks hooks = {jp_nkinds, jp_kinds_store_name, jp_kinds_store_index,
-                                   jp_kinds_store_load};
-    struct jp_store *s = NULL;
-    struct jp_err *err = NULL;
-    uv_loop_init(&loop);
-    if (jp_store_open(&loop, &o, &hooks, &s, &err) < 0) fail_msg("open: %s", err->msg);
-    free(path);
-    return s;
+    return test_store_open(&loop, dir);
 }
 
 /* A status write of the namespace: obj is taken. */

@@ -50,6 +50,11 @@ class RawAuth(Case):
             self.assertEqual(json.loads(body), UNAUTHORIZED)
         st, _, body = self.s.http("GET", "/api", headers={"Authorization": "Basic YWRtaW46YWRtaW4="}, auth=None)
         self.assertEqual(st, 401, "Basic auth must not be accepted: %s" % st)
+        # the scheme in any case (the Python client's in-cluster configuration says "bearer")
+        for scheme in ("bearer", "BEARER"):
+            st, _, body = self.s.http("GET", "/api", headers={"Authorization": scheme + " " + self.s.token()},
+                                      auth=None)
+            self.assertEqual(st, 200, "GET /api with %s: %s %r" % (scheme, st, body[:300]))
 
     def test_foreign_client_cert_rejected(self):
         """A client certificate signed by another CA must not authenticate (TLS error or 401)."""

@@ -364,6 +364,8 @@ class Node(NodeCase):
         def run(name, command, **container):
             m = pod(name, ["sh", "-c", command])
             m["spec"]["containers"][0].update(container)
+            # no token: its mount would give the container a mount namespace of its own
+            m["spec"]["automountServiceAccountToken"] = False
             self.create(m)
             self.wait_phase(name, ("Succeeded", "Failed"))
             return self.get(name)["status"].get("podIP"), self.k("logs", name).out

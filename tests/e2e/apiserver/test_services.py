@@ -26,6 +26,20 @@ def shell_pod(name, script, labels=None):
                      "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c", script]}]}}
 
 
+# the API by name with the mounted CA: /version; /api without credentials; the pods with the token
+IN_CLUSTER = ("D=/var/run/secrets/kubernetes.io/serviceaccount; "
+              "curl -sS --cacert $D/ca.crt https://kubernetes.default.svc/version; echo; "
+              "curl -sS -o /dev/null -w '%{http_code}\\n' --cacert $D/ca.crt "
+              "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api; "
+              "curl -sS -o /dev/null -w '%{http_code}\\n' --cacert $D/ca.crt "
+              "-H \"Authorization: Bearer $(cat $D/token)\" https://kubernetes/api/v1/namespaces/default/pods; "
+              "cat $D/namespace; echo; cat $D/ca.crt")
+
+PY_IN_CLUSTER = ("from kubernetes import client, config; config.load_incluster_config(); "
+                 "p = client.CoreV1Api().read_namespaced_pod(\"py\", \"default\"); "
+                 "print(p.spec.service_account_name, p.metadata.name, p.metadata.namespace)")
+
+
 def kuard_rs(name, replicas, labels):
     return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
@@ -123,23 +137,51 @@ class Services(NodeCase):
 
     def test_the_api_is_the_kubernetes_service(self):
         """default/kubernetes, as on any cluster: 10.96.0.1:443 to the API's port, reached from a
-        pod by name with the server's certificate valid for it."""
+        pod by name with the server's certificate valid for it, and the pod's own account token
+        mounted where in-cluster clients look."""
         self.expect_lines(self.k("get", "svc", "kubernetes"),
                           [r"NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE",
                            r"kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443/TCP\s+\S+"])
         self.assertEqual(self.addresses("kubernetes"), ["127.0.0.1"])
         self.assertEqual([s["endpoints"][0]["addresses"] for s in self.slices("kubernetes")], [["127.0.0.1"]])
-        with open(os.path.join(self.s.data_dir, "ca.crt")) as f:
-            ca = f.read()
-        script = ("printf '%%s' '%s' > /tmp/jp-ca-$$$$.crt; "
-                  "curl -sS --cacert /tmp/jp-ca-$$$$.crt https://kubernetes.default.svc/version; rc=$?; "
-                  "rm -f /tmp/jp-ca-$$$$.crt; echo; "
-                  "curl -sS -o /dev/null -w '%%{http_code}' --cacert /dev/null -k "
-                  "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api; exit $rc" % ca)
-        code, out = self.run_pod("incluster", script)
+        code, out = self.run_pod("incluster", IN_CLUSTER)
         self.assertEqual(code, 0, out)
-        self.assertIn('"gitVersion":"v1.33.0-jobplane"', out)
-        self.assertTrue(out.rstrip("\n").endswith("401"), out)  # no credentials: the API says so
+        version, anonymous, with_token, ns, ca = out.split("\n", 4)
+        self.assertIn('"gitVersion":"v1.33.0-jobplane"', version)
+        self.assertEqual((anonymous, with_token, ns), ("401", "200", "default"))  # no credentials: 401
+        with open(os.path.join(self.s.data_dir, "ca.crt")) as f:
+            self.assertEqual(ca, f.read())
+
+    def test_in_cluster_clients_use_the_mounted_token(self):
+        """The Python client's load_incluster_config, inside a pod, as the pod's account."""
+        self.ok("create", "serviceaccount", "robot")
+        m = shell_pod("py", "exec /usr/bin/python3 -c '%s'" % PY_IN_CLUSTER)
+        m["spec"]["serviceAccountName"] = "robot"
+        self.create(m)
+        path = "/api/v1/namespaces/default/pods/py"
+        wait_until(lambda: self.s.json("GET", path)[1]["status"].get("phase") in ("Succeeded", "Failed"), 60,
+                   "pod py to finish")
+        pod = self.s.json("GET", path)[1]
+        self.assertEqual(self.k("logs", "py").out, "robot py default\n")
+        (vol,) = pod["spec"]["volumes"]
+        self.assertRegex(vol["name"], r"^kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}$")
+        self.assertEqual(pod["spec"]["containers"][0]["volumeMounts"], [
+            {"name": vol["name"], "readOnly": True, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}])
+        # opting out: the pod, or its account
+        code, out = self.run_pod("mounted", "ls /var/run/secrets/kubernetes.io/serviceaccount")
+        self.assertEqual((code, out), (0, "ca.crt\nnamespace\ntoken\n"))
+        m = shell_pod("optout", "test -e /var/run/secrets/kubernetes.io/serviceaccount && echo mounted || echo none")
+        m["spec"]["automountServiceAccountToken"] = False
+        self.create(m)
+        self.ok("patch", "sa", "robot", "-p", '{"automountServiceAccountToken": false}')
+        m = shell_pod("robot", "test -e /var/run/secrets/kubernetes.io/serviceaccount && echo mounted || echo none")
+        m["spec"]["serviceAccountName"] = "robot"
+        self.create(m)
+        for name in ("optout", "robot"):
+            wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[1]["status"]
+                       .get("phase") == "Succeeded", 60, "pod %s to finish" % name)
+            self.assertEqual(self.k("logs", name).out, "none\n")
+            self.assertNotIn("volumes", self.s.json("GET", "/api/v1/namespaces/default/pods/" + name)[1]["spec"])
 
     def test_named_target_port_round_robin_and_no_endpoints(self):
         labels = {"app": "web"}
@@ -212,6 +254,16 @@ class OnLoopback(NobodyServer, NodeCase):
         wait_until(lambda: self.s.json("GET", "/api/v1/namespaces/default/pods/early")[1]
                    .get("status", {}).get("phase") == "Succeeded", 20,
                    "the pod to see the Service's name in its /etc/hosts")
+
+    def test_the_token_is_mounted(self):
+        """In the container's user namespace, as root's pods have it."""
+        script = ("D=/var/run/secrets/kubernetes.io/serviceaccount; cat $D/namespace; echo; "
+                  "test -s $D/token && test -s $D/ca.crt && echo token")
+        self.create(shell_pod("t", script))
+        path = "/api/v1/namespaces/default/pods/t"
+        wait_until(lambda: self.s.json("GET", path)[1].get("status", {}).get("phase") in ("Succeeded", "Failed"),
+                   30, "the pod to finish")
+        self.assertEqual(self.k("logs", "t").out, "default\ntoken\n")
 
 
 if __name__ == "__main__":
