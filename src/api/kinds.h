@@ -98,8 +98,6 @@ int jp_pod_admit(struct jp_write_ctx *ctx, json_t *pod, const char *name, struct
 /* Whether pods get their account's token mounted: only when there is an API for it to open
  * (the engine turns it on when it serves one). Off by default. */
 void jp_pod_admission_mount_tokens(bool on);
-#define JP_SA_TOKEN_MOUNT_PATH "/var/run/secrets/kubernetes.io/serviceaccount"
-#define JP_SA_TOKEN_VOLUME     "kube-api-access-"
 
 /* Typed accessors of the pod projection, for the scheduler and the node agent. */
 const char *jp_pod_node_name(const struct jp_obj *pod); /* "" while unbound */

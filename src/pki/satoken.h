@@ -16,6 +16,10 @@
 /* The issuer and the API's audience, as a kubeadm cluster names them. */
 #define JP_SA_ISSUER "https://kubernetes.default.svc.cluster.local"
 
+/* Where the ServiceAccount admission plugin mounts a pod's token, and its volume's name prefix. */
+#define JP_SA_TOKEN_MOUNT_PATH "/var/run/secrets/kubernetes.io/serviceaccount"
+#define JP_SA_TOKEN_VOLUME     "kube-api-access-"
+
 /* A token lasting longer than this is no bound token of the node's: see jp_sa_claims. */
 #define JP_SA_NODE_SECONDS 3607
 

@@ -5,6 +5,7 @@
 #include "api/kinds.h"
 #include "api/write.h"
 #include "base/rand.h"
+#include "pki/satoken.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -6,6 +6,7 @@
 #include "api/kinds.h"
 #include "api/write.h"
 #include "base/alloc.h"
+#include "pki/satoken.h"
 #include "store/store.h"
 
 #include <stdio.h>
@@ -13,8 +14,7 @@
 #include <string.h>
 
 static uv_loop_t loop;
-static char dirs[2][64];
-static int ndirs;
+static char dir[64];
 
 static void create(struct jp_store *s, const char *plural, const char *ns, json_t *obj)
 {
@@ -28,7 +28,7 @@ static void create(struct jp_store *s, const char *plural, const char *ns, json_
 
 static struct jp_store *open_store(void)
 {
-    struct jp_store *s = test_store_open(&loop, dirs[ndirs++]);
+    struct jp_store *s = test_store_open(&loop, dir);
     create(s, "namespaces", "",
            json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace", "metadata",
                      "name", "default"));
@@ -115,6 +115,7 @@ static void every_container_mounts_the_token(void **state)
     assert_string_equal(mount_name(pod, "containers", 0), "kube-api-access-abcde");
     assert_int_equal(json_array_size(jp_json_path(pod, "spec", "volumes", NULL)), 1);
     json_decref(pod);
+    test_store_close(&loop, s, dir);
 }
 
 static void opting_out(void **state)
@@ -150,17 +151,7 @@ static void opting_out(void **state)
     pod = admitted(s, "{\"spec\":{\"containers\":[{\"name\":\"a\"}]}}");
     assert_null(jp_json_path(pod, "spec", "volumes", NULL));
     json_decref(pod);
-}
-
-static int remove_dirs(void **state)
-{
-    (void)state;
-    for (int i = 0; i < ndirs; i++) {
-        char cmd[160];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dirs[i]);
-        if (system(cmd) != 0) return -1;
-    }
-    return 0;
+    test_store_close(&loop, s, dir);
 }
 
 int main(void)
@@ -169,5 +160,5 @@ int main(void)
         cmocka_unit_test(every_container_mounts_the_token),
         cmocka_unit_test(opting_out),
     };
-    return cmocka_run_group_tests(tests, NULL, remove_dirs);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

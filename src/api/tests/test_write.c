@@ -71,12 +71,7 @@ static void a_kept_view_is_the_stored_version_parsed(void **state)
     jp_write_result_free(&res);
     jp_obj_unref(plain);
     jp_obj_unref(kept);
-    jp_store_close(s);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    char *db = jp_xasprintf("rm -rf %s", dir);
-    assert_int_equal(system(db), 0);
-    free(db);
+    test_store_close(&loop, s, dir);
 }
 
 int main(void)
