@@ -28,6 +28,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -463,11 +464,13 @@ static int prepare_one(struct pod *p, const json_t *vol, const char *dir, const 
 /* What the pod's files come from (configMap, secret, downwardAPI, projected: the token) goes to
  * the runtime directory, a tmpfs where there is one, as the kubelet keeps them: secrets never
  * reach the disk, and the disk's inode allocator is spared a directory of files made and
- * removed per pod (ext4's was a fifth of the server's CPU in a burst of pods with tokens). */
-static bool in_memory(const json_t *vol)
+ * removed per pod (ext4's was a fifth of the server's CPU in a burst of pods with tokens). Not
+ * where that tmpfs is noexec (Docker's /dev/shm): a bind keeps the flag, and a configMap's
+ * script (defaultMode 0755) must run. */
+static bool in_memory(bool exec_ok, const json_t *vol)
 {
-    return json_object_get(vol, "configMap") || json_object_get(vol, "secret") ||
-           json_object_get(vol, "downwardAPI") || json_object_get(vol, "projected");
+    return exec_ok && (json_object_get(vol, "configMap") || json_object_get(vol, "secret") ||
+                       json_object_get(vol, "downwardAPI") || json_object_get(vol, "projected"));
 }
 
 int volumes__prepare(struct pod *p, char *why, size_t n)
@@ -480,12 +483,14 @@ int volumes__prepare(struct pod *p, char *why, size_t n)
     char *root = jp_xasprintf("%s/volumes", p->disk_dir);
     char *mem_root = jp_xasprintf("%s/volumes", p->dir);
     bool on_disk = false, in_mem = false; /* a directory made on ext4 costs (see in_memory) */
+    struct statvfs fs;
+    bool exec_ok = statvfs(p->agent->run_pods_dir, &fs) == 0 && !(fs.f_flag & ST_NOEXEC);
     size_t i;
     json_t *vol;
     json_array_foreach(json_object_get(p->spec, "volumes"), i, vol)
     {
-        in_mem |= in_memory(vol);
-        on_disk |= !in_memory(vol) && !json_object_get(vol, "hostPath");
+        in_mem |= in_memory(exec_ok, vol);
+        on_disk |= !in_memory(exec_ok, vol) && !json_object_get(vol, "hostPath");
     }
     struct jp_err *err = NULL;
     int rc = (on_disk &&
@@ -504,7 +509,7 @@ int volumes__prepare(struct pod *p, char *why, size_t n)
         if (rc < 0) break;
         const char *name = jp_json_str(vol, "name", NULL);
         if (name == NULL || !clean_relative(name) || strchr(name, '/')) continue;
-        char *dir = jp_xasprintf("%s/%s", in_memory(vol) ? mem_root : root, name);
+        char *dir = jp_xasprintf("%s/%s", in_memory(exec_ok, vol) ? mem_root : root, name);
         const char *source = dir;
         char inner[400];
         if (prepare_one(p, vol, dir, &source, inner, sizeof(inner)) < 0) {

@@ -20,13 +20,17 @@
 #define MIN_SECONDS     600
 #define MAX_SECONDS     (1LL << 32)
 
-/* The object a token names, if it is still there as the token knew it. */
+/* The object a token names, if it is still there as the token knew it. One being deleted still
+ * counts until a minute past its deletionTimestamp (the end of its grace period), as
+ * kube-apiserver's validator counts it: a terminating pod may still call the API. */
 static bool still_there(struct jp_store *store, const char *plural, const char *ns,
                         const char *name, const char *uid)
 {
     const struct jp_kind *k = jp_kind_by_plural("", "v1", plural);
     const struct jp_obj *o = jp_store_get(store, (uint16_t)jp_kind_index(k), ns, name);
-    if (o == NULL || jp_proj_of(o)->deleted_ns != 0) return false;
+    if (o == NULL) return false;
+    int64_t deleted = jp_proj_of(o)->deleted_ns;
+    if (deleted != 0 && deleted < jp_now_ns() - 60 * JP_NS_PER_SEC) return false;
     return *uid == '\0' || strcmp(jp_proj_of(o)->uid, uid) == 0;
 }
 

@@ -79,7 +79,10 @@ int jp_sa_signer_new(const char *key_pem, struct jp_sa_signer **out, struct jp_e
     unsigned char id[32];
     int rc = gnutls_privkey_init(&s->priv);
     if (rc >= 0) rc = gnutls_privkey_import_x509_raw(s->priv, &pem, GNUTLS_X509_FMT_PEM, NULL, 0);
-    if (rc >= 0 && gnutls_privkey_get_pk_algorithm(s->priv, NULL) != GNUTLS_PK_ECDSA)
+    /* ES256 is P-256: another curve would load and then fail every signature */
+    unsigned bits = 0;
+    if (rc >= 0 &&
+        (gnutls_privkey_get_pk_algorithm(s->priv, &bits) != GNUTLS_PK_ECDSA || bits != 256))
         rc = GNUTLS_E_UNKNOWN_PK_ALGORITHM;
     if (rc >= 0) rc = gnutls_pubkey_init(&s->pub);
     if (rc >= 0) rc = gnutls_pubkey_import_privkey(s->pub, s->priv, 0, 0);
@@ -128,12 +131,17 @@ static int fixed(const gnutls_datum_t *v, unsigned char out[COORD_BYTES])
 
 char *jp_sa_token_mint(const struct jp_sa_signer *s, const struct jp_sa_claims *c, int64_t *exp_out)
 {
-    int64_t exp = c->iat + c->seconds;
+    /* TokenRequest allows 600 s to 2^32 s; a projection asks for anything: the same bounds */
+    int64_t seconds = c->seconds < 600 ? 600 : c->seconds > (1LL << 32) ? (1LL << 32) : c->seconds;
+    int64_t exp = c->iat + seconds;
     json_t *k8s = json_pack("{s:s,s:o}", "namespace", c->ns, "serviceaccount",
                             name_uid(c->sa_name, c->sa_uid));
     if (c->pod_name) json_object_set_new(k8s, "pod", name_uid(c->pod_name, c->pod_uid));
     if (c->secret_name) json_object_set_new(k8s, "secret", name_uid(c->secret_name, c->secret_uid));
-    if (c->extend && c->pod_name && c->seconds == JP_SA_NODE_SECONDS) {
+    /* the extension is for the API's own audience only, as kube-apiserver grants it */
+    bool api_audience = c->audiences == NULL || c->audiences[0] == NULL ||
+                        (strcmp(c->audiences[0], JP_SA_ISSUER) == 0 && c->audiences[1] == NULL);
+    if (c->extend && c->pod_name && c->seconds == JP_SA_NODE_SECONDS && api_audience) {
         json_object_set_new(k8s, "warnafter", json_integer(exp));
         exp = c->iat + YEAR;
     }

@@ -95,7 +95,12 @@ static void mount_token(json_t *pod)
 int jp_pod_admit(struct jp_write_ctx *c, json_t *pod, const char *name, struct jp_status **st)
 {
     const char *sa = jp_json_str(pod, "spec", "serviceAccountName", NULL);
-    if (sa == NULL || *sa == '\0') sa = "default";
+    if (sa == NULL || *sa == '\0') { /* "" (as charts render it) is the default account too */
+        json_t *spec = jp_json_ensure(pod, "spec", NULL);
+        json_object_set_new(spec, "serviceAccountName", json_string("default"));
+        json_object_set_new(spec, "serviceAccount", json_string("default"));
+        sa = "default";
+    }
     const struct jp_kind *accounts = jp_kind_by_plural("", "v1", "serviceaccounts");
     const struct jp_obj *o = jp_store_get(c->store, (uint16_t)jp_kind_index(accounts), c->ns, sa);
     /* the default account is ours to make with each namespace (controllers/bootstrap.c), never

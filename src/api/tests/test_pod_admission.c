@@ -144,6 +144,12 @@ static void opting_out(void **state)
                       "\"automountServiceAccountToken\":false,\"containers\":[{}]}}");
     assert_null(jp_json_path(pod, "spec", "volumes", NULL));
     json_decref(pod);
+    /* "" (as charts render it) is the default account */
+    pod = admitted(s, "{\"spec\":{\"serviceAccountName\":\"\",\"containers\":[{}]}}");
+    assert_string_equal(jp_json_str(pod, "spec", "serviceAccountName", NULL), "default");
+    assert_string_equal(jp_json_str(pod, "spec", "serviceAccount", NULL), "default");
+    assert_int_equal(json_array_size(jp_json_path(pod, "spec", "volumes", NULL)), 1);
+    json_decref(pod);
     /* an account that does not exist is refused before anything is mounted */
     assert_null(admitted(s, "{\"spec\":{\"serviceAccountName\":\"robot\",\"containers\":[{}]}}"));
     /* and with no API served there is nothing to mount */

@@ -142,6 +142,23 @@ static void what_a_pod_token_says(void **state)
     assert_string_equal(who.sa_name, "");
     free(jwt);
 
+    /* the node's lifetime for another audience is not extended */
+    static const char *const vault[] = {"vault", NULL};
+    struct jp_sa_claims other = pod_claims;
+    other.audiences = vault;
+    jwt = jp_sa_token_mint(s, &other, &exp);
+    assert_int_equal(exp, NOW + JP_SA_NODE_SECONDS);
+    free(jwt);
+    /* lifetimes are held to TokenRequest's bounds, 600 s to 2^32 s */
+    other.seconds = 5;
+    jwt = jp_sa_token_mint(s, &other, &exp);
+    assert_int_equal(exp, NOW + 600);
+    free(jwt);
+    other.seconds = INT64_MAX;
+    jwt = jp_sa_token_mint(s, &other, &exp);
+    assert_int_equal(exp, NOW + (1LL << 32));
+    free(jwt);
+
     /* not a node's token: exactly the asked lifetime, no warnafter, no pod */
     struct jp_sa_claims plain = {.ns = "team",
                                  .sa_name = "default",
@@ -242,10 +259,26 @@ static void only_our_own_tokens_pass(void **state)
     free(jwt);
     jp_sa_signer_free(other);
     jp_sa_signer_free(s);
-    /* a key that is not P-256 ECDSA is refused up front */
+    /* a key that is not P-256 ECDSA is refused up front (another curve would load, then fail
+     * every signature) */
     struct jp_sa_signer *bad = NULL;
     assert_int_equal(jp_sa_signer_new("not a key", &bad, NULL), -1);
     assert_null(bad);
+    gnutls_x509_privkey_t p384;
+    gnutls_datum_t kd = {NULL, 0};
+    assert_int_equal(gnutls_x509_privkey_init(&p384), 0);
+    assert_int_equal(gnutls_x509_privkey_generate(p384, GNUTLS_PK_ECDSA,
+                                                  GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP384R1),
+                                                  0),
+                     0);
+    assert_int_equal(
+        gnutls_x509_privkey_export2_pkcs8(p384, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN, &kd),
+        0);
+    char *pem = jp_xstrndup((const char *)kd.data, kd.size);
+    assert_int_equal(jp_sa_signer_new(pem, &bad, NULL), -1);
+    free(pem);
+    gnutls_free(kd.data);
+    gnutls_x509_privkey_deinit(p384);
 }
 
 int main(void)

@@ -191,12 +191,17 @@ class ServiceAccountTokens:
 
     def test_a_pod_bound_token_lives_with_its_pod(self):
         self.ok("create", "serviceaccount", "robot")
+        # bound to a node (no agent here): its deletion waits for the grace period
         self.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                     "spec": {"serviceAccountName": "robot",
+                     "spec": {"serviceAccountName": "robot", "nodeName": "elsewhere",
                               "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}})
         token = self.token("robot", "--bound-object-kind=Pod", "--bound-object-name=p")
         pod = jwt_claims(token)["kubernetes.io"]["pod"]
         self.assertEqual(pod, {"name": "p", "uid": self.uid("pod", "p")})
+        self.assertEqual(self.status(token), 200)
+        # while it terminates (nothing ends it here), its token still works, as on a cluster
+        self.ok("delete", "pod", "p", "--wait=false")
+        self.assertIn("deletionTimestamp", self.s.json("GET", "/api/v1/namespaces/default/pods/p")[1]["metadata"])
         self.assertEqual(self.status(token), 200)
         self.ok("delete", "pod", "p", "--grace-period=0", "--force")
         wait_until(lambda: self.status(token) == 401, 20, "the pod's token to stop working")
