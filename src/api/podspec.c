@@ -47,9 +47,53 @@ static void container_defaults(json_t *c)
         set_default_str(port, "protocol", "TCP");
 }
 
+/* A projected volume's serviceAccountToken sources: an hour unless told. */
+static void token_defaults(json_t *spec)
+{
+    size_t i, j;
+    json_t *v, *src;
+    json_array_foreach(json_object_get(spec, "volumes"), i, v)
+    {
+        json_array_foreach(jp_json_path(v, "projected", "sources", NULL), j, src)
+        {
+            json_t *t = json_object_get(src, "serviceAccountToken");
+            if (json_is_object(t)) set_default_int(t, "expirationSeconds", 3600);
+        }
+    }
+}
+
+/* ...and what TokenRequest would refuse of them. */
+static void validate_tokens(const json_t *v, const char *vpath, struct jp_ferrs *fe)
+{
+    char path[600];
+    size_t j;
+    json_t *src;
+    json_array_foreach(jp_json_path(v, "projected", "sources", NULL), j, src)
+    {
+        const json_t *t = json_object_get(src, "serviceAccountToken");
+        if (!json_is_object(t)) continue;
+        json_int_t secs = json_integer_value(json_object_get(t, "expirationSeconds"));
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)secs);
+        jp_strfmt(path, sizeof(path),
+                  "%s.projected.sources[%zu].serviceAccountToken.expirationSeconds", vpath, j);
+        if (secs < 600)
+            jp_ferrs_add(fe, JP_FERR_INVALID, path, text,
+                         "may not specify a duration less than 10 minutes");
+        if (secs > (1LL << 32))
+            jp_ferrs_add(fe, JP_FERR_INVALID, path, text,
+                         "may not specify a duration larger than 2^32 seconds");
+        const char *p = jp_json_str(t, "path", NULL);
+        jp_strfmt(path, sizeof(path), "%s.projected.sources[%zu].serviceAccountToken.path", vpath,
+                  j);
+        if (p == NULL || *p == '\0') jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, NULL);
+    }
+}
+
 void jp_podspec_defaults(json_t *spec)
 {
     if (!json_is_object(spec)) return;
+    token_defaults(spec);
     set_default_str(spec, "restartPolicy", "Always");
     set_default_int(spec, "terminationGracePeriodSeconds", 30);
     set_default_str(spec, "dnsPolicy", "ClusterFirst");
@@ -258,6 +302,8 @@ void jp_podspec_validate(const json_t *spec, const char *field, struct jp_ferrs 
         if (json_object_get(volumes, n)) jp_ferrs_add(fe, JP_FERR_DUPLICATE, path, q, NULL);
         json_object_set_new(volumes, n, json_true());
         free(q);
+        jp_strfmt(path, sizeof(path), "%s.volumes[%zu]", field, i);
+        validate_tokens(v, path, fe);
         long double size;
         if (quantity_value(jp_json_path(v, "emptyDir", "sizeLimit", NULL), &size) && size < 0) {
             jp_strfmt(path, sizeof(path), "%s.volumes[%zu].emptyDir.sizeLimit", field, i);

@@ -135,9 +135,15 @@ void serve_portforward(struct apireq *q, const struct route *r);
 void serve_exec(struct apireq *q, const struct route *r);
 /* eviction.c: POST pods/NAME/eviction */
 void serve_eviction(struct apireq *q, const struct route *r);
-/* token.c: POST serviceaccounts/NAME/token; whether a bearer token is a live account's */
+/* token.c: POST serviceaccounts/NAME/token; whether a bearer token is a live account's (who it
+ * names into who) */
 void serve_token_request(struct apireq *q, const struct route *r);
-bool sa_token_authenticates(struct apireq *q, const char *token);
+struct jp_sa_identity;
+bool sa_token_authenticates(struct apireq *q, const char *token, struct jp_sa_identity *who);
+/* authz.c: RBAC for a service account's request (path: the URL's, for non-resource requests);
+ * false when refused, with the 403 sent */
+bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_identity *who,
+                  const char *path);
 /* spdysess.c: the request ends without an upgrade; every session ends (before the HTTP server
  * stops: MHD still owns their connections). */
 void spdy_pending_free(struct apireq *q);

@@ -145,22 +145,27 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     }
 }
 
-static bool authenticated(struct apireq *q)
+enum who { NOBODY, ADMIN, ACCOUNT };
+
+/* Who sends the request: the admin (its certificate or token: may do everything), a service
+ * account (its token: RBAC decides, authz.c; *sa names it), or nobody known. */
+static enum who authenticated(struct apireq *q, struct jp_sa_identity *sa)
 {
     const struct jp_pki *pki = q->srv->pki;
-    if (pki == NULL) return true;
+    if (pki == NULL) return ADMIN;
     const char *auth = req_header(q, "Authorization");
     /* the scheme in any case, as RFC 7235 and kube-apiserver take it: the Python client's
      * in-cluster configuration sends "bearer" */
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0 &&
-        (token_matches(auth + 7, pki->token) || sa_token_authenticates(q, auth + 7)))
-        return true;
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0) {
+        if (token_matches(auth + 7, pki->token)) return ADMIN;
+        if (sa_token_authenticates(q, auth + 7, sa)) return ACCOUNT;
+    }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     int *verdict = ci ? ci->socket_context : NULL;
-    if (verdict == NULL) return cert_verdict(q->conn) == CERT_OK;
+    if (verdict == NULL) return cert_verdict(q->conn) == CERT_OK ? ADMIN : NOBODY;
     if (*verdict == CERT_UNKNOWN) *verdict = cert_verdict(q->conn);
-    return *verdict == CERT_OK;
+    return *verdict == CERT_OK ? ADMIN : NOBODY;
 }
 
 /* ---- dispatch ---- */
@@ -171,10 +176,13 @@ static void dispatch(struct apireq *q, const char *url)
     route_parse(url, &r);
     metrics_label(q, &r);
     bool open_route = r.type == R_HEALTH || r.type == R_VERSION;
-    if (!open_route && !authenticated(q)) {
+    struct jp_sa_identity sa;
+    enum who who = open_route ? ADMIN : authenticated(q, &sa);
+    if (who == NOBODY) {
         reply_error(q, JP_UNAUTHORIZED, "Unauthorized");
         return;
     }
+    if (who == ACCOUNT && !authorize_sa(q, &r, &sa, url)) return;
     bool get = strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0;
     switch (r.type) {
     case R_HEALTH:

@@ -34,18 +34,17 @@ static bool still_there(struct jp_store *store, const char *plural, const char *
     return *uid == '\0' || strcmp(jp_proj_of(o)->uid, uid) == 0;
 }
 
-bool sa_token_authenticates(struct apireq *q, const char *token)
+bool sa_token_authenticates(struct apireq *q, const char *token, struct jp_sa_identity *who)
 {
     const struct jp_sa_signer *sa = q->srv->sa;
-    struct jp_sa_identity who;
-    if (sa == NULL || jp_sa_token_verify(sa, token, jp_now_ns() / JP_NS_PER_SEC, &who) < 0)
+    if (sa == NULL || jp_sa_token_verify(sa, token, jp_now_ns() / JP_NS_PER_SEC, who) < 0)
         return false;
     struct jp_store *store = q->srv->store;
-    return still_there(store, "serviceaccounts", who.ns, who.sa_name, who.sa_uid) &&
-           (*who.pod_name == '\0' ||
-            still_there(store, "pods", who.ns, who.pod_name, who.pod_uid)) &&
-           (*who.secret_name == '\0' ||
-            still_there(store, "secrets", who.ns, who.secret_name, who.secret_uid));
+    return still_there(store, "serviceaccounts", who->ns, who->sa_name, who->sa_uid) &&
+           (*who->pod_name == '\0' ||
+            still_there(store, "pods", who->ns, who->pod_name, who->pod_uid)) &&
+           (*who->secret_name == '\0' ||
+            still_there(store, "secrets", who->ns, who->secret_name, who->secret_uid));
 }
 
 /* ---- TokenRequest ---- */

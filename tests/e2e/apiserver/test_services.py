@@ -26,13 +26,15 @@ def shell_pod(name, script, labels=None):
                      "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c", script]}]}}
 
 
-# the API by name with the mounted CA: /version; /api without credentials; the pods with the token
-IN_CLUSTER = ("D=/var/run/secrets/kubernetes.io/serviceaccount; "
+# the API by name with the mounted CA: /version; /api without credentials, then with the token;
+# the pods with the token (the default account may not list them, as on a cluster)
+IN_CLUSTER = ("D=/var/run/secrets/kubernetes.io/serviceaccount; T=\"Authorization: Bearer $(cat $D/token)\"; "
               "curl -sS --cacert $D/ca.crt https://kubernetes.default.svc/version; echo; "
-              "curl -sS -o /dev/null -w '%{http_code}\\n' --cacert $D/ca.crt "
+              "curl -sS -o /dev/null -w '%{http_code} ' --cacert $D/ca.crt "
               "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api; "
+              "curl -sS -o /dev/null -w '%{http_code} ' --cacert $D/ca.crt -H \"$T\" https://kubernetes/api; "
               "curl -sS -o /dev/null -w '%{http_code}\\n' --cacert $D/ca.crt "
-              "-H \"Authorization: Bearer $(cat $D/token)\" https://kubernetes/api/v1/namespaces/default/pods; "
+              "-H \"$T\" https://kubernetes/api/v1/namespaces/default/pods; "
               "cat $D/namespace; echo; cat $D/ca.crt")
 
 PY_IN_CLUSTER = ("from kubernetes import client, config; config.load_incluster_config(); "
@@ -146,15 +148,16 @@ class Services(NodeCase):
         self.assertEqual([s["endpoints"][0]["addresses"] for s in self.slices("kubernetes")], [["127.0.0.1"]])
         code, out = self.run_pod("incluster", IN_CLUSTER)
         self.assertEqual(code, 0, out)
-        version, anonymous, with_token, ns, ca = out.split("\n", 4)
+        version, codes, ns, ca = out.split("\n", 3)
         self.assertIn('"gitVersion":"v1.33.0-jobplane"', version)
-        self.assertEqual((anonymous, with_token, ns), ("401", "200", "default"))  # no credentials: 401
+        self.assertEqual((codes, ns), ("401 200 403", "default"))
         with open(os.path.join(self.s.data_dir, "ca.crt")) as f:
             self.assertEqual(ca, f.read())
 
     def test_in_cluster_clients_use_the_mounted_token(self):
         """The Python client's load_incluster_config, inside a pod, as the pod's account."""
         self.ok("create", "serviceaccount", "robot")
+        self.ok("create", "rolebinding", "robot-view", "--clusterrole=view", "--serviceaccount=default:robot")
         m = shell_pod("py", "exec /usr/bin/python3 -c '%s'" % PY_IN_CLUSTER)
         m["spec"]["serviceAccountName"] = "robot"
         self.create(m)
