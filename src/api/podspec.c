@@ -86,7 +86,17 @@ static void validate_tokens(const json_t *v, const char *vpath, struct jp_ferrs 
         const char *p = jp_json_str(t, "path", NULL);
         jp_strfmt(path, sizeof(path), "%s.projected.sources[%zu].serviceAccountToken.path", vpath,
                   j);
-        if (p == NULL || *p == '\0') jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, NULL);
+        if (p == NULL || *p == '\0') {
+            jp_ferrs_add(fe, JP_FERR_REQUIRED, path, NULL, NULL);
+            continue;
+        }
+        char *q = jp_go_quote(p);
+        if (p[0] == '/') jp_ferrs_add(fe, JP_FERR_INVALID, path, q, "must be a relative path");
+        bool back = false; /* a ".." element */
+        for (const char *e = p; *e; e += strcspn(e, "/"), e += *e == '/')
+            back |= strncmp(e, "..", 2) == 0 && (e[2] == '/' || e[2] == '\0');
+        if (back) jp_ferrs_add(fe, JP_FERR_INVALID, path, q, "must not contain '..'");
+        free(q);
     }
 }
 

@@ -6,6 +6,7 @@
  * admin and edit grant every verb (edit: not on RBAC objects), view reads all but Secrets. */
 #include "api/kinds.h"
 #include "api/write.h"
+#include "codec/protobuf.h"
 #include "apiserver/internal.h"
 #include "base/alloc.h"
 #include "pki/satoken.h"
@@ -19,6 +20,7 @@
 struct attrs {
     const struct jp_sa_identity *who;
     const char *verb, *group, *resource, *sub, *ns, *name;
+    bool namespaced;  /* the resource lives in namespaces */
     const char *path; /* non-resource requests: the URL path */
 };
 
@@ -66,28 +68,44 @@ static bool url_matches(const json_t *list, const char *path)
     return false;
 }
 
+/* resourceNames are names, "*" included: no wildcard there */
+static bool names(const json_t *list, const char *name)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x)
+    {
+        if (json_is_string(x) && strcmp(json_string_value(x), name) == 0) return true;
+    }
+    return false;
+}
+
 static bool rule_allows(const json_t *rule, const struct attrs *a)
 {
     if (!has(json_object_get(rule, "verbs"), a->verb)) return false;
     if (a->path) return url_matches(json_object_get(rule, "nonResourceURLs"), a->path);
-    const json_t *names = json_object_get(rule, "resourceNames");
+    const json_t *listed = json_object_get(rule, "resourceNames");
     return has(json_object_get(rule, "apiGroups"), a->group) &&
            resource_matches(json_object_get(rule, "resources"), a) &&
-           (json_array_size(names) == 0 || (*a->name && has(names, a->name)));
+           (json_array_size(listed) == 0 || (*a->name && names(listed, a->name)));
 }
 
-/* The default ClusterRoles, when no stored one has the name. -1: not one of them. */
+/* The default ClusterRoles, when no stored one has the name. -1: not one of them. admin, edit
+ * and view are about what lives in namespaces (bound cluster-wide: in every namespace), as
+ * kube-apiserver's are: never namespaces, nodes or cluster-wide RBAC themselves. */
 static int builtin_allows(const char *role, const struct attrs *a)
 {
     bool read = !strcmp(a->verb, "get") || !strcmp(a->verb, "list") || !strcmp(a->verb, "watch");
     if (strcmp(role, "cluster-admin") == 0) return 1;
-    if (a->path) return 0;
-    if (strcmp(role, "admin") == 0) return 1;
-    if (strcmp(role, "edit") == 0) return strcmp(a->group, RBAC) != 0;
-    if (strcmp(role, "view") == 0)
-        return read && strcmp(a->resource, "secrets") != 0 && strcmp(a->group, RBAC) != 0 &&
-               !*a->sub;
-    return -1;
+    bool admin = !strcmp(role, "admin"), edit = !strcmp(role, "edit"), view = !strcmp(role, "view");
+    if (!admin && !edit && !view) return -1;
+    if (a->path || !a->namespaced) return 0;
+    bool rbac = strcmp(a->group, RBAC) == 0;
+    if (admin) return 1;
+    if (edit) return !rbac;
+    /* view: reads, not Secrets nor RBAC; of subresources, logs and status */
+    return read && strcmp(a->resource, "secrets") != 0 && !rbac &&
+           (!*a->sub || !strcmp(a->sub, "log") || !strcmp(a->sub, "status"));
 }
 
 static bool role_allows(struct jp_store *store, const char *plural, const char *ns,
@@ -156,8 +174,6 @@ static bool check_binding(const struct jp_obj *o, void *arg)
 
 static bool allowed(struct jp_store *store, const struct attrs *a)
 {
-    /* discovery and the version, for everyone authenticated (system:discovery) */
-    if (a->path && strcmp(a->path, "/metrics") != 0) return true;
     struct scan sc = {store, a, false};
     const struct jp_kind *crb = jp_kind_by_plural(RBAC, "v1", "clusterrolebindings");
     jp_store_scan(store, (uint16_t)jp_kind_index(crb), NULL, NULL, NULL, check_binding, &sc);
@@ -172,8 +188,8 @@ static const char *verb_of(struct apireq *q, const struct route *r)
     const char *m = q->method;
     if (!strcmp(r->sub, "exec") || !strcmp(r->sub, "portforward") || !strcmp(r->sub, "attach"))
         return "create"; /* the WebSocket GET too, as kube-apiserver >= 1.31 asks */
-    if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
-        return watch_requested(q) ? "watch" : r->type == R_COLLECTION ? "list" : "get";
+    if (!strcmp(m, "GET") || !strcmp(m, "HEAD")) /* ?watch on one object is still a get */
+        return r->type != R_COLLECTION ? "get" : watch_requested(q) ? "watch" : "list";
     if (!strcmp(m, "POST")) return "create";
     if (!strcmp(m, "PUT")) return "update";
     if (!strcmp(m, "PATCH")) return "patch";
@@ -181,20 +197,95 @@ static const char *verb_of(struct apireq *q, const struct route *r)
     return m;
 }
 
+/* Discovery, OpenAPI, health and the version: everyone authenticated's (system:discovery). */
+static bool discovery(enum route_type t)
+{
+    return t == R_ROOT || t == R_API || t == R_APIS || t == R_GROUP || t == R_GROUP_VER ||
+           t == R_OPENAPI_V2 || t == R_OPENAPI_V3 || t == R_HEALTH || t == R_VERSION;
+}
+
+/* Writing RBAC cannot grant what the writer lacks: kube-apiserver lets a role be written by
+ * whoever may `escalate` it or already holds all it grants, and a binding by whoever may `bind`
+ * its role or holds all of it. Here only the verbs count (holding it all is not worked out):
+ * stricter, never looser. */
+static bool escalation_allowed(struct apireq *q, const struct route *r, struct attrs *a)
+{
+    if (strcmp(a->group, RBAC) != 0 || *a->sub ||
+        (strcmp(a->verb, "create") && strcmp(a->verb, "update") && strcmp(a->verb, "patch")))
+        return true;
+    bool binding = strstr(a->resource, "bindings") != NULL;
+    struct attrs need = *a;
+    need.sub = "";
+    need.verb = binding ? "bind" : "escalate";
+    if (!binding) {
+        need.resource = a->resource; /* roles or clusterroles, the one written */
+        return allowed(q->srv->store, &need);
+    }
+    /* the role the binding names: from the body on create; fixed afterwards (immutable) */
+    const struct jp_obj *cur =
+        *r->name ? jp_store_get(q->srv->store, (uint16_t)jp_kind_index(r->kind), r->ns, r->name)
+                 : NULL;
+    json_t *doc = cur ? jp_api_parse(cur) : NULL;
+    if (doc == NULL) {
+        const char *ct = req_header(q, "Content-Type");
+        const char *data = q->body.data ? q->body.data : "";
+        if (ct && !strncmp(ct, JP_PROTO_MEDIA_TYPE, strlen(JP_PROTO_MEDIA_TYPE))) {
+            struct jp_err *err = NULL;
+            if (jp_proto_decode_object(data, q->body.len, r->kind->schema_type, &doc, NULL, NULL,
+                                       &err) < 0)
+                jp_err_free(err);
+        } else {
+            doc = json_loadb(data, q->body.len, 0, NULL);
+        }
+    }
+    const char *kind = jp_json_str(doc, "roleRef", "kind", NULL) ?: "";
+    need.resource = !strcmp(kind, "Role") ? "roles" : "clusterroles";
+    need.namespaced = !strcmp(kind, "Role");
+    need.name = jp_json_str(doc, "roleRef", "name", NULL) ?: "";
+    bool ok = allowed(q->srv->store, &need);
+    json_decref(doc);
+    return ok;
+}
+
 bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_identity *who,
                   const char *path)
 {
+    if (discovery(r->type)) return true;
     bool resource = r->type == R_COLLECTION || r->type == R_OBJECT;
+    /* a namespace's own requests are in that namespace, as kube-apiserver's request info says */
+    bool ns_itself = resource && !strcmp(r->kind->plural, "namespaces") && *r->name;
     struct attrs a = {.who = who,
                       .verb = verb_of(q, r),
                       .group = resource ? r->kind->group : "",
                       .resource = resource ? r->kind->plural : "",
                       .sub = resource ? r->sub : "",
-                      .ns = resource ? r->ns : "",
+                      .ns = ns_itself  ? r->name
+                            : resource ? r->ns
+                                       : "",
                       .name = resource ? r->name : "",
-                      .path = resource ? NULL : path};
-    if (!strcmp(a.verb, "HEAD")) a.verb = "get";
-    if (allowed(q->srv->store, &a)) return true;
+                      .namespaced = resource && r->kind->namespaced,
+                      /* anything else (/metrics, a path naming nothing) by its path */
+                      .path = resource               ? NULL
+                              : r->type == R_METRICS ? "/metrics"
+                                                     : path};
+    if (allowed(q->srv->store, &a)) {
+        if (!resource || escalation_allowed(q, r, &a)) return true;
+        char user[600];
+        jp_sa_username(who, user, sizeof(user));
+        const char *verb = strstr(a.resource, "bindings") ? "bind" : "escalate";
+        struct jp_status *st =
+            *a.name ? jp_status_new(JP_FORBIDDEN,
+                                    "%s \"%s\" is forbidden: user \"%s\" is attempting to grant "
+                                    "RBAC permissions not currently held (no %s on the role)",
+                                    r->kind->resource, a.name, user, verb)
+                    : jp_status_new(JP_FORBIDDEN,
+                                    "%s is forbidden: user \"%s\" is attempting to grant RBAC "
+                                    "permissions not currently held (no %s on the role)",
+                                    r->kind->resource, user, verb);
+        jp_status_details(st, a.name, r->kind->group, r->kind->plural);
+        reply_status(q, st);
+        return false;
+    }
     char user[600], why[1200];
     jp_sa_username(who, user, sizeof(user));
     if (!resource) {

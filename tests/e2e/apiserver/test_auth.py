@@ -242,6 +242,31 @@ class ServiceAccountTokens:
         self.expect_rc(as_robot("get", "nodes"))
         self.expect_rc(as_robot("delete", "secret", "s1"))
 
+    def test_an_account_cannot_grant_what_it_lacks(self):
+        self.ok("create", "serviceaccount", "robot")
+        self.ok("create", "role", "binder", "--verb=create", "--resource=rolebindings")
+        self.ok("create", "rolebinding", "binder", "--role=binder", "--serviceaccount=default:robot")
+        kc = self.kubeconfig_with_user({"token": self.token("robot")})
+        r = self.s.kubectl(self.V, "create", "rolebinding", "mine", "--clusterrole=cluster-admin",
+                           "--serviceaccount=default:robot", kubeconfig=kc)
+        self.expect_err(r, 'error: failed to create rolebinding: rolebindings.rbac.authorization.k8s.io is '
+                           'forbidden: user "system:serviceaccount:default:robot" is attempting to grant RBAC '
+                           'permissions not currently held (no bind on the role)')
+        # allowed to bind view (and only view): that binding goes through
+        self.ok("create", "role", "bind-view", "--verb=bind", "--resource=clusterroles", "--resource-name=view")
+        self.ok("create", "rolebinding", "bind-view", "--role=bind-view", "--serviceaccount=default:robot")
+        r = self.s.kubectl(self.V, "create", "rolebinding", "mine", "--clusterrole=view",
+                           "--serviceaccount=default:robot", kubeconfig=kc)
+        self.expect_out(r, "rolebinding.rbac.authorization.k8s.io/mine created")
+        # no way around through the paths: /metrics however spelled, a single object's ?watch
+        token = self.token("robot")
+        for path in ("/metrics", "/metrics/", "//metrics"):
+            self.assertEqual(self.status(token, path), 403, path)
+        self.ok("create", "role", "watch-only", "--verb=watch", "--resource=secrets")
+        self.ok("create", "rolebinding", "watch-only", "--role=watch-only", "--serviceaccount=default:robot")
+        self.assertEqual(self.status(token, "/api/v1/namespaces/default/secrets/s?watch=1"), 403)
+        self.assertEqual(self.status(token, "/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=1"), 200)
+
     def test_refusals(self):
         self.ok("create", "serviceaccount", "robot")
         self.expect_err(self.k("create", "token", "robot", "--duration=10s"),
