@@ -5,20 +5,21 @@
  * admin, edit and view are there without being stored (kube-apiserver writes them at start):
  * admin and edit grant every verb (edit: not on RBAC objects), view reads all but Secrets. */
 #include "api/kinds.h"
+#include "api/schema_types_gen.h"
 #include "api/write.h"
-#include "codec/protobuf.h"
 #include "apiserver/internal.h"
 #include "base/alloc.h"
 #include "pki/satoken.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define RBAC "rbac.authorization.k8s.io"
 
 struct attrs {
-    const struct jp_sa_identity *who;
+    const struct jp_user *who;
     const char *verb, *group, *resource, *sub, *ns, *name;
     bool namespaced;  /* the resource lives in namespaces */
     const char *path; /* non-resource requests: the URL path */
@@ -126,12 +127,9 @@ static bool role_allows(struct jp_store *store, const char *plural, const char *
     return ok;
 }
 
-/* A binding's subject names the account: itself, its user name, or one of its groups. */
-static bool names_account(const json_t *binding, const char *binding_ns, const struct attrs *a)
+/* A binding's subject names the user: as a service account, by name, or by one of its groups. */
+static bool names_user(const json_t *binding, const char *binding_ns, const struct attrs *a)
 {
-    char user[600], ns_group[300];
-    jp_sa_username(a->who, user, sizeof(user));
-    snprintf(ns_group, sizeof(ns_group), "system:serviceaccounts:%s", a->who->ns);
     size_t i;
     json_t *s;
     json_array_foreach(json_object_get(binding, "subjects"), i, s)
@@ -139,14 +137,16 @@ static bool names_account(const json_t *binding, const char *binding_ns, const s
         const char *kind = jp_json_str(s, "kind", NULL) ?: "";
         const char *name = jp_json_str(s, "name", NULL) ?: "";
         const char *ns = jp_json_str(s, "namespace", NULL) ?: "";
-        if (strcmp(kind, "ServiceAccount") == 0 && strcmp(name, a->who->sa_name) == 0 &&
-            strcmp(*ns ? ns : binding_ns, a->who->ns) == 0)
+        if (strcmp(kind, "ServiceAccount") == 0) {
+            char sa[600];
+            snprintf(sa, sizeof(sa), "system:serviceaccount:%s:%s", *ns ? ns : binding_ns, name);
+            if (strcmp(sa, a->who->name) == 0) return true;
+        } else if (strcmp(kind, "User") == 0 && strcmp(name, a->who->name) == 0) {
             return true;
-        if (strcmp(kind, "User") == 0 && strcmp(name, user) == 0) return true;
-        if (strcmp(kind, "Group") == 0 &&
-            (!strcmp(name, "system:serviceaccounts") || !strcmp(name, ns_group) ||
-             !strcmp(name, "system:authenticated")))
-            return true;
+        } else if (strcmp(kind, "Group") == 0) {
+            for (int g = 0; g < a->who->ngroups; g++)
+                if (strcmp(name, a->who->groups[g]) == 0) return true;
+        }
     }
     return false;
 }
@@ -161,7 +161,7 @@ static bool check_binding(const struct jp_obj *o, void *arg)
 {
     struct scan *sc = arg;
     json_t *b = jp_api_parse(o);
-    if (names_account(b, o->ns, sc->a)) {
+    if (names_user(b, o->ns, sc->a)) {
         const char *kind = jp_json_str(b, "roleRef", "kind", NULL) ?: "";
         const char *name = jp_json_str(b, "roleRef", "name", NULL) ?: "";
         bool cluster_role = strcmp(kind, "ClusterRole") == 0;
@@ -197,6 +197,26 @@ static const char *verb_of(struct apireq *q, const struct route *r)
     return m;
 }
 
+bool authorize_impersonation(struct apireq *q, const struct jp_user *who, const char *resource,
+                             const char *name)
+{
+    struct attrs a = {.who = who,
+                      .verb = "impersonate",
+                      .group = "",
+                      .resource = resource,
+                      .sub = "",
+                      .ns = "",
+                      .name = name};
+    if (allowed(q->srv->store, &a)) return true;
+    struct jp_status *st = jp_status_new(JP_FORBIDDEN,
+                                         "%s \"%s\" is forbidden: User \"%s\" cannot impersonate "
+                                         "resource \"%s\" in API group \"\" at the cluster scope",
+                                         resource, name, who->name, resource);
+    jp_status_details(st, name, "", resource);
+    reply_status(q, st);
+    return false;
+}
+
 /* Discovery, OpenAPI, health and the version: everyone authenticated's (system:discovery). */
 static bool discovery(enum route_type t)
 {
@@ -225,19 +245,7 @@ static bool escalation_allowed(struct apireq *q, const struct route *r, struct a
     const struct jp_obj *cur =
         *r->name ? jp_store_get(q->srv->store, (uint16_t)jp_kind_index(r->kind), r->ns, r->name)
                  : NULL;
-    json_t *doc = cur ? jp_api_parse(cur) : NULL;
-    if (doc == NULL) {
-        const char *ct = req_header(q, "Content-Type");
-        const char *data = q->body.data ? q->body.data : "";
-        if (ct && !strncmp(ct, JP_PROTO_MEDIA_TYPE, strlen(JP_PROTO_MEDIA_TYPE))) {
-            struct jp_err *err = NULL;
-            if (jp_proto_decode_object(data, q->body.len, r->kind->schema_type, &doc, NULL, NULL,
-                                       &err) < 0)
-                jp_err_free(err);
-        } else {
-            doc = json_loadb(data, q->body.len, 0, NULL);
-        }
-    }
+    json_t *doc = cur ? jp_api_parse(cur) : body_object(q, r->kind->schema_type);
     const char *kind = jp_json_str(doc, "roleRef", "kind", NULL) ?: "";
     need.resource = !strcmp(kind, "Role") ? "roles" : "clusterroles";
     need.namespaced = !strcmp(kind, "Role");
@@ -247,8 +255,8 @@ static bool escalation_allowed(struct apireq *q, const struct route *r, struct a
     return ok;
 }
 
-bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_identity *who,
-                  const char *path)
+bool authorize_user(struct apireq *q, const struct route *r, const struct jp_user *who,
+                    const char *path)
 {
     if (discovery(r->type)) return true;
     bool resource = r->type == R_COLLECTION || r->type == R_OBJECT;
@@ -270,8 +278,7 @@ bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_id
                                                      : path};
     if (allowed(q->srv->store, &a)) {
         if (!resource || escalation_allowed(q, r, &a)) return true;
-        char user[600];
-        jp_sa_username(who, user, sizeof(user));
+        const char *user = who->name;
         const char *verb = strstr(a.resource, "bindings") ? "bind" : "escalate";
         struct jp_status *st =
             *a.name ? jp_status_new(JP_FORBIDDEN,
@@ -286,8 +293,8 @@ bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_id
         reply_status(q, st);
         return false;
     }
-    char user[600], why[1200];
-    jp_sa_username(who, user, sizeof(user));
+    const char *user = who->name;
+    char why[1200];
     if (!resource) {
         reply_error(q, JP_FORBIDDEN, "forbidden: User \"%s\" cannot %s path \"%s\"", user, a.verb,
                     path);
@@ -311,4 +318,51 @@ bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_id
     jp_status_details(st, a.name, r->kind->group, r->kind->plural);
     reply_status(q, st);
     return false;
+}
+
+/* ---- SelfSubjectAccessReview: kubectl auth can-i ---- */
+
+static bool namespaced_resource(const char *group, const char *resource)
+{
+    for (unsigned i = 0; i < jp_nkinds; i++)
+        if (!strcmp(jp_kinds[i].group, group) && !strcmp(jp_kinds[i].plural, resource))
+            return jp_kinds[i].namespaced;
+    return true; /* a kind not served here: as most are */
+}
+
+void serve_self_access_review(struct apireq *q, const struct jp_user *who)
+{
+    json_t *doc = body_object(q, JP_T_V1SelfSubjectAccessReview);
+    const json_t *spec = json_object_get(doc, "spec");
+    const json_t *ra = json_object_get(spec, "resourceAttributes");
+    const json_t *na = json_object_get(spec, "nonResourceAttributes");
+    if (!json_is_object(doc) || (!json_is_object(ra)) == (!json_is_object(na))) {
+        reply_error(q, JP_INVALID,
+                    "SelfSubjectAccessReview.authorization.k8s.io \"\" is invalid: spec: Invalid "
+                    "value: exactly one of nonResourceAttributes or resourceAttributes must be "
+                    "specified");
+        json_decref(doc);
+        return;
+    }
+    const json_t *at = ra ? ra : na;
+    struct attrs a = {.who = who,
+                      .verb = jp_json_str(at, "verb", NULL) ?: "",
+                      .group = jp_json_str(at, "group", NULL) ?: "",
+                      .resource = jp_json_str(at, "resource", NULL) ?: "",
+                      .sub = jp_json_str(at, "subresource", NULL) ?: "",
+                      .ns = jp_json_str(at, "namespace", NULL) ?: "",
+                      .name = jp_json_str(at, "name", NULL) ?: "",
+                      .path = na ? jp_json_str(na, "path", NULL) ?: "" : NULL};
+    a.namespaced = ra && namespaced_resource(a.group, a.resource);
+    /* the admin, or the caller's discovery: always; anyone else as RBAC says */
+    bool ok =
+        who == NULL ||
+        (na && a.path &&
+         (!strcmp(a.path, "/api") || !strcmp(a.path, "/apis") || !strcmp(a.path, "/version"))) ||
+        allowed(q->srv->store, &a);
+    json_t *out = json_pack("{s:s,s:s,s:{s:n},s:O,s:{s:b}}", "kind", "SelfSubjectAccessReview",
+                            "apiVersion", "authorization.k8s.io/v1", "metadata",
+                            "creationTimestamp", "spec", spec, "status", "allowed", ok);
+    json_decref(doc);
+    reply_json_object(q, 201, out);
 }

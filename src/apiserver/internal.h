@@ -135,15 +135,34 @@ void serve_portforward(struct apireq *q, const struct route *r);
 void serve_exec(struct apireq *q, const struct route *r);
 /* eviction.c: POST pods/NAME/eviction */
 void serve_eviction(struct apireq *q, const struct route *r);
+/* The request body as an object: JSON, or protobuf (kubectl >= 1.32's typed clients) of the
+ * schema type given. NULL when it is neither. */
+json_t *body_object(struct apireq *q, int schema_type);
+/* Replies with obj (taken) as JSON. */
+void reply_json_object(struct apireq *q, int status, json_t *obj);
 /* token.c: POST serviceaccounts/NAME/token; whether a bearer token is a live account's (who it
  * names into who) */
 void serve_token_request(struct apireq *q, const struct route *r);
 struct jp_sa_identity;
 bool sa_token_authenticates(struct apireq *q, const char *token, struct jp_sa_identity *who);
-/* authz.c: RBAC for a service account's request (path: the URL's, for non-resource requests);
- * false when refused, with the 403 sent */
-bool authorize_sa(struct apireq *q, const struct route *r, const struct jp_sa_identity *who,
-                  const char *path);
+/* Who a request is from, when not the admin: a service account (its token), or whoever the
+ * admin impersonates (kubectl --as, --as-group). */
+#define JP_USER_GROUPS 8
+struct jp_user {
+    char name[600];
+    char groups[JP_USER_GROUPS][256];
+    int ngroups;
+};
+/* authz.c: RBAC for the user's request (path: the URL's, for non-resource requests); false
+ * when refused, with the 403 sent */
+bool authorize_user(struct apireq *q, const struct route *r, const struct jp_user *who,
+                    const char *path);
+/* whether who may impersonate the user or group (resource "users" or "groups") name; false
+ * with the 403 sent */
+bool authorize_impersonation(struct apireq *q, const struct jp_user *who, const char *resource,
+                             const char *name);
+/* POST .../selfsubjectaccessreviews (kubectl auth can-i), anyone's to ask; who NULL: the admin */
+void serve_self_access_review(struct apireq *q, const struct jp_user *who);
 /* spdysess.c: the request ends without an upgrade; every session ends (before the HTTP server
  * stops: MHD still owns their connections). */
 void spdy_pending_free(struct apireq *q);

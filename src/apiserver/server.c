@@ -168,6 +168,69 @@ static enum who authenticated(struct apireq *q, struct jp_sa_identity *sa)
     return *verdict == CERT_OK ? ADMIN : NOBODY;
 }
 
+static void add_group(struct jp_user *u, const char *g)
+{
+    if (u->ngroups < JP_USER_GROUPS)
+        jp_strfmt(u->groups[u->ngroups++], sizeof(u->groups[0]), "%s", g);
+}
+
+/* A service account's name and groups, as kube-apiserver gives them. */
+static void account_user(struct jp_user *u, const char *ns, const char *name)
+{
+    snprintf(u->name, sizeof(u->name), "system:serviceaccount:%s:%s", ns, name);
+    char g[300];
+    snprintf(g, sizeof(g), "system:serviceaccounts:%s", ns);
+    add_group(u, "system:serviceaccounts");
+    add_group(u, g);
+}
+
+struct groups_seen {
+    struct jp_user *u;
+    int n;
+};
+
+static enum MHD_Result impersonated_group(void *cls, enum MHD_ValueKind kind, const char *key,
+                                          const char *value)
+{
+    (void)kind;
+    struct groups_seen *gs = cls;
+    if (key && value && strcasecmp(key, "Impersonate-Group") == 0) {
+        add_group(gs->u, value);
+        gs->n++;
+    }
+    return MHD_YES;
+}
+
+/* kubectl --as / --as-group: the request is then that user's. The admin may impersonate anyone;
+ * an account as RBAC lets it (verb impersonate on users and groups). -1 with the reply sent;
+ * else 1 when the one impersonated is system:masters (the admin again), 0 otherwise. */
+static int impersonate(struct apireq *q, struct jp_user *u, bool admin)
+{
+    const char *name = req_header(q, "Impersonate-User");
+    if (name == NULL || *name == '\0') return admin ? 1 : 0;
+    struct jp_user as = {0};
+    snprintf(as.name, sizeof(as.name), "%s", name);
+    struct groups_seen gs = {&as, 0};
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, impersonated_group, &gs);
+    if (!admin) {
+        if (!authorize_impersonation(q, u, "users", as.name)) return -1;
+        for (int g = 0; g < as.ngroups; g++)
+            if (!authorize_impersonation(q, u, "groups", as.groups[g])) return -1;
+    }
+    char ns[256], sa[256];
+    if (sscanf(name, "system:serviceaccount:%255[^:]:%255s", ns, sa) == 2) {
+        struct jp_user acct = {0};
+        account_user(&acct, ns, sa);
+        for (int g = 0; g < acct.ngroups; g++)
+            add_group(&as, acct.groups[g]);
+    }
+    add_group(&as, "system:authenticated");
+    for (int g = 0; g < as.ngroups; g++)
+        if (strcmp(as.groups[g], "system:masters") == 0) return 1;
+    *u = as;
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 static void dispatch(struct apireq *q, const char *url)
@@ -182,7 +245,25 @@ static void dispatch(struct apireq *q, const char *url)
         reply_error(q, JP_UNAUTHORIZED, "Unauthorized");
         return;
     }
-    if (who == ACCOUNT && !authorize_sa(q, &r, &sa, url)) return;
+    struct jp_user user = {0};
+    if (who == ACCOUNT) {
+        account_user(&user, sa.ns, sa.sa_name);
+        add_group(&user, "system:authenticated");
+    }
+    if (!open_route) {
+        int masters = impersonate(q, &user, who == ADMIN);
+        if (masters < 0) return;
+        /* asking what one may do is everyone's (system:basic-user) */
+        if (!strcmp(url, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")) {
+            if (strcmp(q->method, "POST") != 0)
+                reply_error(q, JP_METHOD_NOT_ALLOWED,
+                            "the server does not allow this method on the requested resource");
+            else
+                serve_self_access_review(q, masters ? NULL : &user);
+            return;
+        }
+        if (!masters && !authorize_user(q, &r, &user, url)) return;
+    }
     bool get = strcmp(q->method, "GET") == 0 || strcmp(q->method, "HEAD") == 0;
     switch (r.type) {
     case R_HEALTH:

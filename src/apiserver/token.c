@@ -108,25 +108,34 @@ static int bound_object(struct apireq *q, const struct route *r, const json_t *r
     return 0;
 }
 
-/* The request's TokenRequest: JSON, or protobuf from kubectl >= 1.32's typed client. */
-static json_t *token_request(struct apireq *q)
+json_t *body_object(struct apireq *q, int schema_type)
 {
     const char *data = q->body.data ? q->body.data : "";
     const char *ct = req_header(q, "Content-Type");
     if (ct && strncmp(ct, JP_PROTO_MEDIA_TYPE, strlen(JP_PROTO_MEDIA_TYPE)) == 0) {
         json_t *doc = NULL;
         struct jp_err *err = NULL;
-        if (jp_proto_decode_object(data, q->body.len, JP_T_AuthenticationV1TokenRequest, &doc, NULL,
-                                   NULL, &err) < 0)
+        if (jp_proto_decode_object(data, q->body.len, schema_type, &doc, NULL, NULL, &err) < 0)
             jp_err_free(err);
         return doc;
     }
     return json_loadb(data, q->body.len, 0, NULL);
 }
 
+void reply_json_object(struct apireq *q, int status, json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    struct jp_buf b;
+    jp_buf_init(&b, SIZE_MAX);
+    jp_buf_printf(&b, "%s", text ? text : "{}");
+    free(text);
+    reply_json(q, status, &b);
+}
+
 void serve_token_request(struct apireq *q, const struct route *r)
 {
-    json_t *tr = token_request(q);
+    json_t *tr = body_object(q, JP_T_AuthenticationV1TokenRequest);
     const char *kind = jp_json_str(tr, "kind", NULL);
     if (!json_is_object(tr) || (kind && strcmp(kind, "TokenRequest") != 0)) {
         reply_error(q, JP_BAD_REQUEST,
@@ -201,11 +210,5 @@ void serve_token_request(struct apireq *q, const struct route *r)
     json_object_set_new(tr, "status",
                         json_pack("{s:s,s:s}", "token", jwt, "expirationTimestamp", when));
     free(jwt);
-    char *out = json_dumps(tr, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(tr);
-    struct jp_buf b;
-    jp_buf_init(&b, SIZE_MAX);
-    jp_buf_printf(&b, "%s", out ? out : "{}");
-    free(out);
-    reply_json(q, 201, &b);
+    reply_json_object(q, 201, tr);
 }

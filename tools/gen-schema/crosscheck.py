@@ -32,6 +32,7 @@ PACKAGES = {
     "k8s.io/api/discovery/v1": ("discovery/v1", "api"),
     "k8s.io/api/rbac/v1": ("rbac/v1", "api"),
     "k8s.io/api/authentication/v1": ("authentication/v1", "api"),
+    "k8s.io/api/authorization/v1": ("authorization/v1", "api"),
     "k8s.io/apimachinery/pkg/apis/meta/v1": ("pkg/apis/meta/v1", "apimachinery"),
 }
 META = "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -246,6 +247,7 @@ GO_ROOTS = {
     "V1ClusterRole": ("k8s.io/api/rbac/v1", "ClusterRole"),
     "V1ClusterRoleBinding": ("k8s.io/api/rbac/v1", "ClusterRoleBinding"),
     "AuthenticationV1TokenRequest": ("k8s.io/api/authentication/v1", "TokenRequest"),
+    "V1SelfSubjectAccessReview": ("k8s.io/api/authorization/v1", "SelfSubjectAccessReview"),
     "V1DeleteOptions": (META, "DeleteOptions"),
     "V1Status": (META, "Status"),
 }

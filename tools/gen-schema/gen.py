@@ -41,6 +41,7 @@ ROOTS = [
     "V1ClusterRole",
     "V1ClusterRoleBinding",
     "AuthenticationV1TokenRequest",
+    "V1SelfSubjectAccessReview",
     "V1DeleteOptions",
     "V1Status",
 ]

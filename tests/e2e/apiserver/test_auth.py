@@ -242,6 +242,39 @@ class ServiceAccountTokens:
         self.expect_rc(as_robot("get", "nodes"))
         self.expect_rc(as_robot("delete", "secret", "s1"))
 
+    def test_can_i_and_impersonation(self):
+        """kubectl auth can-i (SelfSubjectAccessReview), and --as / --as-group, which only the
+        admin (or an account RBAC lets impersonate) may use."""
+        self.ok("create", "serviceaccount", "robot")
+        robot = "--as=system:serviceaccount:default:robot"
+
+        def can(*args, kubeconfig=None):
+            r = self.s.kubectl(self.V, "auth", "can-i", *args, kubeconfig=kubeconfig)
+            return r.out.strip() if r.rc in (0, 1) else r
+
+        self.assertEqual(can("list", "pods"), "yes")
+        self.assertEqual(can("list", "pods", robot), "no")
+        self.expect_err(self.k("get", "pods", robot),
+                        'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:default:robot" '
+                        'cannot list resource "pods" in API group "" in the namespace "default"')
+        self.ok("create", "rolebinding", "v", "--clusterrole=view", "--serviceaccount=default:robot")
+        self.assertEqual([can("list", "pods", robot), can("get", "secrets", robot),
+                          can("list", "pods", "-n", "kube-system", robot), can("get", "/metrics", robot)],
+                         ["yes", "no", "no", "no"])
+        self.expect_err(self.k("get", "pods", robot), "No resources found in default namespace.", rc=0)
+        # groups: a user of a bound group, and system:masters being the admin again
+        self.ok("create", "rolebinding", "devs", "--clusterrole=edit", "--group=devs")
+        self.assertEqual([can("create", "jobs", "--as=jane"), can("create", "jobs", "--as=jane", "--as-group=devs")],
+                         ["no", "yes"])
+        self.assertEqual(can("delete", "nodes", "--as=x", "--as-group=system:masters"), "yes")
+        # the account asks for itself with its token; it may not impersonate anyone
+        kc = self.kubeconfig_with_user({"token": self.token("robot")})
+        self.assertEqual([can("list", "pods", kubeconfig=kc), can("delete", "pods", kubeconfig=kc)], ["yes", "no"])
+        r = self.s.kubectl(self.V, "get", "pods", "--as=jane", kubeconfig=kc)
+        self.expect_err(r, 'Error from server (Forbidden): users "jane" is forbidden: User '
+                           '"system:serviceaccount:default:robot" cannot impersonate resource "users" in API '
+                           'group "" at the cluster scope')
+
     def test_an_account_cannot_grant_what_it_lacks(self):
         self.ok("create", "serviceaccount", "robot")
         self.ok("create", "role", "binder", "--verb=create", "--resource=rolebindings")
