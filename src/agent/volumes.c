@@ -184,15 +184,16 @@ static int write_token(struct pod *p, const json_t *src, int mode, const char *d
     }
     const char *aud = jp_json_str(src, "audience", NULL);
     const char *audiences[] = {aud && *aud ? aud : NULL, NULL};
-    struct jp_sa_claims claims = {.ns = p->ns,
-                                  .sa_name = sa,
-                                  .sa_uid = jp_proj_of(o)->uid,
-                                  .pod_name = p->name,
-                                  .pod_uid = p->uid,
-                                  .audiences = audiences[0] ? audiences : NULL,
-                                  .iat = jp_now_ns() / JP_NS_PER_SEC,
-                                  .seconds = jp_json_int(src, 3600, "expirationSeconds", NULL),
-                                  .extend = true};
+    struct jp_sa_claims claims = {
+        .ns = p->ns,
+        .sa_name = sa,
+        .sa_uid = jp_proj_of(o)->uid,
+        .pod_name = p->name,
+        .pod_uid = p->uid,
+        .audiences = audiences[0] ? audiences : NULL,
+        .iat = jp_now_ns() / JP_NS_PER_SEC,
+        .seconds = jp_json_int(src, JP_SA_DEFAULT_SECONDS, "expirationSeconds", NULL),
+        .extend = true};
     char *jwt = jp_sa_token_mint(a->opts.sa, &claims, NULL);
     if (jwt == NULL) {
         snprintf(why, n, "failed to fetch token: signing failed");

@@ -5,6 +5,7 @@
 #include "api/object.h"
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "pki/satoken.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -57,7 +58,7 @@ static void token_defaults(json_t *spec)
         json_array_foreach(jp_json_path(v, "projected", "sources", NULL), j, src)
         {
             json_t *t = json_object_get(src, "serviceAccountToken");
-            if (json_is_object(t)) set_default_int(t, "expirationSeconds", 3600);
+            if (json_is_object(t)) set_default_int(t, "expirationSeconds", JP_SA_DEFAULT_SECONDS);
         }
     }
 }
@@ -77,12 +78,8 @@ static void validate_tokens(const json_t *v, const char *vpath, struct jp_ferrs 
         snprintf(text, sizeof(text), "%lld", (long long)secs);
         jp_strfmt(path, sizeof(path),
                   "%s.projected.sources[%zu].serviceAccountToken.expirationSeconds", vpath, j);
-        if (secs < 600)
-            jp_ferrs_add(fe, JP_FERR_INVALID, path, text,
-                         "may not specify a duration less than 10 minutes");
-        if (secs > (1LL << 32))
-            jp_ferrs_add(fe, JP_FERR_INVALID, path, text,
-                         "may not specify a duration larger than 2^32 seconds");
+        const char *problem = jp_sa_lifetime_problem(secs);
+        if (problem) jp_ferrs_add(fe, JP_FERR_INVALID, path, text, "%s", problem);
         const char *p = jp_json_str(t, "path", NULL);
         jp_strfmt(path, sizeof(path), "%s.projected.sources[%zu].serviceAccountToken.path", vpath,
                   j);
@@ -369,6 +366,28 @@ void jp_podtemplate_validate(const json_t *tmpl, const char *field, struct jp_fe
     if (json_is_object(ann)) jp_validate_annotations(ann, path, fe);
     jp_strfmt(path, sizeof(path), "%s.spec", field);
     jp_podspec_validate(json_object_get(tmpl, "spec"), path, fe);
+}
+
+char *jp_go_slice(const char *elem_type, const json_t *arr)
+{
+    bool strings = strcmp(elem_type, "string") == 0;
+    struct jp_buf b;
+    jp_buf_init(&b, 1 << 16);
+    jp_buf_printf(&b, "[]%s{", elem_type);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (strings) {
+            char *q = jp_go_quote(json_string_value(v) ? json_string_value(v) : "");
+            jp_buf_printf(&b, "%s%s", i ? ", " : "", q);
+            free(q);
+        } else {
+            jp_buf_printf(&b, "%s%lld", i ? ", " : "", (long long)json_integer_value(v));
+        }
+    }
+    jp_buf_appendc(&b, '}');
+    return jp_buf_steal(&b, NULL);
 }
 
 char *jp_go_dump(const char *go_type, const json_t *v)

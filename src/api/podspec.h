@@ -15,5 +15,8 @@ void jp_podtemplate_validate(const json_t *tmpl, const char *field, struct jp_fe
 /* A Go-like one-line rendering of a value for "Invalid value" messages on structs, e.g.
  * core.PodTemplateSpec{...}. OUT: caller frees. */
 char *jp_go_dump(const char *go_type, const json_t *v);
+/* Go's %#v of a slice of strings ("string": quoted) or integers ("int32" ...), as "Invalid value"
+ * messages print one: []string{"a", "b"}, []int32{2, 1}. OUT: caller frees. */
+char *jp_go_slice(const char *elem_type, const json_t *arr);
 
 #endif

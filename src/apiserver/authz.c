@@ -1,19 +1,17 @@
-/* What a service account may do: RBAC, as kube-apiserver's authorizer decides it, from the
- * Roles, ClusterRoles and their bindings in the store. The admin's certificate and token may do
- * everything (system:masters); an account may do nothing but discovery until a binding grants
- * it more - as on a cluster, where the default account has no permissions. cluster-admin,
- * admin, edit and view are there without being stored (kube-apiserver writes them at start):
- * admin and edit grant every verb (edit: not on RBAC objects), view reads all but Secrets. */
+/* What a user other than the admin may do - a service account by its token, or whoever the
+ * admin impersonates: RBAC, as kube-apiserver's authorizer decides it, from the Roles,
+ * ClusterRoles and their bindings in the store. The admin's certificate and token may do
+ * everything (system:masters); anyone else nothing but discovery until a binding grants more -
+ * as on a cluster, where the default account has no permissions. cluster-admin, admin, edit
+ * and view are there without being stored (kube-apiserver writes them at start; see
+ * builtin_allows). Also kubectl auth can-i's SelfSubjectAccessReview. */
 #include "api/kinds.h"
 #include "api/schema_types_gen.h"
 #include "api/write.h"
 #include "apiserver/internal.h"
-#include "base/alloc.h"
-#include "pki/satoken.h"
 
 #include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define RBAC "rbac.authorization.k8s.io"
@@ -37,11 +35,18 @@ static bool has(const json_t *list, const char *v)
     return false;
 }
 
+/* "pods" or "pods/log", as rules and messages name a resource */
+static const char *full_resource(const struct attrs *a, char buf[160])
+{
+    snprintf(buf, 160, "%s%s%s", a->resource, *a->sub ? "/" : "", a->sub);
+    return buf;
+}
+
 /* A rule's resources: "*", the resource, "resource/sub", or "*\/sub". */
 static bool resource_matches(const json_t *list, const struct attrs *a)
 {
     char full[160];
-    snprintf(full, sizeof(full), "%s%s%s", a->resource, *a->sub ? "/" : "", a->sub);
+    full_resource(a, full);
     size_t i;
     json_t *x;
     json_array_foreach(list, i, x)
@@ -91,18 +96,18 @@ static bool rule_allows(const json_t *rule, const struct attrs *a)
            (json_array_size(listed) == 0 || (*a->name && names(listed, a->name)));
 }
 
-/* The default ClusterRoles, when no stored one has the name. -1: not one of them. admin, edit
- * and view are about what lives in namespaces (bound cluster-wide: in every namespace), as
- * kube-apiserver's are: never namespaces, nodes or cluster-wide RBAC themselves. */
-static int builtin_allows(const char *role, const struct attrs *a)
+/* The default ClusterRoles, when no stored one has the name (any other name grants nothing).
+ * admin, edit and view are about what lives in namespaces (bound cluster-wide: in every
+ * namespace), as kube-apiserver's are: never namespaces, nodes or cluster-wide RBAC. admin
+ * grants every verb there, edit every one but on RBAC objects. */
+static bool builtin_allows(const char *role, const struct attrs *a)
 {
     bool read = !strcmp(a->verb, "get") || !strcmp(a->verb, "list") || !strcmp(a->verb, "watch");
-    if (strcmp(role, "cluster-admin") == 0) return 1;
+    if (strcmp(role, "cluster-admin") == 0) return true;
     bool admin = !strcmp(role, "admin"), edit = !strcmp(role, "edit"), view = !strcmp(role, "view");
-    if (!admin && !edit && !view) return -1;
-    if (a->path || !a->namespaced) return 0;
+    if ((!admin && !edit && !view) || a->path || !a->namespaced) return false;
     bool rbac = strcmp(a->group, RBAC) == 0;
-    if (admin) return 1;
+    if (admin) return true;
     if (edit) return !rbac;
     /* view: reads, not Secrets nor RBAC; of subresources, logs and status */
     return read && strcmp(a->resource, "secrets") != 0 && !rbac &&
@@ -114,7 +119,7 @@ static bool role_allows(struct jp_store *store, const char *plural, const char *
 {
     const struct jp_kind *k = jp_kind_by_plural(RBAC, "v1", plural);
     const struct jp_obj *o = jp_store_get(store, (uint16_t)jp_kind_index(k), ns, name);
-    if (o == NULL) return strcmp(plural, "clusterroles") == 0 && builtin_allows(name, a) == 1;
+    if (o == NULL) return strcmp(plural, "clusterroles") == 0 && builtin_allows(name, a);
     json_t *role = jp_api_parse(o);
     bool ok = false;
     size_t i;
@@ -197,6 +202,17 @@ static const char *verb_of(struct apireq *q, const struct route *r)
     return m;
 }
 
+/* 403 for resource (its Status name: "pods", "jobs.batch") and name ("": none), with why. */
+static void forbid(struct apireq *q, const char *resource, const char *group, const char *plural,
+                   const char *name, const char *why)
+{
+    struct jp_status *st =
+        *name ? jp_status_new(JP_FORBIDDEN, "%s \"%s\" is forbidden: %s", resource, name, why)
+              : jp_status_new(JP_FORBIDDEN, "%s is forbidden: %s", resource, why);
+    jp_status_details(st, name, group, plural);
+    reply_status(q, st);
+}
+
 bool authorize_impersonation(struct apireq *q, const struct jp_user *who, const char *resource,
                              const char *name)
 {
@@ -208,12 +224,12 @@ bool authorize_impersonation(struct apireq *q, const struct jp_user *who, const 
                       .ns = "",
                       .name = name};
     if (allowed(q->srv->store, &a)) return true;
-    struct jp_status *st = jp_status_new(JP_FORBIDDEN,
-                                         "%s \"%s\" is forbidden: User \"%s\" cannot impersonate "
-                                         "resource \"%s\" in API group \"\" at the cluster scope",
-                                         resource, name, who->name, resource);
-    jp_status_details(st, name, "", resource);
-    reply_status(q, st);
+    char why[1200];
+    snprintf(
+        why, sizeof(why),
+        "User \"%s\" cannot impersonate resource \"%s\" in API group \"\" at the cluster scope",
+        who->name, resource);
+    forbid(q, resource, "", resource, name, why);
     return false;
 }
 
@@ -235,12 +251,8 @@ static bool escalation_allowed(struct apireq *q, const struct route *r, struct a
         return true;
     bool binding = strstr(a->resource, "bindings") != NULL;
     struct attrs need = *a;
-    need.sub = "";
     need.verb = binding ? "bind" : "escalate";
-    if (!binding) {
-        need.resource = a->resource; /* roles or clusterroles, the one written */
-        return allowed(q->srv->store, &need);
-    }
+    if (!binding) return allowed(q->srv->store, &need); /* on the role written */
     /* the role the binding names: from the body on create; fixed afterwards (immutable) */
     const struct jp_obj *cur =
         *r->name ? jp_store_get(q->srv->store, (uint16_t)jp_kind_index(r->kind), r->ns, r->name)
@@ -276,47 +288,28 @@ bool authorize_user(struct apireq *q, const struct route *r, const struct jp_use
                       .path = resource               ? NULL
                               : r->type == R_METRICS ? "/metrics"
                                                      : path};
-    if (allowed(q->srv->store, &a)) {
-        if (!resource || escalation_allowed(q, r, &a)) return true;
-        const char *user = who->name;
-        const char *verb = strstr(a.resource, "bindings") ? "bind" : "escalate";
-        struct jp_status *st =
-            *a.name ? jp_status_new(JP_FORBIDDEN,
-                                    "%s \"%s\" is forbidden: user \"%s\" is attempting to grant "
-                                    "RBAC permissions not currently held (no %s on the role)",
-                                    r->kind->resource, a.name, user, verb)
-                    : jp_status_new(JP_FORBIDDEN,
-                                    "%s is forbidden: user \"%s\" is attempting to grant RBAC "
-                                    "permissions not currently held (no %s on the role)",
-                                    r->kind->resource, user, verb);
-        jp_status_details(st, a.name, r->kind->group, r->kind->plural);
-        reply_status(q, st);
-        return false;
-    }
     const char *user = who->name;
     char why[1200];
-    if (!resource) {
+    if (allowed(q->srv->store, &a)) {
+        if (!resource || escalation_allowed(q, r, &a)) return true;
+        snprintf(why, sizeof(why),
+                 "user \"%s\" is attempting to grant RBAC permissions not currently held (no %s "
+                 "on the role)",
+                 user, strstr(a.resource, "bindings") ? "bind" : "escalate");
+    } else if (!resource) {
         reply_error(q, JP_FORBIDDEN, "forbidden: User \"%s\" cannot %s path \"%s\"", user, a.verb,
                     path);
         return false;
+    } else {
+        char res[160], where[300];
+        if (*a.ns)
+            snprintf(where, sizeof(where), "in the namespace \"%s\"", a.ns);
+        else
+            snprintf(where, sizeof(where), "at the cluster scope");
+        snprintf(why, sizeof(why), "User \"%s\" cannot %s resource \"%s\" in API group \"%s\" %s",
+                 user, a.verb, full_resource(&a, res), a.group, where);
     }
-    char res[160];
-    snprintf(res, sizeof(res), "%s%s%s", a.resource, *a.sub ? "/" : "", a.sub);
-    if (*a.ns)
-        snprintf(why, sizeof(why),
-                 "User \"%s\" cannot %s resource \"%s\" in API group \"%s\" in the namespace "
-                 "\"%s\"",
-                 user, a.verb, res, a.group, a.ns);
-    else
-        snprintf(why, sizeof(why),
-                 "User \"%s\" cannot %s resource \"%s\" in API group \"%s\" at the cluster scope",
-                 user, a.verb, res, a.group);
-    struct jp_status *st =
-        *a.name ? jp_status_new(JP_FORBIDDEN, "%s \"%s\" is forbidden: %s", r->kind->resource,
-                                a.name, why)
-                : jp_status_new(JP_FORBIDDEN, "%s is forbidden: %s", r->kind->resource, why);
-    jp_status_details(st, a.name, r->kind->group, r->kind->plural);
-    reply_status(q, st);
+    forbid(q, r->kind->resource, r->kind->group, r->kind->plural, a.name, why);
     return false;
 }
 

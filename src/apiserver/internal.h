@@ -135,11 +135,6 @@ void serve_portforward(struct apireq *q, const struct route *r);
 void serve_exec(struct apireq *q, const struct route *r);
 /* eviction.c: POST pods/NAME/eviction */
 void serve_eviction(struct apireq *q, const struct route *r);
-/* The request body as an object: JSON, or protobuf (kubectl >= 1.32's typed clients) of the
- * schema type given. NULL when it is neither. */
-json_t *body_object(struct apireq *q, int schema_type);
-/* Replies with obj (taken) as JSON. */
-void reply_json_object(struct apireq *q, int status, json_t *obj);
 /* token.c: POST serviceaccounts/NAME/token; whether a bearer token is a live account's (who it
  * names into who) */
 void serve_token_request(struct apireq *q, const struct route *r);
@@ -176,6 +171,12 @@ void serve_version(struct apireq *q);
 void serve_openapi(struct apireq *q, const struct route *r);
 
 /* rest.c */
+/* The request body as an object: JSON, or protobuf (kubectl >= 1.32's typed clients) of the
+ * schema type given. NULL when it is neither. Not checked against the schema, as the write
+ * path checks a stored kind's. */
+json_t *body_object(struct apireq *q, int schema_type);
+/* Replies with obj (taken) as JSON. */
+void reply_json_object(struct apireq *q, int status, json_t *obj);
 void serve_resource(struct apireq *q, const struct route *r);
 bool watch_requested(struct apireq *q);
 struct jp_selector;

@@ -268,6 +268,31 @@ static enum body_format body_format(struct apireq *q)
     return BODY_UNSUPPORTED;
 }
 
+json_t *body_object(struct apireq *q, int schema_type)
+{
+    const char *data = q->body.data ? q->body.data : "";
+    const char *ct = req_header(q, "Content-Type");
+    if (ct && strncmp(ct, JP_PROTO_MEDIA_TYPE, strlen(JP_PROTO_MEDIA_TYPE)) == 0) {
+        json_t *doc = NULL;
+        struct jp_err *err = NULL;
+        if (jp_proto_decode_object(data, q->body.len, schema_type, &doc, NULL, NULL, &err) < 0)
+            jp_err_free(err);
+        return doc;
+    }
+    return json_loadb(data, q->body.len, 0, NULL);
+}
+
+void reply_json_object(struct apireq *q, int status, json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    struct jp_buf b;
+    jp_buf_init(&b, SIZE_MAX);
+    jp_buf_printf(&b, "%s", text ? text : "{}");
+    free(text);
+    reply_json(q, status, &b);
+}
+
 /* The request body as an object of kind: JSON, or YAML converted the way clients convert
  * manifests, then checked against the schema either way. */
 static int decode_body(struct apireq *q, const struct jp_kind *k, enum body_format fmt,

@@ -174,30 +174,20 @@ static void add_group(struct jp_user *u, const char *g)
         jp_strfmt(u->groups[u->ngroups++], sizeof(u->groups[0]), "%s", g);
 }
 
-/* A service account's name and groups, as kube-apiserver gives them. */
-static void account_user(struct jp_user *u, const char *ns, const char *name)
+/* A service account's groups, as kube-apiserver gives them. */
+static void account_groups(struct jp_user *u, const char *ns)
 {
-    snprintf(u->name, sizeof(u->name), "system:serviceaccount:%s:%s", ns, name);
     char g[300];
     snprintf(g, sizeof(g), "system:serviceaccounts:%s", ns);
     add_group(u, "system:serviceaccounts");
     add_group(u, g);
 }
 
-struct groups_seen {
-    struct jp_user *u;
-    int n;
-};
-
 static enum MHD_Result impersonated_group(void *cls, enum MHD_ValueKind kind, const char *key,
                                           const char *value)
 {
     (void)kind;
-    struct groups_seen *gs = cls;
-    if (key && value && strcasecmp(key, "Impersonate-Group") == 0) {
-        add_group(gs->u, value);
-        gs->n++;
-    }
+    if (key && value && strcasecmp(key, "Impersonate-Group") == 0) add_group(cls, value);
     return MHD_YES;
 }
 
@@ -210,20 +200,14 @@ static int impersonate(struct apireq *q, struct jp_user *u, bool admin)
     if (name == NULL || *name == '\0') return admin ? 1 : 0;
     struct jp_user as = {0};
     snprintf(as.name, sizeof(as.name), "%s", name);
-    struct groups_seen gs = {&as, 0};
-    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, impersonated_group, &gs);
+    MHD_get_connection_values(q->conn, MHD_HEADER_KIND, impersonated_group, &as);
     if (!admin) {
         if (!authorize_impersonation(q, u, "users", as.name)) return -1;
         for (int g = 0; g < as.ngroups; g++)
             if (!authorize_impersonation(q, u, "groups", as.groups[g])) return -1;
     }
     char ns[256], sa[256];
-    if (sscanf(name, "system:serviceaccount:%255[^:]:%255s", ns, sa) == 2) {
-        struct jp_user acct = {0};
-        account_user(&acct, ns, sa);
-        for (int g = 0; g < acct.ngroups; g++)
-            add_group(&as, acct.groups[g]);
-    }
+    if (sscanf(name, "system:serviceaccount:%255[^:]:%255s", ns, sa) == 2) account_groups(&as, ns);
     add_group(&as, "system:authenticated");
     for (int g = 0; g < as.ngroups; g++)
         if (strcmp(as.groups[g], "system:masters") == 0) return 1;
@@ -247,7 +231,8 @@ static void dispatch(struct apireq *q, const char *url)
     }
     struct jp_user user = {0};
     if (who == ACCOUNT) {
-        account_user(&user, sa.ns, sa.sa_name);
+        jp_sa_username(&sa, user.name, sizeof(user.name));
+        account_groups(&user, sa.ns);
         add_group(&user, "system:authenticated");
     }
     if (!open_route) {

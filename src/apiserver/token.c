@@ -9,16 +9,11 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/timefmt.h"
-#include "codec/protobuf.h"
 #include "pki/satoken.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-
-#define DEFAULT_SECONDS 3600
-#define MIN_SECONDS     600
-#define MAX_SECONDS     (1LL << 32)
 
 /* The object a token names, if it is still there as the token knew it. One being deleted still
  * counts until a minute past its deletionTimestamp (the end of its grace period), as
@@ -108,31 +103,6 @@ static int bound_object(struct apireq *q, const struct route *r, const json_t *r
     return 0;
 }
 
-json_t *body_object(struct apireq *q, int schema_type)
-{
-    const char *data = q->body.data ? q->body.data : "";
-    const char *ct = req_header(q, "Content-Type");
-    if (ct && strncmp(ct, JP_PROTO_MEDIA_TYPE, strlen(JP_PROTO_MEDIA_TYPE)) == 0) {
-        json_t *doc = NULL;
-        struct jp_err *err = NULL;
-        if (jp_proto_decode_object(data, q->body.len, schema_type, &doc, NULL, NULL, &err) < 0)
-            jp_err_free(err);
-        return doc;
-    }
-    return json_loadb(data, q->body.len, 0, NULL);
-}
-
-void reply_json_object(struct apireq *q, int status, json_t *obj)
-{
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(obj);
-    struct jp_buf b;
-    jp_buf_init(&b, SIZE_MAX);
-    jp_buf_printf(&b, "%s", text ? text : "{}");
-    free(text);
-    reply_json(q, status, &b);
-}
-
 void serve_token_request(struct apireq *q, const struct route *r)
 {
     json_t *tr = body_object(q, JP_T_AuthenticationV1TokenRequest);
@@ -154,13 +124,12 @@ void serve_token_request(struct apireq *q, const struct route *r)
     }
     json_t *spec = jp_json_ensure(tr, "spec", NULL);
     json_t *secs = json_object_get(spec, "expirationSeconds");
-    int64_t seconds = json_is_integer(secs) ? json_integer_value(secs) : DEFAULT_SECONDS;
-    char text[32];
-    snprintf(text, sizeof(text), "%lld", (long long)seconds);
-    if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) {
-        invalid(q, r->name, "spec.expirationSeconds", text,
-                seconds < MIN_SECONDS ? "may not specify a duration less than 10 minutes"
-                                      : "may not specify a duration larger than 2^32 seconds");
+    int64_t seconds = json_is_integer(secs) ? json_integer_value(secs) : JP_SA_DEFAULT_SECONDS;
+    const char *problem = jp_sa_lifetime_problem(seconds);
+    if (problem) {
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)seconds);
+        invalid(q, r->name, "spec.expirationSeconds", text, problem);
         json_decref(tr);
         return;
     }

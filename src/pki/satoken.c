@@ -131,8 +131,10 @@ static int fixed(const gnutls_datum_t *v, unsigned char out[COORD_BYTES])
 
 char *jp_sa_token_mint(const struct jp_sa_signer *s, const struct jp_sa_claims *c, int64_t *exp_out)
 {
-    /* TokenRequest allows 600 s to 2^32 s; a projection asks for anything: the same bounds */
-    int64_t seconds = c->seconds < 600 ? 600 : c->seconds > (1LL << 32) ? (1LL << 32) : c->seconds;
+    /* a projection asks for anything: TokenRequest's bounds */
+    int64_t seconds = c->seconds < JP_SA_MIN_SECONDS   ? JP_SA_MIN_SECONDS
+                      : c->seconds > JP_SA_MAX_SECONDS ? JP_SA_MAX_SECONDS
+                                                       : c->seconds;
     int64_t exp = c->iat + seconds;
     json_t *k8s = json_pack("{s:s,s:o}", "namespace", c->ns, "serviceaccount",
                             name_uid(c->sa_name, c->sa_uid));

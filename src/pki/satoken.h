@@ -20,6 +20,19 @@
 #define JP_SA_TOKEN_MOUNT_PATH "/var/run/secrets/kubernetes.io/serviceaccount"
 #define JP_SA_TOKEN_VOLUME     "kube-api-access-"
 
+/* A token's lifetime as TokenRequest bounds it (a pod's projection too, defaulted to an hour). */
+#define JP_SA_DEFAULT_SECONDS 3600
+#define JP_SA_MIN_SECONDS     600
+#define JP_SA_MAX_SECONDS     (1LL << 32)
+
+/* kube-apiserver's words for a lifetime out of those bounds; NULL within them. */
+static inline const char *jp_sa_lifetime_problem(int64_t seconds)
+{
+    return seconds < JP_SA_MIN_SECONDS   ? "may not specify a duration less than 10 minutes"
+           : seconds > JP_SA_MAX_SECONDS ? "may not specify a duration larger than 2^32 seconds"
+                                         : NULL;
+}
+
 /* A token lasting longer than this is no bound token of the node's: see jp_sa_claims. */
 #define JP_SA_NODE_SECONDS 3607
 

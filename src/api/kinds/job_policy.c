@@ -2,6 +2,7 @@
  * upstream's messages. Split from job.c, which calls them from its spec validation. */
 #include "api/kinds/job-internal.h"
 #include "api/object.h"
+#include "api/podspec.h"
 #include "base/alloc.h"
 
 #include <limits.h>
@@ -29,19 +30,6 @@ static bool template_has_container(const json_t *spec, const char *name)
         }
     }
     return false;
-}
-
-static char *int32_list(const json_t *values)
-{
-    struct jp_buf b;
-    jp_buf_init(&b, 1 << 16);
-    jp_buf_printf(&b, "[]int32{");
-    size_t i;
-    json_t *v;
-    json_array_foreach(values, i, v)
-        jp_buf_printf(&b, "%s%lld", i ? ", " : "", (long long)json_integer_value(v));
-    jp_buf_appendc(&b, '}');
-    return jp_buf_steal(&b, NULL);
 }
 
 static void validate_exit_codes(const json_t *spec, const json_t *oec, const char *base,
@@ -90,7 +78,7 @@ static void validate_exit_codes(const json_t *spec, const json_t *oec, const cha
         }
     }
     if (!ordered) {
-        char *list = int32_list(values);
+        char *list = jp_go_slice("int32", values);
         jp_ferrs_add(fe, JP_FERR_INVALID, path, list, "must be ordered");
         free(list);
     }

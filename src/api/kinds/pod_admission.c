@@ -32,9 +32,9 @@ static json_t *token_volume(const char *name)
     return json_pack(
         "{s:s,s:{s:[{s:{s:I,s:s}},{s:{s:s,s:[{s:s,s:s}]}},{s:{s:[{s:s,s:{s:s,s:s}}]}}],s:i}}",
         "name", name, "projected", "sources", "serviceAccountToken", "expirationSeconds",
-        (json_int_t)3607, "path", "token", "configMap", "name", "kube-root-ca.crt", "items", "key",
-        "ca.crt", "path", "ca.crt", "downwardAPI", "items", "path", "namespace", "fieldRef",
-        "apiVersion", "v1", "fieldPath", "metadata.namespace", "defaultMode", 420);
+        (json_int_t)JP_SA_NODE_SECONDS, "path", "token", "configMap", "name", "kube-root-ca.crt",
+        "items", "key", "ca.crt", "path", "ca.crt", "downwardAPI", "items", "path", "namespace",
+        "fieldRef", "apiVersion", "v1", "fieldPath", "metadata.namespace", "defaultMode", 420);
 }
 
 /* Each container without a mount of its own at the path gets the volume's; true if any did. */

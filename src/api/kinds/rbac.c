@@ -14,26 +14,6 @@
 
 #define RBAC_GROUP "rbac.authorization.k8s.io"
 
-/* %#v of a []string, as Go prints it in "Invalid value" messages: []string{"a", "b"} */
-static char *go_strings(const json_t *arr)
-{
-    struct jp_buf b;
-    jp_buf_init(&b, 1 << 16);
-    jp_buf_printf(&b, "[]string{");
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        char *q = jp_go_quote(json_string_value(v) ? json_string_value(v) : "");
-        jp_buf_printf(&b, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
-    jp_buf_printf(&b, "}");
-    char *out = strdup(b.data ? b.data : "[]string{}");
-    jp_buf_free(&b);
-    return out;
-}
-
 static size_t count(const json_t *rule, const char *key)
 {
     return json_array_size(json_object_get(rule, key));
@@ -49,7 +29,7 @@ static void validate_rule(const json_t *rule, bool namespaced, const char *field
     }
     if (count(rule, "nonResourceURLs") > 0) {
         jp_strfmt(path, sizeof(path), "%s.nonResourceURLs", field);
-        char *urls = go_strings(json_object_get(rule, "nonResourceURLs"));
+        char *urls = jp_go_slice("string", json_object_get(rule, "nonResourceURLs"));
         if (namespaced)
             jp_ferrs_add(fe, JP_FERR_INVALID, path, urls,
                          "namespaced rules cannot apply to non-resource URLs");

@@ -32,6 +32,17 @@ def shjob(name, script, restart="Never", **spec):
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": s}
 
 
+
+def queue_rs(labels, args=None):
+    """The chapter's queue: one kuard pod under a ReplicaSet named queue (args: kuard's flags)."""
+    kuard = {"name": "kuard", "image": "gcr.io/kuar-demo/kuard-amd64:blue"}
+    if args:
+        kuard["args"] = list(args)
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "queue"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"terminationGracePeriodSeconds": 1, "containers": [kuard]}}}}
+
 class Run(unittest.TestCase):
     maxDiff = None
 
@@ -142,12 +153,7 @@ class Run(unittest.TestCase):
     def test_service_reached_by_name(self):
         """As root, a Job's pod reaches a Service by name through the pod network."""
         labels = {"app": "q"}
-        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "queue"},
-              "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                       "template": {"metadata": {"labels": labels},
-                                    "spec": {"terminationGracePeriodSeconds": 1,
-                                             "containers": [{"name": "kuard",
-                                                             "image": "gcr.io/kuar-demo/kuard-amd64:blue"}]}}}}
+        rs = queue_rs(labels)
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "queue"},
                "spec": {"selector": labels, "ports": [{"port": 8080}]}}
         probe = "until curl -sf http://queue:8080/memq/server/stats; do sleep 0.2; done"
@@ -336,13 +342,7 @@ class RunWithoutRoot(unittest.TestCase):
         warning up front."""
         port = self.port
         labels = {"app": "q"}
-        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "queue"},
-              "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                       "template": {"metadata": {"labels": labels},
-                                    "spec": {"terminationGracePeriodSeconds": 1,
-                                             "containers": [{"name": "kuard",
-                                                             "image": "gcr.io/kuar-demo/kuard-amd64:blue",
-                                                             "args": ["--address=127.0.0.1:%d" % port]}]}}}}
+        rs = queue_rs(labels, ["--address=127.0.0.1:%d" % port])
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "queue"},
                "spec": {"selector": labels, "ports": [{"port": port}]}}
         other = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "mapped"},
